@@ -1,0 +1,280 @@
+//! Value conversion between Lua and JS, the rules of DESIGN.md "Values":
+//!
+//! Lua -> JS: nil -> undefined; integers -> number, or BigInt beyond +-(2^53-1);
+//! UTF-8 strings -> string, other byte strings -> Uint8Array; tables with keys exactly
+//! 1..n -> Array; tables whose keys are all strings (and the empty table) -> plain
+//! object; any other table -> Map. Metatables are ignored (raw contents). A table seen
+//! twice becomes the same JS object, so shared subtables stay shared and cycles become
+//! real JS cycles. Functions -> callable JS functions (first result, valid until
+//! reset/close). ext proxies -> their live Map. Coroutines and other userdata ->
+//! `{ luaType, description }`.
+//!
+//! JS -> Lua: undefined/null -> nil; integral numbers within +-(2^53-1) (not -0) ->
+//! integer, other numbers -> float; BigInt -> integer (error outside i64); string;
+//! Uint8Array -> byte string; Array -> sequence; Map -> table; other objects -> table of
+//! own enumerable properties; functions -> Lua functions calling back into JS. JS values
+//! nested deeper than `MAX_DEPTH` (cyclic ones included) are rejected with an error.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::rc::Rc;
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+use crate::error::Raised;
+use crate::ext::ExtProxy;
+use crate::host::{Host, HostError, JsKind};
+use crate::shared::{lua_position, Scope, Shared, SlotOwner};
+
+pub const MAX_DEPTH: usize = 200;
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+fn conv_err(message: impl Into<String>) -> mlua::Error {
+    mlua::Error::RuntimeError(message.into())
+}
+
+pub(crate) fn host_err(e: HostError) -> mlua::Error {
+    Raised::Host { message: e.message, exception_id: None }.into_lua()
+}
+
+/// Lua -> JS, one call's worth of memo so identity is kept across a whole result.
+pub(crate) struct ToJs<'a, H: Host> {
+    pub host: &'a mut H,
+    pub shared: &'a Rc<Shared<H>>,
+    seen: HashMap<*const c_void, H::Value>,
+    depth: usize,
+}
+
+impl<'a, H: Host + 'static> ToJs<'a, H> {
+    pub(crate) fn new(host: &'a mut H, shared: &'a Rc<Shared<H>>) -> Self {
+        ToJs { host, shared, seen: HashMap::new(), depth: 0 }
+    }
+
+    pub(crate) fn value(&mut self, v: &Value) -> mlua::Result<H::Value> {
+        let h = &mut *self.host;
+        let r = match v {
+            Value::Nil => h.undefined(),
+            Value::Boolean(b) => h.boolean(*b),
+            Value::Integer(i) => integer(h, *i),
+            Value::Number(n) => h.number(*n),
+            Value::String(s) => {
+                let bytes = s.as_bytes();
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) => h.string(text),
+                    Err(_) => h.bytes(&bytes),
+                }
+            }
+            Value::Table(t) => return self.table(t),
+            Value::Function(f) => {
+                let id = self.shared.add_ref(f.clone());
+                h.lua_function(id)
+            }
+            Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {
+                Ok(p) => h.slot_get(p.owner.slot),
+                Err(_) => return self.opaque("userdata", v),
+            },
+            Value::Thread(_) => return self.opaque("thread", v),
+            Value::LightUserData(_) => return self.opaque("userdata", v),
+            Value::Error(e) => h.string(&e.to_string()),
+            _ => return self.opaque("unknown", v),
+        };
+        r.map_err(host_err)
+    }
+
+    fn opaque(&mut self, kind: &str, v: &Value) -> mlua::Result<H::Value> {
+        let description = v.to_string().unwrap_or_else(|_| kind.to_string());
+        let h = &mut *self.host;
+        (|| {
+            let o = h.new_object()?;
+            let t = h.string(kind)?;
+            h.object_set(&o, "luaType", &t)?;
+            let d = h.string(&description)?;
+            h.object_set(&o, "description", &d)?;
+            Ok(o)
+        })()
+        .map_err(host_err)
+    }
+
+    fn table(&mut self, t: &Table) -> mlua::Result<H::Value> {
+        let ptr = t.to_pointer();
+        if let Some(v) = self.seen.get(&ptr) {
+            return Ok(v.clone());
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(conv_err(format!("table nested deeper than {MAX_DEPTH} levels")));
+        }
+        let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+        let n = pairs.len();
+        let is_seq = n > 0
+            && pairs.iter().all(|(k, _)| matches!(k, Value::Integer(i) if *i >= 1 && *i as usize <= n));
+        let is_obj = !is_seq
+            && pairs
+                .iter()
+                .all(|(k, _)| matches!(k, Value::String(s) if s.to_str().is_ok()));
+        self.depth += 1;
+        let out = if is_seq {
+            let arr = self.host.new_array(n as u32).map_err(host_err)?;
+            self.seen.insert(ptr, arr.clone());
+            for (k, v) in &pairs {
+                let Value::Integer(i) = k else { unreachable!() };
+                let jv = self.value(v)?;
+                self.host.array_set(&arr, (*i - 1) as u32, &jv).map_err(host_err)?;
+            }
+            arr
+        } else if is_obj {
+            let obj = self.host.new_object().map_err(host_err)?;
+            self.seen.insert(ptr, obj.clone());
+            for (k, v) in &pairs {
+                let Value::String(s) = k else { unreachable!() };
+                let key = s.to_str()?.to_string();
+                let jv = self.value(v)?;
+                self.host.object_set(&obj, &key, &jv).map_err(host_err)?;
+            }
+            obj
+        } else {
+            let map = self.host.new_map().map_err(host_err)?;
+            self.seen.insert(ptr, map.clone());
+            for (k, v) in &pairs {
+                let jk = self.value(k)?;
+                let jv = self.value(v)?;
+                self.host.map_set(&map, &jk, &jv).map_err(host_err)?;
+            }
+            map
+        };
+        self.depth -= 1;
+        Ok(out)
+    }
+}
+
+pub(crate) fn integer<H: Host>(h: &mut H, i: i64) -> Result<H::Value, HostError> {
+    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) {
+        h.number(i as f64)
+    } else {
+        h.bigint(i)
+    }
+}
+
+/// The Lua number for a JS number: integers stay integers where JS can represent them
+/// exactly, everything else (fractions, -0, huge, inf, NaN) is a float.
+pub(crate) fn number_to_lua(f: f64) -> Value {
+    if f.fract() == 0.0
+        && f.abs() <= MAX_SAFE_INTEGER as f64
+        && !(f == 0.0 && f.is_sign_negative())
+    {
+        Value::Integer(f as i64)
+    } else {
+        Value::Number(f)
+    }
+}
+
+/// JS -> Lua.
+pub(crate) struct FromJs<'a, H: Host> {
+    pub host: &'a mut H,
+    pub shared: &'a Rc<Shared<H>>,
+    pub lua: &'a Lua,
+}
+
+impl<'a, H: Host + 'static> FromJs<'a, H> {
+    pub(crate) fn value(&mut self, v: &H::Value, depth: usize) -> mlua::Result<Value> {
+        let kind = self.host.inspect(v).map_err(host_err)?;
+        Ok(match kind {
+            JsKind::Undefined | JsKind::Null => Value::Nil,
+            JsKind::Bool(b) => Value::Boolean(b),
+            JsKind::Number(f) => number_to_lua(f),
+            JsKind::BigInt(Some(i)) => Value::Integer(i),
+            JsKind::BigInt(None) => {
+                return Err(conv_err("BigInt out of range for a Lua integer (64-bit)"))
+            }
+            JsKind::String(s) => Value::String(self.lua.create_string(&s)?),
+            JsKind::Bytes(b) => Value::String(self.lua.create_string(&b)?),
+            JsKind::Function => Value::Function(js_function(self.lua, self.host, self.shared, v)?),
+            JsKind::Unsupported(what) => {
+                return Err(conv_err(format!("cannot pass a JS {what} to Lua")))
+            }
+            JsKind::Array(_) | JsKind::Map | JsKind::Object if depth >= MAX_DEPTH => {
+                return Err(conv_err(format!(
+                    "JS value nested deeper than {MAX_DEPTH} levels (is it cyclic?)"
+                )))
+            }
+            JsKind::Array(len) => {
+                let t = self.lua.create_table_with_capacity(len as usize, 0)?;
+                for i in 0..len {
+                    let item = self.host.array_get(v, i).map_err(host_err)?;
+                    let lv = self.value(&item, depth + 1)?;
+                    t.raw_set(i as i64 + 1, lv)?;
+                }
+                Value::Table(t)
+            }
+            JsKind::Map => {
+                let entries = self.host.map_entries(v).map_err(host_err)?;
+                let t = self.lua.create_table_with_capacity(0, entries.len())?;
+                for (k, val) in entries {
+                    let lk = self.value(&k, depth + 1)?;
+                    if lk.is_nil() {
+                        return Err(conv_err("a JS Map key of undefined/null cannot be a Lua key"));
+                    }
+                    if matches!(lk, Value::Number(n) if n.is_nan()) {
+                        return Err(conv_err("NaN cannot be a Lua table key"));
+                    }
+                    let lv = self.value(&val, depth + 1)?;
+                    t.raw_set(lk, lv)?;
+                }
+                Value::Table(t)
+            }
+            JsKind::Object => {
+                let entries = self.host.object_entries(v).map_err(host_err)?;
+                let t = self.lua.create_table_with_capacity(0, entries.len())?;
+                for (k, val) in entries {
+                    let lv = self.value(&val, depth + 1)?;
+                    t.raw_set(k, lv)?;
+                }
+                Value::Table(t)
+            }
+        })
+    }
+}
+
+/// Wraps a JS function as a Lua function. Lua arguments are converted to JS, the
+/// result back to Lua; a JS exception becomes a catchable Lua error carrying the
+/// original exception for the JS side.
+pub(crate) fn js_function<H: Host + 'static>(
+    lua: &Lua,
+    host: &mut H,
+    shared: &Rc<Shared<H>>,
+    f: &H::Value,
+) -> mlua::Result<mlua::Function> {
+    let slot = shared.alloc_slot();
+    host.slot_set(slot, f).map_err(host_err)?;
+    let owner = SlotOwner::new(shared, slot);
+    let shared2 = shared.clone();
+    let shared = shared.clone();
+    crate::plain::function(lua, &shared2, move |lua, args: MultiValue| {
+        // Capture the whole owner (not just its slot number) so the slot lives as long
+        // as this function does.
+        let owner = &owner;
+        let pos = lua_position(lua);
+        let host = shared.host()?;
+        let scope = Scope::open(host);
+        let f = scope.host.slot_get(owner.slot).map_err(host_err)?;
+        let mut js_args = Vec::with_capacity(args.len());
+        {
+            let mut conv = ToJs::new(&mut *scope.host, &shared);
+            for a in args.iter() {
+                js_args.push(conv.value(a)?);
+            }
+        }
+        let result = match scope.host.call(&f, &js_args) {
+            Ok(r) => r,
+            Err(e) => {
+                let exception_id = match e.exception {
+                    Some(exc) => shared.keep_exception(scope.host, &exc),
+                    None => None,
+                };
+                return Err(Raised::Host { message: format!("{pos}{}", e.message), exception_id }
+                    .into_lua());
+            }
+        };
+        let v = FromJs { host: &mut *scope.host, shared: &shared, lua }.value(&result, 0)?;
+        Ok(MultiValue::from(vec![v]))
+    })
+}

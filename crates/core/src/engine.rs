@@ -1,0 +1,303 @@
+//! The engine: one persistent Lua VM and every operation the JS API offers on it.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use mlua::{ChunkMode, Lua, MultiValue, Value};
+
+use crate::convert::{FromJs, ToJs};
+use crate::error::{from_mlua, ErrorKind, LuaError};
+use crate::ext;
+use crate::host::{Host, JsKind};
+use crate::limits;
+use crate::options::{CallOptions, Options, DEFAULT_CHUNK_NAME};
+use crate::sandbox;
+use crate::shared::{Output, Shared};
+use crate::snapshot;
+use crate::stored::{Key, Stored};
+
+/// How many results a caller wants converted to JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    First,
+    All,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub duration_ms: f64,
+    /// Approximate (counted in hook periods); `None` when no limit needed a hook.
+    pub instructions: Option<u64>,
+    pub memory_used: usize,
+    pub memory_peak: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryStats {
+    pub used: usize,
+    pub peak: usize,
+    pub limit: usize,
+}
+
+/// The result of one call, never a panic: values or an error, plus captured output.
+pub struct Outcome<V> {
+    pub result: Result<Vec<V>, LuaError>,
+    pub output: String,
+    pub stats: Stats,
+}
+
+pub struct Engine<H: Host + 'static> {
+    lua: RefCell<Option<Lua>>,
+    shared: Rc<Shared<H>>,
+    options: Options,
+    peak: Cell<usize>,
+}
+
+impl<H: Host + 'static> Engine<H> {
+    pub fn new(options: Options) -> Result<Self, LuaError> {
+        let shared = Shared::new();
+        let lua = sandbox::new_lua(&options, &shared).map_err(|e| from_mlua(&e))?;
+        let peak = lua.used_memory();
+        Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak) })
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lua.borrow().is_none()
+    }
+
+    /// A handle to the live VM. Cloning keeps the state alive for the duration of a call
+    /// even if JS closes or resets the VM from a callback meanwhile.
+    fn vm(&self) -> Result<Lua, LuaError> {
+        self.lua.borrow().clone().ok_or_else(LuaError::closed)
+    }
+
+    /// Runs `code` as a chunk.
+    pub fn exec(&self, host: &mut H, code: &[u8], call: &CallOptions, want: Want) -> Outcome<H::Value> {
+        let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
+        self.invoke(host, call, want, |lua, _, _| {
+            let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function()?;
+            f.call::<MultiValue>(())
+        })
+    }
+
+    /// Calls the global function `name` with JS arguments.
+    pub fn call_global(&self, host: &mut H, name: &str, args: &[H::Value], call: &CallOptions, want: Want) -> Outcome<H::Value> {
+        self.invoke(host, call, want, |lua, h, shared| {
+            let f: Value = lua.globals().get(name)?;
+            let f = match f {
+                Value::Function(f) => f,
+                other => {
+                    return Err(mlua::Error::RuntimeError(format!(
+                        "attempt to call global '{name}' (a {} value)",
+                        other.type_name()
+                    )))
+                }
+            };
+            let args = js_args(lua, h, shared, args)?;
+            f.call::<MultiValue>(args)
+        })
+    }
+
+    /// Calls a Lua function previously handed to JS.
+    pub fn call_ref(&self, host: &mut H, id: u32, args: &[H::Value], call: &CallOptions, want: Want) -> Outcome<H::Value> {
+        self.invoke(host, call, want, |lua, h, shared| {
+            let f = shared.refs.borrow().get(&id).cloned().ok_or_else(|| {
+                mlua::Error::RuntimeError("this Lua function belongs to a VM that was reset or closed".into())
+            })?;
+            let args = js_args(lua, h, shared, args)?;
+            f.call::<MultiValue>(args)
+        })
+    }
+
+    /// JS dropped its wrapper of a Lua function (a FinalizationRegistry callback).
+    pub fn release_ref(&self, id: u32) {
+        self.shared.refs.borrow_mut().remove(&id);
+    }
+
+    pub fn set_global(&self, host: &mut H, name: &str, value: &H::Value) -> Result<(), LuaError> {
+        let lua = self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let v = FromJs { host: h, shared: &self.shared, lua: &lua }.value(value, 0).map_err(|e| from_mlua(&e))?;
+        lua.globals().set(name, v).map_err(|e| from_mlua(&e))
+    }
+
+    pub fn get_global(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
+        let lua = self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let v: Value = lua.globals().get(name).map_err(|e| from_mlua(&e))?;
+        ToJs::new(h, &self.shared).value(&v).map_err(|e| from_mlua(&e))
+    }
+
+    pub fn memory(&self) -> Result<MemoryStats, LuaError> {
+        let lua = self.vm()?;
+        let used = lua.used_memory();
+        let peak = self.peak.get().max(used);
+        self.peak.set(peak);
+        Ok(MemoryStats { used, peak, limit: self.options.memory_limit })
+    }
+
+    pub fn gc(&self) -> Result<(), LuaError> {
+        let lua = self.vm()?;
+        lua.gc_collect().map_err(|e| from_mlua(&e))?;
+        lua.gc_collect().map_err(|e| from_mlua(&e))
+    }
+
+    /// A fresh VM with the same options: globals are gone, ext tables (which live in JS)
+    /// are untouched, Lua functions held by JS stop working.
+    pub fn reset(&self) -> Result<(), LuaError> {
+        self.vm()?;
+        self.shared.refs.borrow_mut().clear();
+        let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
+        self.peak.set(lua.used_memory());
+        *self.lua.borrow_mut() = Some(lua);
+        Ok(())
+    }
+
+    /// Frees the VM. Later calls fail with kind 'closed'. Safe to call twice, and from a
+    /// JS callback in the middle of a call (the VM is freed when that call unwinds).
+    pub fn close(&self) {
+        self.shared.refs.borrow_mut().clear();
+        self.lua.borrow_mut().take();
+    }
+
+    /// All external tables as one snapshot blob.
+    pub fn snapshot(&self, host: &mut H) -> Result<Vec<u8>, LuaError> {
+        self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let tables = export_all(h).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))?;
+        Ok(snapshot::encode(&tables))
+    }
+
+    /// Replaces every external table with the snapshot's contents. The blob is fully
+    /// decoded and checked first: a bad blob changes nothing.
+    pub fn restore(&self, host: &mut H, bytes: &[u8]) -> Result<(), LuaError> {
+        self.vm()?;
+        let tables = snapshot::decode(bytes).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {e}")))?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        import_all(h, &tables).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
+    }
+
+    /// The JS value held in `slot` (the exception behind an error's `cause_slot`).
+    pub fn slot_value(&self, host: &mut H, slot: u32) -> Option<H::Value> {
+        host.slot_get(slot).ok()
+    }
+
+    fn invoke<F>(&self, host: &mut H, call: &CallOptions, want: Want, body: F) -> Outcome<H::Value>
+    where
+        F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
+    {
+        let lua = match self.vm() {
+            Ok(l) => l,
+            Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
+        };
+        let shared = &self.shared;
+        let _g = shared.enter(host);
+        let h = match shared.host() {
+            Ok(h) => h,
+            Err(e) => return Outcome { result: Err(from_mlua(&e)), output: String::new(), stats: Stats::default() },
+        };
+        let start = h.now_ms();
+        let prev_out = std::mem::replace(&mut *shared.output.borrow_mut(), Output::new(call.echo));
+        let timeout = call.timeout_ms.unwrap_or(self.options.timeout_ms);
+        let prev_limits = limits::arm(&lua, shared, start, timeout, self.options.instruction_limit);
+
+        let ran = body(&lua, h, shared);
+
+        let (instructions, hooked, mut peak) = {
+            let l = shared.limits.borrow();
+            (l.instructions, l.active(), l.peak_memory)
+        };
+        limits::disarm(&lua, shared, prev_limits);
+        let h = shared.host().expect("host is active for the whole call");
+        let result = match ran {
+            Ok(values) => convert_results(h, shared, &values, want).map_err(|e| from_mlua(&e)),
+            Err(e) => Err(from_mlua(&e)),
+        };
+        let result = result.map_err(|mut err| {
+            crate::plain::recover_kind(shared, &mut err);
+            shared.resolve_cause(&mut err);
+            err
+        });
+        let output = std::mem::replace(&mut *shared.output.borrow_mut(), prev_out).text;
+        let used = lua.used_memory();
+        peak = peak.max(used);
+        self.peak.set(self.peak.get().max(peak));
+        let stats = Stats {
+            duration_ms: h.now_ms() - start,
+            instructions: hooked.then_some(instructions),
+            memory_used: used,
+            memory_peak: peak,
+        };
+        Outcome { result, output, stats }
+    }
+}
+
+fn js_args<H: Host + 'static>(lua: &Lua, h: &mut H, shared: &Rc<Shared<H>>, args: &[H::Value]) -> mlua::Result<MultiValue> {
+    let mut conv = FromJs { host: h, shared, lua };
+    let mut out = MultiValue::new();
+    for a in args {
+        out.push_back(conv.value(a, 0)?);
+    }
+    Ok(out)
+}
+
+fn convert_results<H: Host + 'static>(h: &mut H, shared: &Rc<Shared<H>>, values: &MultiValue, want: Want) -> mlua::Result<Vec<H::Value>> {
+    let mut conv = ToJs::new(h, shared);
+    match want {
+        Want::First => match values.front() {
+            Some(v) => Ok(vec![conv.value(v)?]),
+            None => Ok(vec![conv.value(&Value::Nil)?]),
+        },
+        Want::All => values.iter().map(|v| conv.value(v)).collect(),
+    }
+}
+
+fn export_all<H: Host>(h: &mut H) -> Result<snapshot::Tables, String> {
+    let root = h.ext_root().map_err(|e| e.message)?;
+    let mut tables = Vec::new();
+    for (k, v) in h.map_entries(&root).map_err(|e| e.message)? {
+        let name = match h.inspect(&k).map_err(|e| e.message)? {
+            JsKind::String(s) => s,
+            _ => return Err("lua.ext keys must be strings (table names)".into()),
+        };
+        match h.inspect(&v).map_err(|e| e.message)? {
+            JsKind::Map => {}
+            _ => return Err(format!("lua.ext holds a non-Map value under '{name}'")),
+        }
+        let entries = ext::export_map(h, &v, &name, 0)?;
+        tables.push((name, entries));
+    }
+    Ok(tables)
+}
+
+fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)]) -> Result<(), crate::host::HostError> {
+    let root = h.ext_root()?;
+    for name in ext::root_names(h)? {
+        if !tables.iter().any(|(n, _)| *n == name) {
+            let k = h.string(&name)?;
+            h.map_delete(&root, &k)?;
+        }
+    }
+    for (name, entries) in tables {
+        let map = match ext::open_root(h, name, true)? {
+            Ok(m) => m,
+            Err(_) => {
+                // Not a Map under that name (JS put something else there): replace it.
+                let k = h.string(name)?;
+                let m = h.new_map()?;
+                h.map_set(&root, &k, &m)?;
+                m
+            }
+        };
+        ext::replace_contents(h, &map, entries)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Typed errors: what kind of failure ended a call, and where in the user's code.
+
+use std::fmt;
+
+/// The `kind` of a `LuaError` as JS sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Syntax,
+    Runtime,
+    Memory,
+    Timeout,
+    Instructions,
+    Ext,
+    Closed,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "syntax",
+            ErrorKind::Runtime => "runtime",
+            ErrorKind::Memory => "memory",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Instructions => "instructions",
+            ErrorKind::Ext => "ext",
+            ErrorKind::Closed => "closed",
+        }
+    }
+}
+
+/// A failed call, fully described for the JS `LuaError`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LuaError {
+    pub kind: ErrorKind,
+    /// The error as Lua reports it, position included ("main.lua:3: boom").
+    pub message: String,
+    /// The chunk the position refers to, when the message carries one.
+    pub chunk_name: Option<String>,
+    pub line: Option<u32>,
+    pub traceback: Option<String>,
+    /// Slot of the JS exception that caused this error (a throwing JS function).
+    pub cause_slot: Option<u32>,
+    /// Which JS exception caused it (matched against the last one kept by the engine).
+    pub(crate) exception_id: Option<u64>,
+}
+
+impl LuaError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let (chunk_name, line) = parse_position(&message);
+        LuaError { kind, message, chunk_name, line, traceback: None, cause_slot: None, exception_id: None }
+    }
+
+    pub fn closed() -> Self {
+        LuaError::new(ErrorKind::Closed, "the Lua VM is closed")
+    }
+}
+
+impl fmt::Display for LuaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LuaError {}
+
+/// Errors the core raises inside Lua (from callbacks and hooks). They travel through
+/// Lua as mlua external errors, so `pcall` can catch them, and are recognised by type
+/// when they reach the top.
+#[derive(Debug, Clone)]
+pub enum Raised {
+    /// An ext-table rule was broken; the message already names the key and position.
+    Ext(String),
+    Timeout(String),
+    Instructions(String),
+    /// A JS function threw.
+    Host { message: String, exception_id: Option<u64> },
+}
+
+impl Raised {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Raised::Ext(_) => ErrorKind::Ext,
+            Raised::Timeout(_) => ErrorKind::Timeout,
+            Raised::Instructions(_) => ErrorKind::Instructions,
+            Raised::Host { .. } => ErrorKind::Runtime,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Raised::Ext(m) | Raised::Timeout(m) | Raised::Instructions(m) => m,
+            Raised::Host { message, .. } => message,
+        }
+    }
+
+    pub fn into_lua(self) -> mlua::Error {
+        mlua::Error::external(self)
+    }
+}
+
+impl fmt::Display for Raised {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Raised {}
+
+/// Splits "chunk:LINE: text" into its chunk name and line.
+pub fn parse_position(message: &str) -> (Option<String>, Option<u32>) {
+    let first = message.lines().next().unwrap_or("");
+    // Lua writes `[string "..."]:3:` for unnamed text chunks and `name:3:` otherwise.
+    let mut search = 0;
+    while let Some(rel) = first[search..].find(':') {
+        let colon = search + rel;
+        let rest = &first[colon + 1..];
+        let digits = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && rest[digits..].starts_with(':') && colon > 0 {
+            let line = rest[..digits].parse().ok();
+            return (Some(first[..colon].to_string()), line);
+        }
+        search = colon + 1;
+    }
+    (None, None)
+}
+
+/// Turns any mlua error that reached the top of a call into a `LuaError`.
+pub fn from_mlua(err: &mlua::Error) -> LuaError {
+    use mlua::Error as E;
+    match err {
+        E::SyntaxError { message, .. } => LuaError::new(ErrorKind::Syntax, message.clone()),
+        E::MemoryError(m) => LuaError::new(ErrorKind::Memory, m.clone()),
+        E::RuntimeError(m) => split_traceback(ErrorKind::Runtime, m),
+        E::CallbackError { traceback, cause } => {
+            let mut e = from_mlua(cause);
+            if e.traceback.is_none() {
+                e.traceback = Some(traceback.clone());
+            }
+            e
+        }
+        E::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
+            Some(r) => {
+                let mut e = LuaError::new(r.kind(), r.message().to_string());
+                if let Raised::Host { exception_id, .. } = r {
+                    e.exception_id = *exception_id;
+                }
+                e
+            }
+            None => match inner.downcast_ref::<LuaError>() {
+                Some(e) => e.clone(),
+                None => LuaError::new(ErrorKind::Runtime, inner.to_string()),
+            },
+        },
+        E::WithContext { cause, .. } => from_mlua(cause),
+        E::CallbackDestructed => LuaError::closed(),
+        other => LuaError::new(ErrorKind::Runtime, other.to_string()),
+    }
+}
+
+/// mlua appends "stack traceback:" to runtime error strings; keep the two apart.
+fn split_traceback(kind: ErrorKind, text: &str) -> LuaError {
+    match text.find("\nstack traceback:\n") {
+        Some(at) => {
+            let mut e = LuaError::new(kind, &text[..at]);
+            e.traceback = Some(text[at + 1..].to_string());
+            e
+        }
+        None => LuaError::new(kind, text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_parsed() {
+        assert_eq!(parse_position("main.lua:12: boom"), (Some("main.lua".into()), Some(12)));
+        assert_eq!(
+            parse_position("[string \"x:1\"]:3: oops"),
+            (Some("[string \"x:1\"]".into()), Some(3))
+        );
+        assert_eq!(parse_position("no position here"), (None, None));
+        assert_eq!(parse_position("C:\\a:5: win"), (Some("C:\\a".into()), Some(5)));
+    }
+}

@@ -1,0 +1,547 @@
+//! External tables: Lua proxies over JS Maps (DESIGN.md "External tables").
+//!
+//! A proxy refers to one Map (reference semantics): reading a nested Map gives a proxy
+//! to that very Map, so `t.user.score = 5` lands in the Map JS sees. Writes validate the
+//! whole value first (keys, values, cycles) and only then touch the Map, so a rejected
+//! write leaves nothing half-written.
+//!
+//! JS numbers cannot tell the Lua float `2.0` from the integer `2`; integral floats are
+//! therefore recorded in a side Map hidden on each Map under a private symbol, checked
+//! by value so that JS overwriting the entry makes the tag stale and ignored.
+
+use std::rc::Rc;
+
+use mlua::{AnyUserData, FromLuaMulti, Lua, MetaMethod, MultiValue, UserData, UserDataFields, UserDataMethods, Value};
+
+use crate::convert::{host_err, integer, MAX_DEPTH};
+use crate::error::Raised;
+use crate::host::{Host, HostError, JsKind};
+use crate::shared::{lua_position, Scope, Shared, SlotOwner};
+use crate::stored::{Key, Stored};
+
+pub const DEFAULT_TABLE: &str = "default";
+
+pub(crate) struct ExtProxy<H: Host> {
+    pub(crate) owner: SlotOwner<H>,
+    /// "name" or "name.key.key", for messages and tostring.
+    path: Rc<str>,
+    shared: Rc<Shared<H>>,
+}
+
+/// What an entry of a Map holds, in ext terms.
+pub(crate) enum Entry<V> {
+    Absent,
+    Scalar(Stored),
+    Map(V),
+    Unsupported(&'static str),
+}
+
+fn ext_error(lua: &Lua, message: String) -> mlua::Error {
+    Raised::Ext(format!("{}ext: {message}", lua_position(lua))).into_lua()
+}
+
+// ---------------------------------------------------------------- keys
+
+pub(crate) fn key_from_lua(v: &Value) -> Result<Key, String> {
+    match v {
+        Value::Integer(i) => Ok(Key::Int(*i)),
+        Value::Number(f) => Key::from_float(*f).ok_or_else(|| "NaN cannot be a key".to_string()),
+        Value::Boolean(b) => Ok(Key::Bool(*b)),
+        Value::String(s) => match s.to_str() {
+            Ok(text) => Ok(Key::Str(text.to_string())),
+            Err(_) => Err("string keys must be valid UTF-8".to_string()),
+        },
+        other => Err(format!("keys must be strings, numbers or booleans, not {}", other.type_name())),
+    }
+}
+
+pub(crate) fn key_to_js<H: Host>(h: &mut H, k: &Key) -> Result<H::Value, HostError> {
+    match k {
+        Key::Str(s) => h.string(s),
+        Key::Int(i) => integer(h, *i),
+        Key::Float(f) => h.number(*f),
+        Key::Bool(b) => h.boolean(*b),
+    }
+}
+
+pub(crate) fn key_from_js<H: Host>(h: &mut H, v: &H::Value) -> Result<Result<Key, &'static str>, HostError> {
+    Ok(match h.inspect(v)? {
+        JsKind::String(s) => Ok(Key::Str(s)),
+        JsKind::Number(f) => Key::from_float(f).ok_or("NaN"),
+        JsKind::BigInt(Some(i)) => Ok(Key::Int(i)),
+        JsKind::Bool(b) => Ok(Key::Bool(b)),
+        JsKind::BigInt(None) => Err("BigInt beyond 64 bits"),
+        other => Err(kind_name(&other)),
+    })
+}
+
+fn kind_name(k: &JsKind) -> &'static str {
+    match k {
+        JsKind::Undefined => "undefined",
+        JsKind::Null => "null",
+        JsKind::Bool(_) => "boolean",
+        JsKind::Number(_) => "number",
+        JsKind::BigInt(_) => "BigInt",
+        JsKind::String(_) => "string",
+        JsKind::Bytes(_) => "Uint8Array",
+        JsKind::Array(_) => "Array",
+        JsKind::Map => "Map",
+        JsKind::Function => "function",
+        JsKind::Object => "object",
+        JsKind::Unsupported(t) => t,
+    }
+}
+
+// ---------------------------------------------------------------- reading
+
+/// Classifies the JS value `v` stored under `jk` in `map`.
+pub(crate) fn classify<H: Host>(
+    h: &mut H,
+    map: &H::Value,
+    jk: &H::Value,
+    v: H::Value,
+) -> Result<Entry<H::Value>, HostError> {
+    Ok(match h.inspect(&v)? {
+        JsKind::Undefined | JsKind::Null => Entry::Absent,
+        JsKind::Bool(b) => Entry::Scalar(Stored::Bool(b)),
+        JsKind::Number(f) => Entry::Scalar(number_entry(h, map, jk, f)?),
+        JsKind::BigInt(Some(i)) => Entry::Scalar(Stored::Int(i)),
+        JsKind::String(s) => Entry::Scalar(Stored::Str(s)),
+        JsKind::Bytes(b) => Entry::Scalar(Stored::Bytes(b)),
+        JsKind::Map => Entry::Map(v),
+        other => Entry::Unsupported(kind_name(&other)),
+    })
+}
+
+fn number_entry<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, f: f64) -> Result<Stored, HostError> {
+    let integral = f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18;
+    if !integral {
+        return Ok(Stored::Float(f));
+    }
+    if let Some(aux) = h.map_aux(map, false)? {
+        let tag = h.map_get(&aux, jk)?;
+        if let JsKind::Number(t) = h.inspect(&tag)? {
+            if t == f && t.is_sign_negative() == f.is_sign_negative() {
+                return Ok(Stored::Float(f));
+            }
+        }
+    }
+    if f == 0.0 && f.is_sign_negative() {
+        return Ok(Stored::Float(f));
+    }
+    Ok(Stored::Int(f as i64))
+}
+
+/// Deep copy of a Map's contents (snapshots, and ext proxies stored into ext tables).
+pub(crate) fn export_map<H: Host>(h: &mut H, map: &H::Value, path: &str, depth: usize) -> Result<Vec<(Key, Stored)>, String> {
+    if depth >= MAX_DEPTH {
+        return Err(format!("Maps nested deeper than {MAX_DEPTH} levels at '{path}' (is one inside itself?)"));
+    }
+    let entries = h.map_entries(map).map_err(|e| e.message)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (jk, jv) in entries {
+        let key = match key_from_js(h, &jk).map_err(|e| e.message)? {
+            Ok(k) => k,
+            Err(what) => return Err(format!("table '{path}' has a key of unsupported type ({what})")),
+        };
+        match classify(h, map, &jk, jv).map_err(|e| e.message)? {
+            Entry::Absent => {}
+            Entry::Scalar(s) => out.push((key, s)),
+            Entry::Map(child) => {
+                let child_path = format!("{path}.{}", key.describe());
+                let inner = export_map(h, &child, &child_path, depth + 1)?;
+                out.push((key, Stored::Table(inner)));
+            }
+            Entry::Unsupported(what) => {
+                return Err(format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe()))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, path: &str, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
+    Ok(match e {
+        Entry::Absent => Value::Nil,
+        Entry::Scalar(s) => scalar_to_lua(lua, s)?,
+        Entry::Map(m) => {
+            let child = format!("{path}.{}", key.describe());
+            Value::UserData(new_proxy(lua, shared, h, &m, child.into())?)
+        }
+        Entry::Unsupported(what) => {
+            return Err(ext_error(lua, format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe())))
+        }
+    })
+}
+
+fn scalar_to_lua(lua: &Lua, s: Stored) -> mlua::Result<Value> {
+    Ok(match s {
+        Stored::Bool(b) => Value::Boolean(b),
+        Stored::Int(i) => Value::Integer(i),
+        Stored::Float(f) => Value::Number(f),
+        Stored::Str(s) => Value::String(lua.create_string(&s)?),
+        Stored::Bytes(b) => Value::String(lua.create_string(&b)?),
+        Stored::Table(_) => unreachable!("tables are read as proxies"),
+    })
+}
+
+// ---------------------------------------------------------------- writing
+
+/// Lua value -> `Stored`, validating everything before anything is written.
+pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
+    let here = |path: &Vec<String>| path.join(".");
+    Ok(match v {
+        Value::Boolean(b) => Stored::Bool(*b),
+        Value::Integer(i) => Stored::Int(*i),
+        Value::Number(f) => Stored::Float(*f),
+        Value::String(s) => {
+            let bytes = s.as_bytes();
+            match std::str::from_utf8(&bytes) {
+                Ok(t) => Stored::Str(t.to_string()),
+                Err(_) => Stored::Bytes(bytes.to_vec()),
+            }
+        }
+        Value::Table(t) => {
+            let ptr = t.to_pointer();
+            if visiting.contains(&ptr) {
+                return Err(format!("cannot store a cyclic table at key {}", here(path)));
+            }
+            if visiting.len() >= MAX_DEPTH {
+                return Err(format!("table nested deeper than {MAX_DEPTH} levels at key {}", here(path)));
+            }
+            visiting.push(ptr);
+            let mut entries = Vec::new();
+            for pair in t.pairs::<Value, Value>() {
+                let (k, val) = pair.map_err(|e| e.to_string())?;
+                let key = key_from_lua(&k).map_err(|m| format!("{m} (at key {})", here(path)))?;
+                path.push(key.describe());
+                let stored = to_stored(h, &val, path, visiting)?;
+                path.pop();
+                entries.push((key, stored));
+            }
+            visiting.pop();
+            Stored::Table(entries)
+        }
+        Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {
+            Ok(p) => {
+                let map = h.slot_get(p.owner.slot).map_err(|e| e.message)?;
+                Stored::Table(export_map(h, &map, &p.path, visiting.len())?)
+            }
+            Err(_) => return Err(format!("cannot store a userdata at key {}", here(path))),
+        },
+        other => return Err(format!("cannot store a {} at key {}", other.type_name(), here(path))),
+    })
+}
+
+fn is_integral(f: f64) -> bool {
+    f.fract() == 0.0
+}
+
+/// Writes `value` under `jk`, building nested Maps bottom-up.
+pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &Stored) -> Result<(), HostError> {
+    let jv = match value {
+        Stored::Bool(b) => h.boolean(*b)?,
+        Stored::Int(i) => integer(h, *i)?,
+        Stored::Float(f) => h.number(*f)?,
+        Stored::Str(s) => h.string(s)?,
+        Stored::Bytes(b) => h.bytes(b)?,
+        Stored::Table(entries) => {
+            let child = h.new_map()?;
+            for (k, v) in entries {
+                let ck = key_to_js(h, k)?;
+                write(h, &child, &ck, v)?;
+            }
+            child
+        }
+    };
+    h.map_set(map, jk, &jv)?;
+    match value {
+        Stored::Float(f) if is_integral(*f) => {
+            let aux = h.map_aux(map, true)?.ok_or_else(|| HostError::new("cannot tag floats"))?;
+            h.map_set(&aux, jk, &jv)
+        }
+        _ => untag(h, map, jk),
+    }
+}
+
+fn untag<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value) -> Result<(), HostError> {
+    if let Some(aux) = h.map_aux(map, false)? {
+        h.map_delete(&aux, jk)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn delete<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value) -> Result<(), HostError> {
+    h.map_delete(map, jk)?;
+    untag(h, map, jk)
+}
+
+/// Replaces a Map's whole contents (restore), keeping the Map object itself so that
+/// JS references and Lua proxies to it stay valid.
+pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(Key, Stored)]) -> Result<(), HostError> {
+    h.map_clear(map)?;
+    if let Some(aux) = h.map_aux(map, false)? {
+        h.map_clear(&aux)?;
+    }
+    for (k, v) in entries {
+        let jk = key_to_js(h, k)?;
+        write(h, map, &jk, v)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- proxies
+
+pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>) -> mlua::Result<mlua::AnyUserData> {
+    let slot = shared.alloc_slot();
+    h.slot_set(slot, map).map_err(host_err)?;
+    lua.create_userdata(ExtProxy { owner: SlotOwner::new(shared, slot), path, shared: shared.clone() })
+}
+
+impl<H: Host + 'static> ExtProxy<H> {
+    fn index(&self, lua: &Lua, key: Value) -> mlua::Result<Value> {
+        let Ok(key) = key_from_lua(&key) else { return Ok(Value::Nil) };
+        let host = self.shared.host()?;
+        let s = Scope::open(host);
+        let h = &mut *s.host;
+        let map = h.slot_get(self.owner.slot).map_err(host_err)?;
+        let jk = key_to_js(h, &key).map_err(host_err)?;
+        let v = h.map_get(&map, &jk).map_err(host_err)?;
+        let e = classify(h, &map, &jk, v).map_err(host_err)?;
+        entry_to_lua(lua, &self.shared, h, &self.path, &key, e)
+    }
+
+    fn new_index(&self, lua: &Lua, key: Value, value: Value) -> mlua::Result<()> {
+        let key = key_from_lua(&key).map_err(|m| ext_error(lua, format!("{m} (table '{}')", self.path)))?;
+        let host = self.shared.host()?;
+        let s = Scope::open(host);
+        let h = &mut *s.host;
+        let stored = if value.is_nil() {
+            None
+        } else {
+            let mut path = vec![key.describe()];
+            let v = to_stored(h, &value, &mut path, &mut Vec::new())
+                .map_err(|m| ext_error(lua, format!("{m} in table '{}'", self.path)))?;
+            Some(v)
+        };
+        let map = h.slot_get(self.owner.slot).map_err(host_err)?;
+        let jk = key_to_js(h, &key).map_err(host_err)?;
+        match stored {
+            None => delete(h, &map, &jk),
+            Some(v) => write(h, &map, &jk, &v),
+        }
+        .map_err(host_err)
+    }
+
+    /// A border, as Lua's `#` gives for tables: n with t[n] ~= nil and t[n+1] == nil.
+    fn len(&self) -> mlua::Result<i64> {
+        let host = self.shared.host()?;
+        let s = Scope::open(host);
+        let h = &mut *s.host;
+        let map = h.slot_get(self.owner.slot).map_err(host_err)?;
+        let size = h.map_size(&map).map_err(host_err)? as i64;
+        let mut has = |i: i64| -> mlua::Result<bool> {
+            let k = integer(h, i).map_err(host_err)?;
+            h.map_has(&map, &k).map_err(host_err)
+        };
+        if size == 0 || !has(1)? {
+            return Ok(0);
+        }
+        if has(size)? && !has(size + 1)? {
+            return Ok(size);
+        }
+        // Unbounded search then bisection, as luaH_getn does for the hash part.
+        let (mut lo, mut hi) = (1i64, 2i64);
+        while has(hi)? {
+            lo = hi;
+            if hi > i64::MAX / 2 {
+                return Ok(hi);
+            }
+            hi *= 2;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if has(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// `pairs`: keys are listed when iteration starts; values are read live, and keys
+    /// deleted meanwhile are skipped (assigning during traversal is allowed, as in Lua).
+    fn pairs(&self, lua: &Lua) -> mlua::Result<mlua::Function> {
+        // The iterator holds the Map in a slot of its own: the proxy may be collected
+        // before the loop ends.
+        let own_slot = self.shared.alloc_slot();
+        let owner = SlotOwner::new(&self.shared, own_slot);
+        let keys = {
+            let host = self.shared.host()?;
+            let s = Scope::open(host);
+            let h = &mut *s.host;
+            let map = h.slot_get(self.owner.slot).map_err(host_err)?;
+            h.slot_set(own_slot, &map).map_err(host_err)?;
+            let entries = h.map_entries(&map).map_err(host_err)?;
+            let mut keys = Vec::with_capacity(entries.len());
+            for (jk, _) in entries {
+                match key_from_js(h, &jk).map_err(host_err)? {
+                    Ok(k) => keys.push(k),
+                    Err(what) => {
+                        return Err(ext_error(lua, format!("table '{}' has a key of unsupported type ({what})", self.path)))
+                    }
+                }
+            }
+            keys
+        };
+        let shared = self.shared.clone();
+        let path = self.path.clone();
+        let cursor = std::cell::Cell::new(0usize);
+        let sh = self.shared.clone();
+        crate::plain::function(lua, &sh, move |lua, _: MultiValue| {
+            let owner = &owner;
+            let slot = owner.slot;
+            let host = shared.host()?;
+            let s = Scope::open(host);
+            let h = &mut *s.host;
+            let map = h.slot_get(slot).map_err(host_err)?;
+            while cursor.get() < keys.len() {
+                let key = &keys[cursor.get()];
+                cursor.set(cursor.get() + 1);
+                let jk = key_to_js(h, key).map_err(host_err)?;
+                let v = h.map_get(&map, &jk).map_err(host_err)?;
+                let e = classify(h, &map, &jk, v).map_err(host_err)?;
+                if matches!(e, Entry::Absent) {
+                    continue;
+                }
+                let value = entry_to_lua(lua, &shared, h, &path, key, e)?;
+                let lk = match key {
+                    Key::Str(s) => Value::String(lua.create_string(s)?),
+                    Key::Int(i) => Value::Integer(*i),
+                    Key::Float(f) => Value::Number(*f),
+                    Key::Bool(b) => Value::Boolean(*b),
+                };
+                return Ok(MultiValue::from(vec![lk, value]));
+            }
+            Ok(MultiValue::from(vec![Value::Nil]))
+        })
+    }
+}
+
+fn shared_of<H: Host + 'static>(lua: &Lua) -> mlua::Result<Rc<Shared<H>>> {
+    lua.app_data_ref::<Rc<Shared<H>>>()
+        .map(|s| s.clone())
+        .ok_or_else(|| mlua::Error::RuntimeError("lua-persistent: engine state missing".into()))
+}
+
+impl<H: Host + 'static> UserData for ExtProxy<H> {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        // Index and NewIndex can fail in ways scripts handle: plain-string errors.
+        fields.add_meta_field_with(MetaMethod::Index, |lua| {
+            crate::plain::function(lua, &shared_of::<H>(lua)?, |lua, args| {
+                let (ud, key) = <(AnyUserData, Value)>::from_lua_multi(args, lua)?;
+                let v = ud.borrow::<ExtProxy<H>>()?.index(lua, key)?;
+                Ok(MultiValue::from(vec![v]))
+            })
+        });
+        fields.add_meta_field_with(MetaMethod::NewIndex, |lua| {
+            crate::plain::function(lua, &shared_of::<H>(lua)?, |lua, args| {
+                let (ud, key, value) = <(AnyUserData, Value, Value)>::from_lua_multi(args, lua)?;
+                ud.borrow::<ExtProxy<H>>()?.new_index(lua, key, value)?;
+                Ok(MultiValue::new())
+            })
+        });
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::Len, |_, this, ()| this.len());
+        methods.add_meta_method(MetaMethod::Pairs, |lua, this, ()| {
+            let f = this.pairs(lua)?;
+            Ok((f, Value::Nil, Value::Nil))
+        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(format!("ext.table: {}", this.path)));
+    }
+}
+
+// ---------------------------------------------------------------- the `ext` library
+
+/// Installs the global `ext` table: `ext.table(name)`, `ext.tables()`, `ext.drop(name)`.
+pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
+    let ext = lua.create_table()?;
+
+    let sh = shared.clone();
+    ext.set(
+        "table",
+        crate::plain::function(lua, shared, move |lua, args| {
+            let name = Option::<mlua::String>::from_lua_multi(args, lua)?;
+            let name = match &name {
+                Some(n) => n.to_str().map_err(|_| ext_error(lua, "table names must be UTF-8".into()))?.to_string(),
+                None => DEFAULT_TABLE.to_string(),
+            };
+            let host = sh.host()?;
+            let s = Scope::open(host);
+            let h = &mut *s.host;
+            let map = open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?;
+            let proxy = new_proxy(lua, &sh, h, &map, name.into())?;
+            Ok(MultiValue::from(vec![Value::UserData(proxy)]))
+        })?,
+    )?;
+
+    let sh = shared.clone();
+    ext.set(
+        "tables",
+        lua.create_function(move |lua, ()| {
+            let host = sh.host()?;
+            let s = Scope::open(host);
+            let names = root_names(s.host).map_err(host_err)?;
+            lua.create_sequence_from(names)
+        })?,
+    )?;
+
+    let sh = shared.clone();
+    ext.set(
+        "drop",
+        crate::plain::function(lua, shared, move |lua, args| {
+            let name = mlua::String::from_lua_multi(args, lua)?;
+            let host = sh.host()?;
+            let s = Scope::open(host);
+            let h = &mut *s.host;
+            let root = h.ext_root().map_err(host_err)?;
+            let k = h.string(&name.to_string_lossy()).map_err(host_err)?;
+            let existed = h.map_has(&root, &k).map_err(host_err)?;
+            h.map_delete(&root, &k).map_err(host_err)?;
+            Ok(MultiValue::from(vec![Value::Boolean(existed)]))
+        })?,
+    )?;
+
+    lua.globals().raw_set("ext", ext)
+}
+
+/// The Map of table `name` in `lua.ext`, created when missing and `create` is set.
+pub(crate) fn open_root<H: Host>(h: &mut H, name: &str, create: bool) -> Result<Result<H::Value, String>, HostError> {
+    let root = h.ext_root()?;
+    let k = h.string(name)?;
+    let v = h.map_get(&root, &k)?;
+    match h.inspect(&v)? {
+        JsKind::Map => Ok(Ok(v)),
+        JsKind::Undefined | JsKind::Null if create => {
+            let m = h.new_map()?;
+            h.map_set(&root, &k, &m)?;
+            Ok(Ok(m))
+        }
+        JsKind::Undefined | JsKind::Null => Ok(Err(format!("no ext table named '{name}'"))),
+        other => Ok(Err(format!("lua.ext holds a {} under '{name}', not a Map", kind_name(&other)))),
+    }
+}
+
+pub(crate) fn root_names<H: Host>(h: &mut H) -> Result<Vec<String>, HostError> {
+    let root = h.ext_root()?;
+    let mut names = Vec::new();
+    for (k, _) in h.map_entries(&root)? {
+        if let JsKind::String(s) = h.inspect(&k)? {
+            names.push(s);
+        }
+    }
+    Ok(names)
+}

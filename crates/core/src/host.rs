@@ -1,0 +1,113 @@
+//! The one boundary between the engine and a JavaScript host.
+//!
+//! Each adapter (napi, wasm-bindgen) implements [`Host`] with *primitive* operations on
+//! JS values only: make a number, read a Map entry, call a function. Every rule built
+//! on top of those primitives (how a Lua table maps to JS, how ext tables store
+//! floats, how snapshots are laid out) lives in this crate, so both backends behave
+//! identically by construction.
+
+/// What the core learns about a JS value when it inspects it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsKind {
+    Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// A BigInt; `None` when it does not fit in an i64.
+    BigInt(Option<i64>),
+    String(String),
+    /// A Uint8Array (byte-exact Lua strings that are not UTF-8).
+    Bytes(Vec<u8>),
+    /// A JS Array with its length.
+    Array(u32),
+    Map,
+    Function,
+    /// Any other object: read through its own enumerable string keys.
+    Object,
+    /// Something with no Lua equivalent (a Symbol, ...): its JS type name.
+    Unsupported(&'static str),
+}
+
+/// An error raised by the host while the core was using it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostError {
+    pub message: String,
+}
+
+impl HostError {
+    pub fn new(message: impl Into<String>) -> Self {
+        HostError { message: message.into() }
+    }
+}
+
+/// A JS function threw: its message, and the thrown value itself so that it can be
+/// given back to JS as the `cause` of the resulting `LuaError`.
+pub struct CallError<V> {
+    pub message: String,
+    pub exception: Option<V>,
+}
+
+pub type HostResult<T> = Result<T, HostError>;
+
+/// Primitive access to a JS realm during one call into the engine.
+///
+/// `Value` is a handle valid for the duration of the call (a `napi_value`, a `JsValue`).
+/// Values that must outlive a call are kept in numbered *slots* owned by the host; the
+/// core allocates and frees slot numbers.
+pub trait Host {
+    type Value: Clone;
+
+    // ---- constructing JS values
+    fn undefined(&mut self) -> HostResult<Self::Value>;
+    fn boolean(&mut self, b: bool) -> HostResult<Self::Value>;
+    fn number(&mut self, n: f64) -> HostResult<Self::Value>;
+    fn bigint(&mut self, n: i64) -> HostResult<Self::Value>;
+    fn string(&mut self, s: &str) -> HostResult<Self::Value>;
+    fn bytes(&mut self, b: &[u8]) -> HostResult<Self::Value>;
+    fn new_array(&mut self, len: u32) -> HostResult<Self::Value>;
+    fn array_set(&mut self, array: &Self::Value, index: u32, v: &Self::Value) -> HostResult<()>;
+    fn new_object(&mut self) -> HostResult<Self::Value>;
+    fn object_set(&mut self, obj: &Self::Value, key: &str, v: &Self::Value) -> HostResult<()>;
+    /// A callable JS function that invokes the Lua function kept under `id`
+    /// (the adapter delegates to the JS layer's factory).
+    fn lua_function(&mut self, id: u32) -> HostResult<Self::Value>;
+
+    // ---- reading JS values
+    fn inspect(&mut self, v: &Self::Value) -> HostResult<JsKind>;
+    fn array_get(&mut self, array: &Self::Value, index: u32) -> HostResult<Self::Value>;
+    /// Own enumerable string-keyed properties, in JS order.
+    fn object_entries(&mut self, obj: &Self::Value) -> HostResult<Vec<(String, Self::Value)>>;
+    fn call(&mut self, f: &Self::Value, args: &[Self::Value]) -> Result<Self::Value, CallError<Self::Value>>;
+
+    // ---- Map primitives (ext tables and Map conversion)
+    fn new_map(&mut self) -> HostResult<Self::Value>;
+    fn map_get(&mut self, map: &Self::Value, key: &Self::Value) -> HostResult<Self::Value>;
+    fn map_set(&mut self, map: &Self::Value, key: &Self::Value, v: &Self::Value) -> HostResult<()>;
+    fn map_delete(&mut self, map: &Self::Value, key: &Self::Value) -> HostResult<()>;
+    fn map_has(&mut self, map: &Self::Value, key: &Self::Value) -> HostResult<bool>;
+    fn map_size(&mut self, map: &Self::Value) -> HostResult<u32>;
+    fn map_clear(&mut self, map: &Self::Value) -> HostResult<()>;
+    fn map_entries(&mut self, map: &Self::Value) -> HostResult<Vec<(Self::Value, Self::Value)>>;
+    /// The side Map hidden on `map` under a private symbol (created when `create`).
+    /// The core keeps ext metadata there (which integral numbers are Lua floats).
+    fn map_aux(&mut self, map: &Self::Value, create: bool) -> HostResult<Option<Self::Value>>;
+    /// The `Map<string, Map>` of external tables (`lua.ext`).
+    fn ext_root(&mut self) -> HostResult<Self::Value>;
+
+    // ---- slots: JS values that outlive one call
+    fn slot_set(&mut self, slot: u32, v: &Self::Value) -> HostResult<()>;
+    fn slot_get(&mut self, slot: u32) -> HostResult<Self::Value>;
+    fn slot_clear(&mut self, slot: u32) -> HostResult<()>;
+
+    // ---- environment
+    /// Live print output (the `print` option), when the caller asked for it.
+    fn print(&mut self, text: &str);
+    /// Milliseconds from an arbitrary origin, monotonic enough for timeouts.
+    fn now_ms(&mut self) -> f64;
+    /// Opens a handle scope so that values created by one Lua callback are freed when it
+    /// returns (napi); a no-op where the host has no such notion.
+    fn open_scope(&mut self) -> usize {
+        0
+    }
+    fn close_scope(&mut self, _token: usize) {}
+}

@@ -1,0 +1,28 @@
+//! lua-persistent core: a Lua 5.4 VM with external tables stored in a JavaScript host.
+//!
+//! The crate knows nothing of napi or wasm-bindgen. Adapters implement [`Host`] with
+//! primitive JS operations and expose [`Engine`]; every rule lives here.
+
+mod convert;
+mod engine;
+mod error;
+mod ext;
+mod host;
+mod limits;
+mod options;
+mod plain;
+pub mod report;
+mod sandbox;
+mod shared;
+pub mod snapshot;
+mod stored;
+
+pub use engine::{Engine, MemoryStats, Outcome, Stats, Want};
+pub use error::{parse_position, ErrorKind, LuaError};
+pub use host::{CallError, Host, HostError, HostResult, JsKind};
+pub use options::{CallOptions, Options, Stdlib, DEFAULT_CHUNK_NAME, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_MS};
+pub use shared::OUTPUT_LIMIT;
+pub use stored::{Key, Stored};
+
+/// The Lua version string this build runs ("Lua 5.4").
+pub const LUA_VERSION: &str = "Lua 5.4";

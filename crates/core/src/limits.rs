@@ -1,0 +1,127 @@
+//! Per-call limits: wall-clock timeout and instruction budget, enforced by a Lua count
+//! hook; the heap limit is mlua's allocator limit, set once per VM.
+
+use std::rc::Rc;
+
+use mlua::{HookTriggers, Lua, VmState};
+
+use crate::error::Raised;
+use crate::host::Host;
+use crate::shared::Shared;
+
+/// Instructions between hook calls: rare enough to cost little, frequent enough that a
+/// timeout overshoots by microseconds.
+const HOOK_PERIOD: u32 = 1000;
+
+#[derive(Default, Clone)]
+pub(crate) struct Limits {
+    /// Absolute deadline in host milliseconds (0: none).
+    pub deadline: f64,
+    pub timeout_ms: f64,
+    /// Instruction budget for this call (0: none).
+    pub max_instructions: u64,
+    /// Instructions counted so far (in hook periods).
+    pub instructions: u64,
+    pub period: u32,
+    /// Once tripped, the hook fires on every instruction so that `pcall` loops cannot
+    /// swallow the error for long.
+    pub tripped: bool,
+    pub peak_memory: usize,
+}
+
+impl Limits {
+    pub(crate) fn active(&self) -> bool {
+        self.deadline > 0.0 || self.max_instructions > 0
+    }
+}
+
+/// Arms the limits for a call; returns the previous state so nested calls restore it.
+pub(crate) fn arm<H: Host + 'static>(
+    lua: &Lua,
+    shared: &Rc<Shared<H>>,
+    now: f64,
+    timeout_ms: f64,
+    max_instructions: u64,
+) -> Limits {
+    let period = if max_instructions > 0 {
+        (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1)
+    } else {
+        HOOK_PERIOD
+    };
+    let next = Limits {
+        deadline: if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 },
+        timeout_ms,
+        max_instructions,
+        instructions: 0,
+        period,
+        tripped: false,
+        peak_memory: lua.used_memory(),
+    };
+    let active = next.active();
+    let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
+    if active {
+        install_hook(lua, shared, period);
+    } else if prev.active() {
+        lua.remove_global_hook();
+        lua.remove_hook();
+    }
+    prev
+}
+
+/// Restores the limits of an enclosing call (or none).
+pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) {
+    let was_active = shared.limits.borrow().active();
+    let period = prev.period;
+    let active = prev.active();
+    *shared.limits.borrow_mut() = prev;
+    if active {
+        install_hook(lua, shared, period);
+    } else if was_active {
+        lua.remove_global_hook();
+        lua.remove_hook();
+    }
+}
+
+fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
+    let weak = Rc::downgrade(shared);
+    let triggers = HookTriggers::new().every_nth_instruction(period);
+    let _ = lua.set_global_hook(triggers, move |lua, _| {
+        let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
+        check(lua, &shared)
+    });
+}
+
+fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<VmState> {
+    let now = match shared.host() {
+        Ok(h) => h.now_ms(),
+        Err(_) => return Ok(VmState::Continue),
+    };
+    let mut l = shared.limits.borrow_mut();
+    l.instructions += l.period as u64;
+    let used = lua.used_memory();
+    if used > l.peak_memory {
+        l.peak_memory = used;
+    }
+    let err = if l.max_instructions > 0 && l.instructions >= l.max_instructions {
+        Some(Raised::Instructions(format!(
+            "instruction limit exceeded ({} instructions)",
+            l.max_instructions
+        )))
+    } else if l.deadline > 0.0 && now >= l.deadline {
+        Some(Raised::Timeout(format!("timeout: script ran longer than {} ms", l.timeout_ms)))
+    } else {
+        None
+    };
+    match err {
+        None => Ok(VmState::Continue),
+        Some(e) => {
+            if !l.tripped {
+                l.tripped = true;
+                l.period = 1;
+                drop(l);
+                install_hook(lua, shared, 1);
+            }
+            Err(e.into_lua())
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! VM options and their documented defaults.
+
+/// Which standard libraries a VM gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdlib {
+    /// base (no dofile/loadfile, text-only load), string, table, math, utf8, coroutine,
+    /// os.time/clock/date/difftime, debug.traceback. For untrusted scripts.
+    Safe,
+    /// Everything Lua ships, io and os included. For trusted code only.
+    All,
+}
+
+/// Options fixed when a VM is created.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub stdlib: Stdlib,
+    /// Lua heap limit in bytes; 0 means unlimited.
+    pub memory_limit: usize,
+    /// Default wall-clock limit per call in milliseconds; 0 means none.
+    pub timeout_ms: f64,
+    /// VM instructions per call; 0 means none.
+    pub instruction_limit: u64,
+}
+
+/// Safety by default: a runaway script ends with an error instead of hanging or eating
+/// the host's memory. Users opt out explicitly with 0.
+pub const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+pub const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            stdlib: Stdlib::Safe,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            instruction_limit: 0,
+        }
+    }
+}
+
+/// Per-call settings.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Name shown in error messages; `DEFAULT_CHUNK_NAME` when absent.
+    pub chunk_name: Option<String>,
+    /// Overrides the VM's timeout for this call.
+    pub timeout_ms: Option<f64>,
+    /// Send print output to the host as it happens (it is always captured too).
+    pub echo: bool,
+}
+
+/// Chunk name used when the caller gives none: errors read "eval:1: ...".
+pub const DEFAULT_CHUNK_NAME: &str = "eval";

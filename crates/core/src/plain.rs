@@ -1,0 +1,85 @@
+//! Errors Lua code can handle like its own.
+//!
+//! mlua raises every Rust callback error as a userdata, which Lua code cannot
+//! concatenate or compare (`"failed: " .. err` would itself fail). Callbacks that can
+//! fail in ways scripts are expected to handle (a throwing JS function, a rejected ext
+//! write) are therefore wrapped by a small Lua function that raises the message as a
+//! plain string. The typed reason is remembered, keyed by that message, so the error
+//! still reaches JS with its kind when the script does not catch it.
+
+use std::rc::Rc;
+
+use mlua::{Function, Lua, MultiValue, Value};
+
+use crate::error::{ErrorKind, LuaError, Raised};
+use crate::host::Host;
+use crate::shared::Shared;
+
+const REGISTRY_KEY: &str = "lua-persistent.plain";
+
+const FACTORY: &str = r#"
+local error = error
+local function check(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+return function(rf)
+  return function(...) return check(rf(...)) end
+end
+"#;
+
+pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+    let factory: Function = lua.load(FACTORY).set_name("=plain").eval()?;
+    lua.set_named_registry_value(REGISTRY_KEY, factory)
+}
+
+fn raised_of(e: &mlua::Error) -> Option<&Raised> {
+    match e {
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>(),
+        mlua::Error::CallbackError { cause, .. } => raised_of(cause),
+        mlua::Error::WithContext { cause, .. } => raised_of(cause),
+        _ => None,
+    }
+}
+
+/// A Lua function running `f` whose ext and JS-call failures are plain string errors.
+pub(crate) fn function<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
+where
+    H: Host + 'static,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
+{
+    let weak = Rc::downgrade(shared);
+    let inner = lua.create_function(move |lua, args: MultiValue| match f(lua, args) {
+        Ok(mut values) => {
+            values.push_front(Value::Boolean(true));
+            Ok(values)
+        }
+        Err(e) => match raised_of(&e) {
+            Some(r @ (Raised::Ext(_) | Raised::Host { .. })) => {
+                let message = r.to_string();
+                if let Some(shared) = weak.upgrade() {
+                    shared.last_raised.replace(Some((message.clone(), r.clone())));
+                }
+                Ok(MultiValue::from(vec![Value::Boolean(false), Value::String(lua.create_string(&message)?)]))
+            }
+            _ => Err(e),
+        },
+    })?;
+    let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
+    factory.call(inner)
+}
+
+/// Restores the kind of an error that crossed Lua as a plain string.
+pub(crate) fn recover_kind<H: Host>(shared: &Shared<H>, err: &mut LuaError) {
+    if err.kind != ErrorKind::Runtime {
+        return;
+    }
+    if let Some((message, raised)) = shared.last_raised.borrow().as_ref() {
+        if *message == err.message {
+            err.kind = raised.kind();
+            if let Raised::Host { exception_id, .. } = raised {
+                err.exception_id = *exception_id;
+            }
+        }
+    }
+}

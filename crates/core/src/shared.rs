@@ -1,0 +1,222 @@
+//! State shared between the engine and the Lua callbacks it registers: the host of the
+//! call in progress, slot numbering, Lua functions handed to JS, limits and output.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use crate::error::Raised;
+use crate::host::Host;
+use crate::limits::Limits;
+
+/// Slot numbers for JS values that outlive a call. Slots freed while no host is
+/// reachable (a Lua object collected at close) are released at the next call.
+#[derive(Default)]
+pub(crate) struct Slots {
+    free: Vec<u32>,
+    next: u32,
+    pending: Vec<u32>,
+}
+
+impl Slots {
+    pub(crate) fn alloc(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+}
+
+/// Print output captured during the current call, bounded so that a print loop cannot
+/// exhaust host memory before the timeout fires.
+pub(crate) struct Output {
+    pub text: String,
+    pub truncated: bool,
+    pub echo: bool,
+}
+
+pub const OUTPUT_LIMIT: usize = 1 << 20;
+
+impl Output {
+    pub(crate) fn new(echo: bool) -> Self {
+        Output { text: String::new(), truncated: false, echo }
+    }
+
+    pub(crate) fn push_line(&mut self, line: &str) {
+        if self.text.len() + line.len() + 1 > OUTPUT_LIMIT {
+            if !self.truncated {
+                self.text.push_str("[output truncated]\n");
+                self.truncated = true;
+            }
+            return;
+        }
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+}
+
+pub(crate) struct Shared<H: Host> {
+    host: Cell<*mut H>,
+    pub(crate) slots: RefCell<Slots>,
+    /// Lua functions given to JS as callable wrappers, by id.
+    pub(crate) refs: RefCell<HashMap<u32, mlua::Function>>,
+    pub(crate) next_ref: Cell<u32>,
+    pub(crate) limits: RefCell<Limits>,
+    pub(crate) output: RefCell<Output>,
+    /// The most recent JS exception thrown into Lua: (id, slot). One slot, overwritten,
+    /// so exceptions swallowed by `pcall` are not kept alive.
+    pub(crate) last_exception: Cell<Option<(u64, u32)>>,
+    /// The last typed error raised into Lua as a plain string (see `plain`).
+    pub(crate) last_raised: RefCell<Option<(String, crate::error::Raised)>>,
+}
+
+impl<H: Host> Shared<H> {
+    pub(crate) fn new() -> Rc<Self> {
+        Rc::new(Shared {
+            host: Cell::new(std::ptr::null_mut()),
+            slots: RefCell::new(Slots::default()),
+            refs: RefCell::new(HashMap::new()),
+            next_ref: Cell::new(1),
+            limits: RefCell::new(Limits::default()),
+            output: RefCell::new(Output::new(false)),
+            last_exception: Cell::new(None),
+            last_raised: RefCell::new(None),
+        })
+    }
+
+    /// The host of the call in progress. Callbacks only run inside a call, so a missing
+    /// host means a Lua object escaped its call (a bug), reported rather than crashing.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn host(&self) -> mlua::Result<&mut H> {
+        let p = self.host.get();
+        if p.is_null() {
+            return Err(Raised::Ext("no JavaScript host is active".into()).into_lua());
+        }
+        // SAFETY: the pointer is set by `HostGuard` for the duration of a call from the
+        // adapter, which holds the host exclusively for that time; the VM is single-threaded.
+        Ok(unsafe { &mut *p })
+    }
+
+    /// Makes `host` the active host until the guard drops (restoring the previous one,
+    /// so re-entrant calls from JS callbacks work).
+    pub(crate) fn enter(self: &Rc<Self>, host: &mut H) -> HostGuard<H> {
+        let prev = self.host.replace(host as *mut H);
+        let guard = HostGuard { shared: self.clone(), prev };
+        self.flush_released();
+        guard
+    }
+
+    pub(crate) fn release_later(&self, slot: u32) {
+        self.slots.borrow_mut().pending.push(slot);
+    }
+
+    fn flush_released(&self) {
+        let pending = std::mem::take(&mut self.slots.borrow_mut().pending);
+        if pending.is_empty() {
+            return;
+        }
+        if let Ok(host) = self.host() {
+            for slot in &pending {
+                let _ = host.slot_clear(*slot);
+            }
+        }
+        self.slots.borrow_mut().free.extend(pending);
+    }
+
+    pub(crate) fn alloc_slot(&self) -> u32 {
+        self.slots.borrow_mut().alloc()
+    }
+
+    pub(crate) fn keep_exception(&self, host: &mut H, exc: &H::Value) -> Option<u64> {
+        let (id, slot) = match self.last_exception.get() {
+            Some((id, slot)) => (id + 1, slot),
+            None => (1, self.alloc_slot()),
+        };
+        host.slot_set(slot, exc).ok()?;
+        self.last_exception.set(Some((id, slot)));
+        Some(id)
+    }
+
+    /// Resolves which slot holds the JS exception behind an error, if it is still kept.
+    pub(crate) fn resolve_cause(&self, err: &mut crate::error::LuaError) {
+        if let (Some(id), Some((last, slot))) = (err.exception_id, self.last_exception.get()) {
+            if id == last {
+                err.cause_slot = Some(slot);
+            }
+        }
+    }
+
+    pub(crate) fn add_ref(&self, f: mlua::Function) -> u32 {
+        let id = self.next_ref.get();
+        self.next_ref.set(id.wrapping_add(1).max(1));
+        self.refs.borrow_mut().insert(id, f);
+        id
+    }
+}
+
+pub(crate) struct HostGuard<H: Host> {
+    shared: Rc<Shared<H>>,
+    prev: *mut H,
+}
+
+impl<H: Host> Drop for HostGuard<H> {
+    fn drop(&mut self) {
+        self.shared.host.set(self.prev);
+    }
+}
+
+/// Owns a slot for as long as a Lua object (a JS function wrapper, an ext proxy) lives.
+pub(crate) struct SlotOwner<H: Host> {
+    pub(crate) slot: u32,
+    shared: Weak<Shared<H>>,
+}
+
+impl<H: Host> SlotOwner<H> {
+    pub(crate) fn new(shared: &Rc<Shared<H>>, slot: u32) -> Self {
+        SlotOwner { slot, shared: Rc::downgrade(shared) }
+    }
+}
+
+impl<H: Host> Drop for SlotOwner<H> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.release_later(self.slot);
+        }
+    }
+}
+
+/// Opens a host handle scope for the life of one callback.
+pub(crate) struct Scope<'a, H: Host> {
+    pub(crate) host: &'a mut H,
+    token: usize,
+}
+
+impl<'a, H: Host> Scope<'a, H> {
+    pub(crate) fn open(host: &'a mut H) -> Self {
+        let token = host.open_scope();
+        Scope { host, token }
+    }
+}
+
+impl<H: Host> Drop for Scope<'_, H> {
+    fn drop(&mut self) {
+        self.host.close_scope(self.token);
+    }
+}
+
+/// "chunk:LINE: " for the Lua code that called the running Rust callback, skipping the
+/// `plain` error wrappers in between (as `luaL_where(L, 1)` would see it).
+pub(crate) fn lua_position(lua: &mlua::Lua) -> String {
+    for level in 1..4 {
+        let frame = lua.inspect_stack(level, |d| {
+            let src = d.source().short_src.map(|s| s.into_owned());
+            (src, d.current_line())
+        });
+        match frame {
+            Some((Some(src), _)) if src == "plain" => continue,
+            Some((Some(src), Some(line))) => return format!("{src}:{line}: "),
+            _ => return String::new(),
+        }
+    }
+    String::new()
+}

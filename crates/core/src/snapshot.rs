@@ -1,0 +1,169 @@
+//! The snapshot format: every external table in one postcard blob.
+//!
+//! Layout: `MAGIC` (4 bytes) | format version (u16 LE) | postcard(tables) | CRC-32 of all
+//! preceding bytes (u32 LE). Tables keep the order of `lua.ext`, entries the insertion
+//! order of their Maps, so the same data gives the same bytes on every backend.
+
+use crate::stored::{Key, Stored};
+
+pub const MAGIC: &[u8; 4] = b"LUAP";
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER: usize = 6;
+const TRAILER: usize = 4;
+
+/// Everything in a snapshot: (table name, entries).
+pub type Tables = Vec<(String, Vec<(Key, Stored)>)>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotError {
+    TooShort(usize),
+    BadMagic,
+    /// Written by a newer lua-persistent: refuse rather than misread.
+    NewerVersion(u16),
+    ChecksumMismatch { expected: u32, actual: u32 },
+    Malformed(String),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::TooShort(n) => write!(f, "snapshot is truncated ({n} bytes)"),
+            SnapshotError::BadMagic => write!(f, "not a lua-persistent snapshot (bad magic)"),
+            SnapshotError::NewerVersion(v) => write!(
+                f,
+                "snapshot format version {v} is newer than this build supports ({FORMAT_VERSION})"
+            ),
+            SnapshotError::ChecksumMismatch { expected, actual } => write!(
+                f,
+                "snapshot is corrupted (checksum {actual:08x}, expected {expected:08x})"
+            ),
+            SnapshotError::Malformed(m) => write!(f, "snapshot is malformed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+pub fn encode(tables: &Tables) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    // Serialising plain enums and vectors into a Vec cannot fail.
+    let body = postcard::to_allocvec(tables).expect("postcard encoding of owned data");
+    out.extend_from_slice(&body);
+    let crc = crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
+    if bytes.len() < HEADER + TRAILER {
+        return Err(SnapshotError::TooShort(bytes.len()));
+    }
+    if &bytes[..4] != MAGIC {
+        return Err(SnapshotError::BadMagic);
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    let (data, trailer) = bytes.split_at(bytes.len() - TRAILER);
+    let expected = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    let actual = crc32(data);
+    if version > FORMAT_VERSION {
+        return Err(SnapshotError::NewerVersion(version));
+    }
+    if expected != actual {
+        return Err(SnapshotError::ChecksumMismatch { expected, actual });
+    }
+    let (tables, rest): (Tables, &[u8]) = postcard::take_from_bytes(&data[HEADER..])
+        .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(SnapshotError::Malformed(format!("{} trailing bytes", rest.len())));
+    }
+    Ok(tables)
+}
+
+/// CRC-32 (IEEE), bitwise: snapshots are checked once per load, so a table-free
+/// implementation keeps the wasm small at no visible cost.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Tables {
+        vec![
+            (
+                "default".into(),
+                vec![
+                    (Key::Str("name".into()), Stored::Str("ada".into())),
+                    (Key::Int(1), Stored::Float(2.0)),
+                    (Key::Float(1.5), Stored::Bytes(vec![0xff, 0])),
+                    (Key::Bool(true), Stored::Table(vec![(Key::Int(1), Stored::Int(i64::MIN))])),
+                ],
+            ),
+            ("empty".into(), vec![]),
+        ]
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = encode(&sample());
+        assert_eq!(&bytes[..4], MAGIC);
+        assert_eq!(decode(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn crc_known_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn every_truncation_is_rejected() {
+        let bytes = encode(&sample());
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n]).is_err(), "truncated at {n} accepted");
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let bytes = encode(&sample());
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                assert!(decode(&b).is_err(), "flip at byte {i} bit {bit} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn newer_version_is_named() {
+        let mut bytes = encode(&sample());
+        bytes[4] = 9;
+        let n = bytes.len() - 4;
+        let crc = crc32(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode(&bytes), Err(SnapshotError::NewerVersion(9)));
+        assert!(decode(&bytes).unwrap_err().to_string().contains("newer"));
+    }
+
+    #[test]
+    fn garbage_with_valid_checksum_is_malformed_not_a_panic() {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]);
+        let crc = crc32(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(decode(&bytes), Err(SnapshotError::Malformed(_))));
+    }
+}

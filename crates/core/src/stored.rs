@@ -1,0 +1,51 @@
+//! The data model of external tables: what can be stored, independent of JS or Lua.
+//! Snapshots serialise exactly these types.
+
+use serde::{Deserialize, Serialize};
+
+/// A key of an external table. JS Maps compare keys by value for these types only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Key {
+    Str(String),
+    Int(i64),
+    /// Never NaN and never integral (those are normalised to `Int`, as Lua does).
+    Float(f64),
+    Bool(bool),
+}
+
+/// A value of an external table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Stored {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// A UTF-8 Lua string (a JS string).
+    Str(String),
+    /// A Lua string that is not UTF-8 (a JS Uint8Array).
+    Bytes(Vec<u8>),
+    /// A nested table (a JS Map), entries in insertion order.
+    Table(Vec<(Key, Stored)>),
+}
+
+impl Key {
+    /// Lua's key normalisation: a float with an exact integer value is that integer.
+    pub fn from_float(f: f64) -> Option<Key> {
+        if f.is_nan() {
+            None
+        } else if f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+            Some(Key::Int(f as i64))
+        } else {
+            Some(Key::Float(f))
+        }
+    }
+
+    /// A short human form for error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Key::Str(s) => format!("{s:?}"),
+            Key::Int(i) => i.to_string(),
+            Key::Float(f) => f.to_string(),
+            Key::Bool(b) => b.to_string(),
+        }
+    }
+}

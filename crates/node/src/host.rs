@@ -1,0 +1,413 @@
+//! `Host` over raw N-API: each primitive is one or two N-API calls. No rules here.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::time::Instant;
+
+use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
+use napi::sys::{self, napi_env, napi_ref, napi_value};
+
+/// References a VM keeps for its whole life (deleted in `Refs::delete`).
+#[derive(Clone, Copy)]
+pub struct Refs {
+    pub slots: napi_ref,
+    pub root: napi_ref,
+    pub hooks: napi_ref,
+    pub aux_symbol: napi_ref,
+    pub map_ctor: napi_ref,
+    pub map_get: napi_ref,
+    pub map_set: napi_ref,
+    pub map_has: napi_ref,
+    pub map_delete: napi_ref,
+    pub map_clear: napi_ref,
+    pub uint8array: napi_ref,
+}
+
+pub struct NodeHost {
+    pub env: napi_env,
+    pub refs: Refs,
+    pub clock: Instant,
+}
+
+fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(HostError::new(format!("N-API call failed: {what} (status {status})")))
+    }
+}
+
+impl NodeHost {
+    pub fn deref(&self, r: napi_ref) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) }, "get reference")?;
+        if v.is_null() {
+            return Err(HostError::new("the Lua object was garbage-collected"));
+        }
+        Ok(v)
+    }
+
+    fn hook(&self, name: &str) -> HostResult<napi_value> {
+        let hooks = self.deref(self.refs.hooks)?;
+        self.get_named(hooks, name)
+    }
+
+    pub fn get_named(&self, obj: napi_value, name: &str) -> HostResult<napi_value> {
+        let key = self.str_value(name)?;
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_property(self.env, obj, key, &mut v) }, "get property")?;
+        Ok(v)
+    }
+
+    fn str_value(&self, s: &str) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(
+            unsafe { sys::napi_create_string_utf8(self.env, s.as_ptr() as *const _, s.len() as isize, &mut v) },
+            "create string",
+        )?;
+        Ok(v)
+    }
+
+    /// Calls `f` with `this` = recv; a JS exception becomes a `CallError` with the value.
+    fn invoke(&self, recv: napi_value, f: napi_value, args: &[napi_value]) -> Result<napi_value, CallError<napi_value>> {
+        let mut out = ptr::null_mut();
+        let status = unsafe { sys::napi_call_function(self.env, recv, f, args.len(), args.as_ptr(), &mut out) };
+        if status == sys::Status::napi_ok {
+            return Ok(out);
+        }
+        let mut exc = ptr::null_mut();
+        let mut pending = false;
+        unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
+        if pending {
+            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+            let message = self.describe_exception(exc);
+            return Err(CallError { message, exception: Some(exc) });
+        }
+        Err(CallError { message: format!("N-API call failed (status {status})"), exception: None })
+    }
+
+    fn method(&self, r: napi_ref, recv: &napi_value, args: &[napi_value]) -> HostResult<napi_value> {
+        let f = self.deref(r)?;
+        self.invoke(*recv, f, args).map_err(|e| HostError::new(e.message))
+    }
+
+    /// `error.message` for Error objects, `String(value)` otherwise.
+    fn describe_exception(&self, exc: napi_value) -> String {
+        let mut is_error = false;
+        unsafe { sys::napi_is_error(self.env, exc, &mut is_error) };
+        let v = if is_error { self.get_named(exc, "message").unwrap_or(exc) } else { exc };
+        let mut s = ptr::null_mut();
+        if unsafe { sys::napi_coerce_to_string(self.env, v, &mut s) } != sys::Status::napi_ok {
+            let mut pending = ptr::null_mut();
+            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut pending) };
+            return "a JavaScript exception".into();
+        }
+        self.read_string(s).unwrap_or_default()
+    }
+
+    fn read_string(&self, v: napi_value) -> HostResult<String> {
+        let mut len = 0usize;
+        ok(unsafe { sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len) }, "string length")?;
+        let mut buf = vec![0u8; len + 1];
+        let mut written = 0usize;
+        ok(
+            unsafe { sys::napi_get_value_string_utf8(self.env, v, buf.as_mut_ptr() as *mut _, len + 1, &mut written) },
+            "read string",
+        )?;
+        buf.truncate(written);
+        // V8 replaces lone surrogates with U+FFFD, so this is always valid UTF-8.
+        Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    fn instance_of(&self, v: napi_value, ctor: napi_ref) -> HostResult<bool> {
+        let c = self.deref(ctor)?;
+        let mut r = false;
+        ok(unsafe { sys::napi_instanceof(self.env, v, c, &mut r) }, "instanceof")?;
+        Ok(r)
+    }
+}
+
+impl Host for NodeHost {
+    type Value = napi_value;
+
+    fn undefined(&mut self) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_undefined(self.env, &mut v) }, "undefined")?;
+        Ok(v)
+    }
+
+    fn boolean(&mut self, b: bool) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_boolean(self.env, b, &mut v) }, "boolean")?;
+        Ok(v)
+    }
+
+    fn number(&mut self, n: f64) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_create_double(self.env, n, &mut v) }, "number")?;
+        Ok(v)
+    }
+
+    fn bigint(&mut self, n: i64) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_create_bigint_int64(self.env, n, &mut v) }, "bigint")?;
+        Ok(v)
+    }
+
+    fn string(&mut self, s: &str) -> HostResult<napi_value> {
+        self.str_value(s)
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> HostResult<napi_value> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut ab = ptr::null_mut();
+        ok(unsafe { sys::napi_create_arraybuffer(self.env, b.len(), &mut data, &mut ab) }, "arraybuffer")?;
+        if !b.is_empty() {
+            unsafe { ptr::copy_nonoverlapping(b.as_ptr(), data as *mut u8, b.len()) };
+        }
+        let mut v = ptr::null_mut();
+        ok(
+            unsafe { sys::napi_create_typedarray(self.env, sys::TypedarrayType::uint8_array, b.len(), ab, 0, &mut v) },
+            "Uint8Array",
+        )?;
+        Ok(v)
+    }
+
+    fn new_array(&mut self, len: u32) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_create_array_with_length(self.env, len as usize, &mut v) }, "array")?;
+        Ok(v)
+    }
+
+    fn array_set(&mut self, array: &napi_value, index: u32, v: &napi_value) -> HostResult<()> {
+        ok(unsafe { sys::napi_set_element(self.env, *array, index, *v) }, "set element")
+    }
+
+    fn new_object(&mut self) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_create_object(self.env, &mut v) }, "object")?;
+        Ok(v)
+    }
+
+    fn object_set(&mut self, obj: &napi_value, key: &str, v: &napi_value) -> HostResult<()> {
+        let k = self.str_value(key)?;
+        ok(unsafe { sys::napi_set_property(self.env, *obj, k, *v) }, "set property")
+    }
+
+    fn lua_function(&mut self, id: u32) -> HostResult<napi_value> {
+        let f = self.hook("makeFunction")?;
+        let hooks = self.deref(self.refs.hooks)?;
+        let arg = self.number(id as f64)?;
+        self.invoke(hooks, f, &[arg]).map_err(|e| HostError::new(e.message))
+    }
+
+    fn inspect(&mut self, v: &napi_value) -> HostResult<JsKind> {
+        let mut t = 0;
+        ok(unsafe { sys::napi_typeof(self.env, *v, &mut t) }, "typeof")?;
+        Ok(match t {
+            sys::ValueType::napi_undefined => JsKind::Undefined,
+            sys::ValueType::napi_null => JsKind::Null,
+            sys::ValueType::napi_boolean => {
+                let mut b = false;
+                ok(unsafe { sys::napi_get_value_bool(self.env, *v, &mut b) }, "bool")?;
+                JsKind::Bool(b)
+            }
+            sys::ValueType::napi_number => {
+                let mut n = 0.0;
+                ok(unsafe { sys::napi_get_value_double(self.env, *v, &mut n) }, "number")?;
+                JsKind::Number(n)
+            }
+            sys::ValueType::napi_bigint => {
+                let mut n = 0i64;
+                let mut lossless = false;
+                ok(unsafe { sys::napi_get_value_bigint_int64(self.env, *v, &mut n, &mut lossless) }, "bigint")?;
+                JsKind::BigInt(lossless.then_some(n))
+            }
+            sys::ValueType::napi_string => JsKind::String(self.read_string(*v)?),
+            sys::ValueType::napi_function => JsKind::Function,
+            sys::ValueType::napi_symbol => JsKind::Unsupported("symbol"),
+            sys::ValueType::napi_external => JsKind::Unsupported("external"),
+            _ => {
+                let mut is_array = false;
+                ok(unsafe { sys::napi_is_array(self.env, *v, &mut is_array) }, "isArray")?;
+                if is_array {
+                    let mut len = 0u32;
+                    ok(unsafe { sys::napi_get_array_length(self.env, *v, &mut len) }, "array length")?;
+                    return Ok(JsKind::Array(len));
+                }
+                if self.instance_of(*v, self.refs.map_ctor)? {
+                    return Ok(JsKind::Map);
+                }
+                if self.instance_of(*v, self.refs.uint8array)? {
+                    let mut kind = 0;
+                    let mut len = 0usize;
+                    let mut data: *mut c_void = ptr::null_mut();
+                    let mut ab = ptr::null_mut();
+                    let mut off = 0usize;
+                    ok(
+                        unsafe { sys::napi_get_typedarray_info(self.env, *v, &mut kind, &mut len, &mut data, &mut ab, &mut off) },
+                        "typedarray info",
+                    )?;
+                    let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
+                    return Ok(JsKind::Bytes(bytes));
+                }
+                JsKind::Object
+            }
+        })
+    }
+
+    fn array_get(&mut self, array: &napi_value, index: u32) -> HostResult<napi_value> {
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_element(self.env, *array, index, &mut v) }, "get element")?;
+        Ok(v)
+    }
+
+    fn object_entries(&mut self, obj: &napi_value) -> HostResult<Vec<(String, napi_value)>> {
+        let mut names = ptr::null_mut();
+        ok(
+            unsafe {
+                sys::napi_get_all_property_names(
+                    self.env,
+                    *obj,
+                    sys::KeyCollectionMode::own_only,
+                    sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+                    sys::KeyConversion::numbers_to_strings,
+                    &mut names,
+                )
+            },
+            "property names",
+        )?;
+        let mut len = 0u32;
+        ok(unsafe { sys::napi_get_array_length(self.env, names, &mut len) }, "names length")?;
+        let mut out = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            let k = self.array_get(&names, i)?;
+            let mut v = ptr::null_mut();
+            ok(unsafe { sys::napi_get_property(self.env, *obj, k, &mut v) }, "get property")?;
+            out.push((self.read_string(k)?, v));
+        }
+        Ok(out)
+    }
+
+    fn call(&mut self, f: &napi_value, args: &[napi_value]) -> Result<napi_value, CallError<napi_value>> {
+        let recv = self.undefined().map_err(|e| CallError { message: e.message, exception: None })?;
+        self.invoke(recv, *f, args)
+    }
+
+    fn new_map(&mut self) -> HostResult<napi_value> {
+        let ctor = self.deref(self.refs.map_ctor)?;
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_new_instance(self.env, ctor, 0, ptr::null(), &mut v) }, "new Map")?;
+        Ok(v)
+    }
+
+    fn map_get(&mut self, map: &napi_value, key: &napi_value) -> HostResult<napi_value> {
+        self.method(self.refs.map_get, map, &[*key])
+    }
+
+    fn map_set(&mut self, map: &napi_value, key: &napi_value, v: &napi_value) -> HostResult<()> {
+        self.method(self.refs.map_set, map, &[*key, *v]).map(|_| ())
+    }
+
+    fn map_delete(&mut self, map: &napi_value, key: &napi_value) -> HostResult<()> {
+        self.method(self.refs.map_delete, map, &[*key]).map(|_| ())
+    }
+
+    fn map_has(&mut self, map: &napi_value, key: &napi_value) -> HostResult<bool> {
+        let r = self.method(self.refs.map_has, map, &[*key])?;
+        let mut b = false;
+        ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut b) }, "has")?;
+        Ok(b)
+    }
+
+    fn map_size(&mut self, map: &napi_value) -> HostResult<u32> {
+        let s = self.get_named(*map, "size")?;
+        let mut n = 0u32;
+        ok(unsafe { sys::napi_get_value_uint32(self.env, s, &mut n) }, "size")?;
+        Ok(n)
+    }
+
+    fn map_clear(&mut self, map: &napi_value) -> HostResult<()> {
+        self.method(self.refs.map_clear, map, &[]).map(|_| ())
+    }
+
+    fn map_entries(&mut self, map: &napi_value) -> HostResult<Vec<(napi_value, napi_value)>> {
+        // One JS call returns [k0, v0, k1, v1, ...]: N-API cannot iterate a Map itself.
+        let f = self.hook("mapEntries")?;
+        let hooks = self.deref(self.refs.hooks)?;
+        let flat = self.invoke(hooks, f, &[*map]).map_err(|e| HostError::new(e.message))?;
+        let mut len = 0u32;
+        ok(unsafe { sys::napi_get_array_length(self.env, flat, &mut len) }, "entries length")?;
+        let mut out = Vec::with_capacity(len as usize / 2);
+        for i in (0..len).step_by(2) {
+            out.push((self.array_get(&flat, i)?, self.array_get(&flat, i + 1)?));
+        }
+        Ok(out)
+    }
+
+    fn map_aux(&mut self, map: &napi_value, create: bool) -> HostResult<Option<napi_value>> {
+        let sym = self.deref(self.refs.aux_symbol)?;
+        let mut v = ptr::null_mut();
+        ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
+        if let JsKind::Map = self.inspect(&v)? {
+            return Ok(Some(v));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let m = self.new_map()?;
+        // Non-enumerable, so inspecting or spreading the Map shows only the user's data.
+        let prop = sys::napi_property_descriptor {
+            utf8name: ptr::null(),
+            name: sym,
+            method: None,
+            getter: None,
+            setter: None,
+            value: m,
+            attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
+            data: ptr::null_mut(),
+        };
+        ok(unsafe { sys::napi_define_properties(self.env, *map, 1, &prop) }, "set aux")?;
+        Ok(Some(m))
+    }
+
+    fn ext_root(&mut self) -> HostResult<napi_value> {
+        self.deref(self.refs.root)
+    }
+
+    fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {
+        let slots = self.deref(self.refs.slots)?;
+        ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
+    }
+
+    fn slot_get(&mut self, slot: u32) -> HostResult<napi_value> {
+        let slots = self.deref(self.refs.slots)?;
+        self.array_get(&slots, slot)
+    }
+
+    fn slot_clear(&mut self, slot: u32) -> HostResult<()> {
+        let u = self.undefined()?;
+        self.slot_set(slot, &u)
+    }
+
+    fn print(&mut self, text: &str) {
+        let (Ok(f), Ok(hooks), Ok(arg)) = (self.hook("print"), self.deref(self.refs.hooks), self.str_value(text)) else { return };
+        let _ = self.invoke(hooks, f, &[arg]);
+    }
+
+    fn now_ms(&mut self) -> f64 {
+        self.clock.elapsed().as_secs_f64() * 1000.0
+    }
+
+    fn open_scope(&mut self) -> usize {
+        let mut scope = ptr::null_mut();
+        unsafe { sys::napi_open_handle_scope(self.env, &mut scope) };
+        scope as usize
+    }
+
+    fn close_scope(&mut self, token: usize) {
+        if token != 0 {
+            unsafe { sys::napi_close_handle_scope(self.env, token as sys::napi_handle_scope) };
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! lua-persistent's Node backend: a thin napi-rs adapter over `lua-persistent-core`.
+//! Methods translate arguments, run the engine with a `NodeHost`, and shape results
+//! with the core's `report` module. No global state: every VM owns its references, so
+//! the addon loads in worker_threads and many VMs coexist.
+
+mod host;
+
+use std::ptr;
+use std::time::Instant;
+
+use host::{NodeHost, Refs};
+use lua_persistent_core::report::{self, Mode};
+use lua_persistent_core::{CallOptions, Engine, LuaError, Options, Stdlib};
+use napi::bindgen_prelude::{FromNapiValue, ObjectFinalize, ToNapiValue, TypeName, ValidateNapiValue};
+use napi::sys::{self, napi_env, napi_value};
+use napi::{Env, Error, Result, Status, ValueType};
+use napi_derive::napi;
+
+/// A JS value passed through untouched; the core inspects it via `NodeHost`.
+#[derive(Clone, Copy)]
+pub struct Raw(napi_value);
+
+impl TypeName for Raw {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for Raw {}
+
+impl FromNapiValue for Raw {
+    unsafe fn from_napi_value(_env: napi_env, v: napi_value) -> Result<Self> {
+        Ok(Raw(v))
+    }
+}
+
+impl ToNapiValue for Raw {
+    unsafe fn to_napi_value(_env: napi_env, v: Self) -> Result<napi_value> {
+        Ok(v.0)
+    }
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, format!("lua-persistent: {what} failed")))
+    }
+}
+
+/// Throws `v` as the JS exception of this call.
+fn throw(env: napi_env, v: napi_value) -> Error {
+    unsafe { sys::napi_throw(env, v) };
+    Error::new(Status::PendingException, "lua-persistent error")
+}
+
+/// A strong reference (builtins) or, with `weak`, one that does not keep the value alive:
+/// the JS `Lua` object owns hooks, slots and the ext Map, so nothing here forms a cycle
+/// through a GC root and a forgotten VM is still collected.
+unsafe fn reference(env: napi_env, v: napi_value, weak: bool) -> Result<sys::napi_ref> {
+    let mut r = ptr::null_mut();
+    check(sys::napi_create_reference(env, v, if weak { 0 } else { 1 }, &mut r), "create reference")?;
+    Ok(r)
+}
+
+#[napi(custom_finalize)]
+pub struct Vm {
+    engine: Engine<NodeHost>,
+    refs: Option<Refs>,
+    clock: Instant,
+}
+
+#[napi(object)]
+pub struct VmOptions {
+    pub stdlib: String,
+    pub memory_limit: f64,
+    pub timeout: f64,
+    pub instruction_limit: f64,
+}
+
+#[napi]
+impl Vm {
+    /// `hooks`: `{ ext: Map, slots: [], auxSymbol, makeFunction(id), mapEntries(map), print(text) }`
+    /// from the shared JS layer.
+    #[napi(constructor)]
+    pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
+        let options = Options {
+            stdlib: if options.stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
+            memory_limit: options.memory_limit.max(0.0) as usize,
+            timeout_ms: options.timeout.max(0.0),
+            instruction_limit: options.instruction_limit.max(0.0) as u64,
+        };
+        let refs = unsafe { make_refs(env.raw(), hooks.0)? };
+        let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
+        Ok(Vm { engine, refs: Some(refs), clock: Instant::now() })
+    }
+
+    fn host(&self, env: &Env) -> Result<NodeHost> {
+        match self.refs {
+            Some(refs) => Ok(NodeHost { env: env.raw(), refs, clock: self.clock }),
+            None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
+        }
+    }
+
+    fn fail(&self, env: &Env, host: &mut NodeHost, e: &LuaError) -> Error {
+        let info = report::fail(host, &self.engine, e);
+        throw(env.raw(), info)
+    }
+
+    /// Runs a chunk. mode: 0 first value, 1 all values, 2 run report.
+    #[napi]
+    pub fn exec(&self, env: Env, code: String, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
+        let mode = Mode::from_u32(mode);
+        let out = self.engine.exec(&mut h, code.as_bytes(), &call, mode.want());
+        self.finish(&env, &mut h, out, mode)
+    }
+
+    #[napi]
+    pub fn call_global(&self, env: Env, name: String, args: Vec<Raw>, mode: u32, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        let call = CallOptions { echo, ..Default::default() };
+        let mode = Mode::from_u32(mode);
+        let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
+        let out = self.engine.call_global(&mut h, &name, &args, &call, mode.want());
+        self.finish(&env, &mut h, out, mode)
+    }
+
+    #[napi]
+    pub fn call_ref(&self, env: Env, id: u32, args: Vec<Raw>, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        let call = CallOptions { echo, ..Default::default() };
+        let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
+        let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
+        self.finish(&env, &mut h, out, Mode::First)
+    }
+
+    fn finish(&self, env: &Env, h: &mut NodeHost, out: lua_persistent_core::Outcome<napi_value>, mode: Mode) -> Result<Raw> {
+        match report::finish(h, &self.engine, out, mode) {
+            Ok(v) => Ok(Raw(v)),
+            Err(info) => Err(throw(env.raw(), info)),
+        }
+    }
+
+    #[napi]
+    pub fn release_ref(&self, id: u32) {
+        self.engine.release_ref(id);
+    }
+
+    #[napi]
+    pub fn set_global(&self, env: Env, name: String, value: Raw) -> Result<()> {
+        let mut h = self.host(&env)?;
+        self.engine.set_global(&mut h, &name, &value.0).map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
+    #[napi]
+    pub fn get_global(&self, env: Env, name: String) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        match self.engine.get_global(&mut h, &name) {
+            Ok(v) => Ok(Raw(v)),
+            Err(e) => Err(self.fail(&env, &mut h, &e)),
+        }
+    }
+
+    #[napi]
+    pub fn memory(&self, env: Env) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        match self.engine.memory() {
+            Ok(m) => report::memory(&mut h, &m).map(Raw).map_err(|e| Error::new(Status::GenericFailure, e.message)),
+            Err(e) => Err(self.fail(&env, &mut h, &e)),
+        }
+    }
+
+    #[napi]
+    pub fn gc(&self, env: Env) -> Result<()> {
+        let mut h = self.host(&env)?;
+        self.engine.gc().map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
+    #[napi]
+    pub fn reset(&self, env: Env) -> Result<()> {
+        let mut h = self.host(&env)?;
+        self.engine.reset().map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
+    #[napi]
+    pub fn close(&self) {
+        self.engine.close();
+    }
+
+    #[napi]
+    pub fn is_closed(&self) -> bool {
+        self.engine.is_closed()
+    }
+
+    #[napi]
+    pub fn snapshot(&self, env: Env) -> Result<Raw> {
+        let mut h = self.host(&env)?;
+        match self.engine.snapshot(&mut h) {
+            Ok(bytes) => {
+                use lua_persistent_core::Host;
+                h.bytes(&bytes).map(Raw).map_err(|e| Error::new(Status::GenericFailure, e.message))
+            }
+            Err(e) => Err(self.fail(&env, &mut h, &e)),
+        }
+    }
+
+    #[napi]
+    pub fn restore(&self, env: Env, bytes: Raw) -> Result<()> {
+        use lua_persistent_core::{Host, JsKind};
+        let mut h = self.host(&env)?;
+        let data = match h.inspect(&bytes.0) {
+            Ok(JsKind::Bytes(b)) => b,
+            _ => return Err(Error::new(Status::InvalidArg, "restore() expects a Uint8Array")),
+        };
+        self.engine.restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
+    }
+}
+
+impl ObjectFinalize for Vm {
+    fn finalize(mut self, env: Env) -> Result<()> {
+        self.engine.close();
+        if let Some(r) = self.refs.take() {
+            for x in [r.slots, r.root, r.hooks, r.aux_symbol, r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.uint8array] {
+                unsafe { sys::napi_delete_reference(env.raw(), x) };
+            }
+        }
+        Ok(())
+    }
+}
+
+unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
+    let get = |obj: napi_value, name: &str| -> Result<napi_value> {
+        let mut k = ptr::null_mut();
+        check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
+        let mut v = ptr::null_mut();
+        check(sys::napi_get_property(env, obj, k, &mut v), name)?;
+        Ok(v)
+    };
+    let mut global = ptr::null_mut();
+    check(sys::napi_get_global(env, &mut global), "global")?;
+    let map_ctor = get(global, "Map")?;
+    let proto = get(map_ctor, "prototype")?;
+    Ok(Refs {
+        slots: reference(env, get(hooks, "slots")?, true)?,
+        root: reference(env, get(hooks, "ext")?, true)?,
+        hooks: reference(env, hooks, true)?,
+        aux_symbol: reference(env, get(hooks, "auxSymbol")?, false)?,
+        map_ctor: reference(env, map_ctor, false)?,
+        map_get: reference(env, get(proto, "get")?, false)?,
+        map_set: reference(env, get(proto, "set")?, false)?,
+        map_has: reference(env, get(proto, "has")?, false)?,
+        map_delete: reference(env, get(proto, "delete")?, false)?,
+        map_clear: reference(env, get(proto, "clear")?, false)?,
+        uint8array: reference(env, get(global, "Uint8Array")?, false)?,
+    })
+}
