@@ -10,6 +10,6 @@ const loaders = {
   },
 };
 
-const createLua = makeCreateLua(loaders, ['native', 'wasm']);
+const createLua = makeCreateLua(loaders, ['native', 'wasm'], (dir) => require('./lib/file-storage').fileStorage(dir));
 
 module.exports = { createLua, Lua, LuaError };

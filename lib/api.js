@@ -175,10 +175,10 @@ class Lua {
     this._guard(() => this._vm.restore(bytes));
   }
 
-  /** Writes the external tables to storage. */
+  /** Writes the external tables to storage ('memory': keeps the last snapshot). */
   async save() {
     const bytes = this.snapshot();
-    if (this._storage && typeof this._storage === 'object' && typeof this._storage.save === 'function') {
+    if (this._storage && typeof this._storage === 'object') {
       await this._storage.save(bytes);
     } else {
       this._saved = bytes;
@@ -208,16 +208,20 @@ class Lua {
  * Backend loaders, in the order 'auto' tries them. Each returns the backend's Vm class
  * or throws why it cannot load.
  */
-function makeCreateLua(loaders, autoOrder) {
+function makeCreateLua(loaders, autoOrder, pathStorage) {
   return async function createLua(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('createLua: options must be an object');
     const requested = options.backend === undefined ? 'auto' : options.backend;
     if (requested !== 'auto' && !(requested in loaders)) {
       throw new TypeError(`createLua: backend must be 'auto', ${Object.keys(loaders).map((k) => `'${k}'`).join(', ')}`);
     }
-    const storage = options.storage === undefined ? 'memory' : options.storage;
-    if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function')) {
-      throw new TypeError("createLua: storage must be 'memory' or an adapter object with load() and save()");
+    let storage = options.storage === undefined ? 'memory' : options.storage;
+    if (typeof storage === 'string' && storage !== 'memory') {
+      if (!pathStorage) throw new TypeError('createLua: a storage path needs Node (use an adapter object in browsers)');
+      storage = pathStorage(storage);
+    }
+    if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function' && typeof storage.load === 'function')) {
+      throw new TypeError("createLua: storage must be 'memory', a directory path (Node) or an adapter { load(), save(bytes) }");
     }
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
@@ -229,7 +233,7 @@ function makeCreateLua(loaders, autoOrder) {
         failures.push(`${name}: ${e && e.message}`);
         continue;
       }
-      const lua = new Lua(Vm, name, options);
+      const lua = new Lua(Vm, name, { ...options, storage });
       if (storage !== 'memory' && typeof storage.load === 'function') {
         const bytes = await storage.load();
         if (bytes) lua.restore(bytes);

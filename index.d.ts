@@ -1,0 +1,109 @@
+// Type definitions for lua-persistent.
+
+/** A value crossing between Lua and JS (see README "Values"). */
+export type LuaValue =
+  | undefined
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | LuaValue[]
+  | { [key: string]: LuaValue }
+  | Map<LuaValue, LuaValue>
+  | ((...args: any[]) => any);
+
+/** A value stored in an external table: scalars and nested Maps. */
+export type ExtValue = boolean | number | bigint | string | Uint8Array | ExtMap;
+export type ExtKey = string | number | bigint | boolean;
+export type ExtMap = Map<ExtKey, ExtValue>;
+
+/** Where `lua.save()` writes and `createLua` loads the external tables from. */
+export interface StorageAdapter {
+  /** The last saved snapshot, or undefined when nothing was saved yet. */
+  load(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
+  /** Persist a snapshot (replace the previous one atomically if you can). */
+  save(bytes: Uint8Array): Promise<void> | void;
+}
+
+export interface LuaOptions {
+  /** 'auto' (default): native in Node, wasm where the addon cannot load. */
+  backend?: 'auto' | 'native' | 'wasm';
+  /** 'memory' (default), a directory path (Node), or an adapter. */
+  storage?: 'memory' | string | StorageAdapter;
+  /** Lua heap limit in bytes (default 256 MiB; 0 or Infinity: none). */
+  memoryLimit?: number;
+  /** Milliseconds per call (default 10000; 0 or Infinity: none). */
+  timeout?: number;
+  /** VM instructions per call (default: none). */
+  instructionLimit?: number;
+  /** 'safe' (default) or 'all' (trusted code only). */
+  stdlib?: 'safe' | 'all';
+  /** Receives each printed line (default: console.log). */
+  print?: (text: string) => void;
+}
+
+export interface CallOptions {
+  /** Name used in error messages (default "eval"). */
+  chunkName?: string;
+  /** Overrides the VM's timeout for this call (ms; 0 or Infinity: none). */
+  timeout?: number;
+}
+
+export interface RunStats {
+  durationMs: number;
+  /** Approximate instruction count when a limit was active. */
+  instructions?: number;
+  memoryUsed: number;
+  memoryPeak: number;
+}
+
+export interface RunResult {
+  ok: boolean;
+  values: LuaValue[];
+  /** Everything `print` wrote during the call. */
+  output: string;
+  error?: LuaError;
+  stats: RunStats;
+}
+
+export interface MemoryInfo {
+  used: number;
+  peak: number;
+  limit: number;
+}
+
+export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed';
+
+export class LuaError extends Error {
+  readonly kind: LuaErrorKind;
+  /** The message as Lua reports it, position included ("main.lua:3: boom"). */
+  readonly luaMessage: string;
+  readonly chunkName?: string;
+  readonly line?: number;
+  readonly traceback?: string;
+  /** The JS exception behind the error, when a JS function threw. */
+  readonly cause?: unknown;
+}
+
+export class Lua {
+  readonly backend: 'native' | 'wasm';
+  /** The live external tables, by name. */
+  readonly ext: Map<string, ExtMap>;
+  eval(code: string, options?: CallOptions): LuaValue;
+  evalAll(code: string, options?: CallOptions): LuaValue[];
+  run(code: string, options?: CallOptions): RunResult;
+  setGlobal(name: string, value: LuaValue): void;
+  getGlobal(name: string): LuaValue;
+  call(name: string, ...args: LuaValue[]): LuaValue;
+  save(): Promise<void>;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+  memory(): MemoryInfo;
+  gc(): void;
+  reset(): void;
+  close(): void;
+}
+
+export function createLua(options?: LuaOptions): Promise<Lua>;

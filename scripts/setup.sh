@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up everything lua-persistent needs on a Debian machine with Rust and Node 20,
+# builds the native addon and runs the example. Idempotent: a second run only rebuilds
+# what changed. `bash scripts/setup.sh [--no-example]`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required ($2)" >&2; exit 1; }; }
+need node "Node.js 18+"
+need npm "npm"
+need cargo "Rust via rustup"
+need cc "a C compiler (apt-get install build-essential)"
+
+node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' || { echo "setup: Node 18+ required" >&2; exit 1; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+node scripts/build.js
+
+if [ "${1:-}" != "--no-example" ]; then
+  node examples/counter.js
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: the core's cargo tests and the Jest suites (each on every backend),
+# then prints one line `summary: N passed, N failed`. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+node scripts/build.js >/dev/null || { echo "summary: 0 passed, 1 failed"; exit 1; }
+
+cargo_log=$(mktemp)
+cargo test -p lua-persistent-core 2>&1 | tee "$cargo_log"
+cargo_status=${PIPESTATUS[0]}
+read -r c_pass c_fail < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$cargo_log")
+if [ "$cargo_status" -ne 0 ] && [ "$c_fail" -eq 0 ]; then c_fail=1; fi
+
+jest_json=$(mktemp)
+npx jest --json --outputFile="$jest_json" "$@"
+jest_status=$?
+read -r j_pass j_fail < <(node -e "
+  try { const r = require('$jest_json'); console.log((r.numPassedTests | 0) + ' ' + ((r.numFailedTests | 0) + (r.numRuntimeErrorTestSuites | 0))); }
+  catch { console.log('0 1'); }")
+if [ "$jest_status" -ne 0 ] && [ "$j_fail" -eq 0 ]; then j_fail=1; fi
+
+rm -f "$cargo_log" "$jest_json"
+echo "cargo: $c_pass passed, $c_fail failed; jest: $j_pass passed, $j_fail failed"
+echo "summary: $((c_pass + j_pass)) passed, $((c_fail + j_fail)) failed"
+[ $((c_fail + j_fail)) -eq 0 ]
