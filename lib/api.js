@@ -81,13 +81,13 @@ class Lua {
       mapEntries,
       print: userPrint || ((text) => console.log(text)),
       makeFunction(id) {
-        const f = (...args) => self._guard(() => self._vm.callRef(id, args, true));
+        const f = (...args) => self._guard(() => self._vm.callRef(self._hooks, id, args, true));
         registry.register(f, id);
         return f;
       },
     };
     this._echoInRun = userPrint !== undefined;
-    this._vm = new Vm(this._hooks, {
+    this._vm = new Vm({
       stdlib,
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),
@@ -125,20 +125,20 @@ class Lua {
   /** Runs code; returns its first result. Throws LuaError. */
   eval(code, opts) {
     const src = this._code(code);
-    return this._guard(() => this._vm.exec(src, opts && opts.chunkName, this._timeout(opts), 0, true));
+    return this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 0, true));
   }
 
   /** Runs code; returns all its results as an array. Throws LuaError. */
   evalAll(code, opts) {
     const src = this._code(code);
-    return this._guard(() => this._vm.exec(src, opts && opts.chunkName, this._timeout(opts), 1, true));
+    return this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 1, true));
   }
 
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
   run(code, opts) {
     let r;
     try {
-      r = this._vm.exec(this._code(code), opts && opts.chunkName, this._timeout(opts), 2, this._echoInRun);
+      r = this._vm.exec(this._hooks, this._code(code), opts && opts.chunkName, this._timeout(opts), 2, this._echoInRun);
     } catch (e) {
       const err = toError(e);
       return { ok: false, values: [], output: '', error: err instanceof LuaError ? err : new LuaError({ kind: 'runtime', message: String(err && err.message || err) }), stats: {} };
@@ -150,29 +150,29 @@ class Lua {
 
   setGlobal(name, value) {
     if (typeof name !== 'string') throw new TypeError('global name must be a string');
-    this._guard(() => this._vm.setGlobal(name, value));
+    this._guard(() => this._vm.setGlobal(this._hooks, name, value));
   }
 
   getGlobal(name) {
     if (typeof name !== 'string') throw new TypeError('global name must be a string');
-    return this._guard(() => this._vm.getGlobal(name));
+    return this._guard(() => this._vm.getGlobal(this._hooks, name));
   }
 
   /** Calls the global Lua function `name`; returns its first result. */
   call(name, ...args) {
     if (typeof name !== 'string') throw new TypeError('function name must be a string');
-    return this._guard(() => this._vm.callGlobal(name, args, 0, true));
+    return this._guard(() => this._vm.callGlobal(this._hooks, name, args, 0, true));
   }
 
   /** The external tables as one snapshot blob (postcard, checksummed). */
   snapshot() {
-    return this._guard(() => this._vm.snapshot());
+    return this._guard(() => this._vm.snapshot(this._hooks));
   }
 
   /** Replaces every external table with a snapshot's contents; a bad blob changes nothing. */
   restore(bytes) {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('restore() expects a Uint8Array');
-    this._guard(() => this._vm.restore(bytes));
+    this._guard(() => this._vm.restore(this._hooks, bytes));
   }
 
   /** Writes the external tables to storage ('memory': keeps the last snapshot). */
@@ -186,15 +186,15 @@ class Lua {
   }
 
   memory() {
-    return this._guard(() => this._vm.memory());
+    return this._guard(() => this._vm.memory(this._hooks));
   }
 
   gc() {
-    this._guard(() => this._vm.gc());
+    this._guard(() => this._vm.gc(this._hooks));
   }
 
   reset() {
-    this._guard(() => this._vm.reset());
+    this._guard(() => this._vm.reset(this._hooks));
   }
 
   close() {

@@ -135,7 +135,7 @@ pub fn from_mlua(err: &mlua::Error) -> LuaError {
         E::CallbackError { traceback, cause } => {
             let mut e = from_mlua(cause);
             if e.traceback.is_none() {
-                e.traceback = Some(traceback.clone());
+                e.traceback = Some(clean_traceback(traceback));
             }
             e
         }
@@ -163,11 +163,17 @@ fn split_traceback(kind: ErrorKind, text: &str) -> LuaError {
     match text.find("\nstack traceback:\n") {
         Some(at) => {
             let mut e = LuaError::new(kind, &text[..at]);
-            e.traceback = Some(text[at + 1..].to_string());
+            e.traceback = Some(clean_traceback(&text[at + 1..]));
             e
         }
         None => LuaError::new(kind, text),
     }
+}
+
+/// Drops the frames of the engine's own error wrappers (chunk "plain") so tracebacks
+/// show only the user's code and real library functions.
+fn clean_traceback(tb: &str) -> String {
+    tb.lines().filter(|l| !l.trim_start().starts_with("plain:")).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]

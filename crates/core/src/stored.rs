@@ -39,6 +39,26 @@ impl Key {
         }
     }
 
+    /// Integers ascending (so sequences come first, in order), then floats, strings
+    /// (bytewise) and booleans.
+    pub fn canonical_cmp(&self, other: &Key) -> std::cmp::Ordering {
+        fn rank(k: &Key) -> u8 {
+            match k {
+                Key::Int(_) => 0,
+                Key::Float(_) => 1,
+                Key::Str(_) => 2,
+                Key::Bool(_) => 3,
+            }
+        }
+        match (self, other) {
+            (Key::Int(a), Key::Int(b)) => a.cmp(b),
+            (Key::Float(a), Key::Float(b)) => a.total_cmp(b),
+            (Key::Str(a), Key::Str(b)) => a.cmp(b),
+            (Key::Bool(a), Key::Bool(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+
     /// A short human form for error messages.
     pub fn describe(&self) -> String {
         match self {

@@ -7,13 +7,12 @@ use std::time::Instant;
 use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
 use napi::sys::{self, napi_env, napi_ref, napi_value};
 
-/// References a VM keeps for its whole life (deleted in `Refs::delete`).
+/// Builtins a VM references for its whole life (deleted when the VM is finalized).
+/// Nothing of the user's is referenced from native code: the JS layer passes its `hooks`
+/// object (ext Map, slots, helpers) with every call, so no reference cycle runs through
+/// a GC root and a forgotten VM is still collected.
 #[derive(Clone, Copy)]
 pub struct Refs {
-    pub slots: napi_ref,
-    pub root: napi_ref,
-    pub hooks: napi_ref,
-    pub aux_symbol: napi_ref,
     pub map_ctor: napi_ref,
     pub map_get: napi_ref,
     pub map_set: napi_ref,
@@ -27,6 +26,10 @@ pub struct NodeHost {
     pub env: napi_env,
     pub refs: Refs,
     pub clock: Instant,
+    pub hooks: napi_value,
+    slots: napi_value,
+    root: napi_value,
+    aux: napi_value,
 }
 
 fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
@@ -38,18 +41,28 @@ fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
 }
 
 impl NodeHost {
+    /// Reads the hook fields up front: values fetched later inside a callback's handle
+    /// scope would dangle once that scope closes.
+    pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value) -> HostResult<Self> {
+        let mut h = NodeHost { env, refs, clock, hooks, slots: ptr::null_mut(), root: ptr::null_mut(), aux: ptr::null_mut() };
+        h.slots = h.get_named(hooks, "slots")?;
+        h.root = h.get_named(hooks, "ext")?;
+        h.aux = h.get_named(hooks, "auxSymbol")?;
+        Ok(h)
+    }
+
+    fn slots(&mut self) -> HostResult<napi_value> {
+        Ok(self.slots)
+    }
+
     pub fn deref(&self, r: napi_ref) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
         ok(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) }, "get reference")?;
-        if v.is_null() {
-            return Err(HostError::new("the Lua object was garbage-collected"));
-        }
         Ok(v)
     }
 
     fn hook(&self, name: &str) -> HostResult<napi_value> {
-        let hooks = self.deref(self.refs.hooks)?;
-        self.get_named(hooks, name)
+        self.get_named(self.hooks, name)
     }
 
     pub fn get_named(&self, obj: napi_value, name: &str) -> HostResult<napi_value> {
@@ -196,9 +209,8 @@ impl Host for NodeHost {
 
     fn lua_function(&mut self, id: u32) -> HostResult<napi_value> {
         let f = self.hook("makeFunction")?;
-        let hooks = self.deref(self.refs.hooks)?;
         let arg = self.number(id as f64)?;
-        self.invoke(hooks, f, &[arg]).map_err(|e| HostError::new(e.message))
+        self.invoke(self.hooks, f, &[arg]).map_err(|e| HostError::new(e.message))
     }
 
     fn inspect(&mut self, v: &napi_value) -> HostResult<JsKind> {
@@ -334,8 +346,7 @@ impl Host for NodeHost {
     fn map_entries(&mut self, map: &napi_value) -> HostResult<Vec<(napi_value, napi_value)>> {
         // One JS call returns [k0, v0, k1, v1, ...]: N-API cannot iterate a Map itself.
         let f = self.hook("mapEntries")?;
-        let hooks = self.deref(self.refs.hooks)?;
-        let flat = self.invoke(hooks, f, &[*map]).map_err(|e| HostError::new(e.message))?;
+        let flat = self.invoke(self.hooks, f, &[*map]).map_err(|e| HostError::new(e.message))?;
         let mut len = 0u32;
         ok(unsafe { sys::napi_get_array_length(self.env, flat, &mut len) }, "entries length")?;
         let mut out = Vec::with_capacity(len as usize / 2);
@@ -346,7 +357,7 @@ impl Host for NodeHost {
     }
 
     fn map_aux(&mut self, map: &napi_value, create: bool) -> HostResult<Option<napi_value>> {
-        let sym = self.deref(self.refs.aux_symbol)?;
+        let sym = self.aux;
         let mut v = ptr::null_mut();
         ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
         if let JsKind::Map = self.inspect(&v)? {
@@ -372,16 +383,16 @@ impl Host for NodeHost {
     }
 
     fn ext_root(&mut self) -> HostResult<napi_value> {
-        self.deref(self.refs.root)
+        Ok(self.root)
     }
 
     fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {
-        let slots = self.deref(self.refs.slots)?;
+        let slots = self.slots()?;
         ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
     }
 
     fn slot_get(&mut self, slot: u32) -> HostResult<napi_value> {
-        let slots = self.deref(self.refs.slots)?;
+        let slots = self.slots()?;
         self.array_get(&slots, slot)
     }
 
@@ -391,8 +402,8 @@ impl Host for NodeHost {
     }
 
     fn print(&mut self, text: &str) {
-        let (Ok(f), Ok(hooks), Ok(arg)) = (self.hook("print"), self.deref(self.refs.hooks), self.str_value(text)) else { return };
-        let _ = self.invoke(hooks, f, &[arg]);
+        let (Ok(f), Ok(arg)) = (self.hook("print"), self.str_value(text)) else { return };
+        let _ = self.invoke(self.hooks, f, &[arg]);
     }
 
     fn now_ms(&mut self) -> f64 {

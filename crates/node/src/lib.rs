@@ -57,12 +57,9 @@ fn throw(env: napi_env, v: napi_value) -> Error {
     Error::new(Status::PendingException, "lua-persistent error")
 }
 
-/// A strong reference (builtins) or, with `weak`, one that does not keep the value alive:
-/// the JS `Lua` object owns hooks, slots and the ext Map, so nothing here forms a cycle
-/// through a GC root and a forgotten VM is still collected.
-unsafe fn reference(env: napi_env, v: napi_value, weak: bool) -> Result<sys::napi_ref> {
+unsafe fn reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
     let mut r = ptr::null_mut();
-    check(sys::napi_create_reference(env, v, if weak { 0 } else { 1 }, &mut r), "create reference")?;
+    check(sys::napi_create_reference(env, v, 1, &mut r), "create reference")?;
     Ok(r)
 }
 
@@ -83,24 +80,25 @@ pub struct VmOptions {
 
 #[napi]
 impl Vm {
-    /// `hooks`: `{ ext: Map, slots: [], auxSymbol, makeFunction(id), mapEntries(map), print(text) }`
-    /// from the shared JS layer.
+    /// Every other method takes the JS layer's `hooks` first: `{ ext: Map, slots: [],
+    /// auxSymbol, makeFunction(id), mapEntries(map), print(text) }`.
     #[napi(constructor)]
-    pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
+    pub fn new(env: Env, options: VmOptions) -> Result<Self> {
         let options = Options {
             stdlib: if options.stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
             memory_limit: options.memory_limit.max(0.0) as usize,
             timeout_ms: options.timeout.max(0.0),
             instruction_limit: options.instruction_limit.max(0.0) as u64,
         };
-        let refs = unsafe { make_refs(env.raw(), hooks.0)? };
+        let refs = unsafe { make_refs(env.raw())? };
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
         Ok(Vm { engine, refs: Some(refs), clock: Instant::now() })
     }
 
-    fn host(&self, env: &Env) -> Result<NodeHost> {
+    fn host(&self, env: &Env, hooks: Raw) -> Result<NodeHost> {
         match self.refs {
-            Some(refs) => Ok(NodeHost { env: env.raw(), refs, clock: self.clock }),
+            Some(refs) => NodeHost::new(env.raw(), refs, self.clock, hooks.0)
+                .map_err(|e| Error::new(Status::InvalidArg, format!("lua-persistent: bad hooks: {}", e.message))),
             None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
         }
     }
@@ -112,8 +110,8 @@ impl Vm {
 
     /// Runs a chunk. mode: 0 first value, 1 all values, 2 run report.
     #[napi]
-    pub fn exec(&self, env: Env, code: String, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn exec(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
         let mode = Mode::from_u32(mode);
         let out = self.engine.exec(&mut h, code.as_bytes(), &call, mode.want());
@@ -121,8 +119,8 @@ impl Vm {
     }
 
     #[napi]
-    pub fn call_global(&self, env: Env, name: String, args: Vec<Raw>, mode: u32, echo: bool) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn call_global(&self, env: Env, hooks: Raw, name: String, args: Vec<Raw>, mode: u32, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         let call = CallOptions { echo, ..Default::default() };
         let mode = Mode::from_u32(mode);
         let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
@@ -131,8 +129,8 @@ impl Vm {
     }
 
     #[napi]
-    pub fn call_ref(&self, env: Env, id: u32, args: Vec<Raw>, echo: bool) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, echo: bool) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         let call = CallOptions { echo, ..Default::default() };
         let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
         let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
@@ -152,14 +150,14 @@ impl Vm {
     }
 
     #[napi]
-    pub fn set_global(&self, env: Env, name: String, value: Raw) -> Result<()> {
-        let mut h = self.host(&env)?;
+    pub fn set_global(&self, env: Env, hooks: Raw, name: String, value: Raw) -> Result<()> {
+        let mut h = self.host(&env, hooks)?;
         self.engine.set_global(&mut h, &name, &value.0).map_err(|e| self.fail(&env, &mut h, &e))
     }
 
     #[napi]
-    pub fn get_global(&self, env: Env, name: String) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn get_global(&self, env: Env, hooks: Raw, name: String) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         match self.engine.get_global(&mut h, &name) {
             Ok(v) => Ok(Raw(v)),
             Err(e) => Err(self.fail(&env, &mut h, &e)),
@@ -167,8 +165,8 @@ impl Vm {
     }
 
     #[napi]
-    pub fn memory(&self, env: Env) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn memory(&self, env: Env, hooks: Raw) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         match self.engine.memory() {
             Ok(m) => report::memory(&mut h, &m).map(Raw).map_err(|e| Error::new(Status::GenericFailure, e.message)),
             Err(e) => Err(self.fail(&env, &mut h, &e)),
@@ -176,14 +174,14 @@ impl Vm {
     }
 
     #[napi]
-    pub fn gc(&self, env: Env) -> Result<()> {
-        let mut h = self.host(&env)?;
+    pub fn gc(&self, env: Env, hooks: Raw) -> Result<()> {
+        let mut h = self.host(&env, hooks)?;
         self.engine.gc().map_err(|e| self.fail(&env, &mut h, &e))
     }
 
     #[napi]
-    pub fn reset(&self, env: Env) -> Result<()> {
-        let mut h = self.host(&env)?;
+    pub fn reset(&self, env: Env, hooks: Raw) -> Result<()> {
+        let mut h = self.host(&env, hooks)?;
         self.engine.reset().map_err(|e| self.fail(&env, &mut h, &e))
     }
 
@@ -198,8 +196,8 @@ impl Vm {
     }
 
     #[napi]
-    pub fn snapshot(&self, env: Env) -> Result<Raw> {
-        let mut h = self.host(&env)?;
+    pub fn snapshot(&self, env: Env, hooks: Raw) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
         match self.engine.snapshot(&mut h) {
             Ok(bytes) => {
                 use lua_persistent_core::Host;
@@ -210,9 +208,9 @@ impl Vm {
     }
 
     #[napi]
-    pub fn restore(&self, env: Env, bytes: Raw) -> Result<()> {
+    pub fn restore(&self, env: Env, hooks: Raw, bytes: Raw) -> Result<()> {
         use lua_persistent_core::{Host, JsKind};
-        let mut h = self.host(&env)?;
+        let mut h = self.host(&env, hooks)?;
         let data = match h.inspect(&bytes.0) {
             Ok(JsKind::Bytes(b)) => b,
             _ => return Err(Error::new(Status::InvalidArg, "restore() expects a Uint8Array")),
@@ -225,7 +223,7 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.slots, r.root, r.hooks, r.aux_symbol, r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.uint8array] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.uint8array] {
                 unsafe { sys::napi_delete_reference(env.raw(), x) };
             }
         }
@@ -233,7 +231,7 @@ impl ObjectFinalize for Vm {
     }
 }
 
-unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
+unsafe fn make_refs(env: napi_env) -> Result<Refs> {
     let get = |obj: napi_value, name: &str| -> Result<napi_value> {
         let mut k = ptr::null_mut();
         check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
@@ -246,16 +244,12 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
     let map_ctor = get(global, "Map")?;
     let proto = get(map_ctor, "prototype")?;
     Ok(Refs {
-        slots: reference(env, get(hooks, "slots")?, true)?,
-        root: reference(env, get(hooks, "ext")?, true)?,
-        hooks: reference(env, hooks, true)?,
-        aux_symbol: reference(env, get(hooks, "auxSymbol")?, false)?,
-        map_ctor: reference(env, map_ctor, false)?,
-        map_get: reference(env, get(proto, "get")?, false)?,
-        map_set: reference(env, get(proto, "set")?, false)?,
-        map_has: reference(env, get(proto, "has")?, false)?,
-        map_delete: reference(env, get(proto, "delete")?, false)?,
-        map_clear: reference(env, get(proto, "clear")?, false)?,
-        uint8array: reference(env, get(global, "Uint8Array")?, false)?,
+        map_ctor: reference(env, map_ctor)?,
+        map_get: reference(env, get(proto, "get")?)?,
+        map_set: reference(env, get(proto, "set")?)?,
+        map_has: reference(env, get(proto, "has")?)?,
+        map_delete: reference(env, get(proto, "delete")?)?,
+        map_clear: reference(env, get(proto, "clear")?)?,
+        uint8array: reference(env, get(global, "Uint8Array")?)?,
     })
 }
