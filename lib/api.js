@@ -75,6 +75,7 @@ class Lua {
       if (!self._closed) self._vm.releaseRef(id);
     });
     this._hooks = {
+      Map,
       ext: this.ext,
       slots: [],
       auxSymbol: AUX,
@@ -87,7 +88,7 @@ class Lua {
       },
     };
     this._echoInRun = userPrint !== undefined;
-    this._vm = new Vm({
+    this._vm = new Vm(this._hooks, {
       stdlib,
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),

@@ -16,7 +16,7 @@ jest_json=$(mktemp)
 npx jest --json --outputFile="$jest_json" "$@"
 jest_status=$?
 read -r j_pass j_fail < <(node -e "
-  try { const r = require('$jest_json'); console.log((r.numPassedTests | 0) + ' ' + ((r.numFailedTests | 0) + (r.numRuntimeErrorTestSuites | 0))); }
+  try { const r = JSON.parse(require('fs').readFileSync('$jest_json', 'utf8')); console.log((r.numPassedTests | 0) + ' ' + ((r.numFailedTests | 0) + (r.numRuntimeErrorTestSuites | 0))); }
   catch { console.log('0 1'); }")
 if [ "$jest_status" -ne 0 ] && [ "$j_fail" -eq 0 ]; then j_fail=1; fi
 

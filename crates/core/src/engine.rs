@@ -10,6 +10,7 @@ use crate::error::{from_mlua, ErrorKind, LuaError};
 use crate::ext;
 use crate::host::{Host, JsKind};
 use crate::limits;
+use crate::plain;
 use crate::options::{CallOptions, Options, DEFAULT_CHUNK_NAME};
 use crate::sandbox;
 use crate::shared::{Output, Shared};
@@ -80,7 +81,7 @@ impl<H: Host + 'static> Engine<H> {
         let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
         self.invoke(host, call, want, |lua, _, _| {
             let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function()?;
-            f.call::<MultiValue>(())
+            plain::call(lua, f, MultiValue::new(), want == Want::All)
         })
     }
 
@@ -98,7 +99,7 @@ impl<H: Host + 'static> Engine<H> {
                 }
             };
             let args = js_args(lua, h, shared, args)?;
-            f.call::<MultiValue>(args)
+            plain::call(lua, f, args, want == Want::All)
         })
     }
 
@@ -109,7 +110,7 @@ impl<H: Host + 'static> Engine<H> {
                 mlua::Error::RuntimeError("this Lua function belongs to a VM that was reset or closed".into())
             })?;
             let args = js_args(lua, h, shared, args)?;
-            f.call::<MultiValue>(args)
+            plain::call(lua, f, args, want == Want::All)
         })
     }
 
@@ -200,6 +201,8 @@ impl<H: Host + 'static> Engine<H> {
         };
         let shared = &self.shared;
         let _g = shared.enter(host);
+        // Kinds of plain-string errors are matched by message within one call only.
+        shared.last_raised.replace(None);
         let h = match shared.host() {
             Ok(h) => h,
             Err(e) => return Outcome { result: Err(from_mlua(&e)), output: String::new(), stats: Stats::default() },

@@ -440,6 +440,8 @@ fn shared_of<H: Host + 'static>(lua: &Lua) -> mlua::Result<Rc<Shared<H>>> {
 
 impl<H: Host + 'static> UserData for ExtProxy<H> {
     fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        // What Lua's own messages call the type ("table expected, got ext.table").
+        fields.add_meta_field("__name", "ext.table");
         // Index and NewIndex can fail in ways scripts handle: plain-string errors.
         fields.add_meta_field_with(MetaMethod::Index, |lua| {
             crate::plain::function(lua, &shared_of::<H>(lua)?, |lua, args| {

@@ -17,20 +17,50 @@ use crate::shared::Shared;
 
 const REGISTRY_KEY: &str = "lua-persistent.plain";
 
+/// Also defines the two runners every top-level call goes through: results come back
+/// either as one value or packed in a table, so a chunk returning hundreds of values
+/// never overflows the C stack space mlua reserves for reading them.
 const FACTORY: &str = r#"
-local error = error
+local error, pack = error, table.pack
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
 end
-return function(rf)
+local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
+local function first(f, ...) return (f(...)) end
+local function all(f, ...) return pack(f(...)) end
+return wrap, first, all
 "#;
 
+const RUN_FIRST_KEY: &str = "lua-persistent.first";
+const RUN_ALL_KEY: &str = "lua-persistent.all";
+
 pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
-    let factory: Function = lua.load(FACTORY).set_name("=plain").eval()?;
+    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").eval()?;
+    lua.set_named_registry_value(RUN_FIRST_KEY, first)?;
+    lua.set_named_registry_value(RUN_ALL_KEY, all)?;
     lua.set_named_registry_value(REGISTRY_KEY, factory)
+}
+
+/// Calls `f` with `args`; returns its first result only, or all of them.
+pub(crate) fn call(lua: &Lua, f: Function, args: MultiValue, all: bool) -> mlua::Result<MultiValue> {
+    if all {
+        let runner: Function = lua.named_registry_value(RUN_ALL_KEY)?;
+        let mut full = MultiValue::with_capacity(args.len() + 1);
+        full.push_back(Value::Function(f));
+        full.extend(args);
+        let packed: mlua::Table = runner.call(full)?;
+        let n: i64 = packed.raw_get("n")?;
+        (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
+    } else {
+        let runner: Function = lua.named_registry_value(RUN_FIRST_KEY)?;
+        let mut full = MultiValue::with_capacity(args.len() + 1);
+        full.push_back(Value::Function(f));
+        full.extend(args);
+        runner.call(full)
+    }
 }
 
 fn raised_of(e: &mlua::Error) -> Option<&Raised> {

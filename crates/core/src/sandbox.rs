@@ -11,14 +11,14 @@ use crate::shared::Shared;
 /// Trims the libraries to the safe set: no file or process access, no binary chunks,
 /// no debug library beyond `debug.traceback`, `collectgarbage` limited to harmless options.
 const RESTRICT: &str = r#"
-local load, select, cg, error, tostring = load, select, collectgarbage, error, tostring
+local raw_load, select, cg, error, tostring = load, select, collectgarbage, error, tostring
 os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
 debug = { traceback = debug.traceback }
 dofile, loadfile = nil, nil
 string.dump = nil
 load = function(chunk, name, mode, ...)
-  if select('#', ...) > 0 then return load(chunk, name, 't', ...) end
-  return load(chunk, name, 't')
+  if select('#', ...) > 0 then return raw_load(chunk, name, 't', ...) end
+  return raw_load(chunk, name, 't')
 end
 local allowed = { collect = true, count = true, step = true, isrunning = true }
 collectgarbage = function(opt, ...)

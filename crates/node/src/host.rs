@@ -19,7 +19,6 @@ pub struct Refs {
     pub map_has: napi_ref,
     pub map_delete: napi_ref,
     pub map_clear: napi_ref,
-    pub uint8array: napi_ref,
 }
 
 pub struct NodeHost {
@@ -250,7 +249,9 @@ impl Host for NodeHost {
                 if self.instance_of(*v, self.refs.map_ctor)? {
                     return Ok(JsKind::Map);
                 }
-                if self.instance_of(*v, self.refs.uint8array)? {
+                let mut is_typed = false;
+                ok(unsafe { sys::napi_is_typedarray(self.env, *v, &mut is_typed) }, "isTypedArray")?;
+                if is_typed {
                     let mut kind = 0;
                     let mut len = 0usize;
                     let mut data: *mut c_void = ptr::null_mut();
@@ -260,6 +261,9 @@ impl Host for NodeHost {
                         unsafe { sys::napi_get_typedarray_info(self.env, *v, &mut kind, &mut len, &mut data, &mut ab, &mut off) },
                         "typedarray info",
                     )?;
+                    if kind != sys::TypedarrayType::uint8_array {
+                        return Ok(JsKind::Unsupported("typed array other than Uint8Array"));
+                    }
                     let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
                     return Ok(JsKind::Bytes(bytes));
                 }

@@ -80,17 +80,19 @@ pub struct VmOptions {
 
 #[napi]
 impl Vm {
-    /// Every other method takes the JS layer's `hooks` first: `{ ext: Map, slots: [],
-    /// auxSymbol, makeFunction(id), mapEntries(map), print(text) }`.
+    /// `hooks` (also passed with every call): `{ Map, ext: Map, slots: [], auxSymbol,
+    /// makeFunction(id), mapEntries(map), print(text) }`. `hooks.Map` is the JS layer's
+    /// own Map constructor, so Maps are recognised and made in the caller's realm (Jest
+    /// and `vm` contexts each have their own `Map`).
     #[napi(constructor)]
-    pub fn new(env: Env, options: VmOptions) -> Result<Self> {
+    pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
         let options = Options {
             stdlib: if options.stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
             memory_limit: options.memory_limit.max(0.0) as usize,
             timeout_ms: options.timeout.max(0.0),
             instruction_limit: options.instruction_limit.max(0.0) as u64,
         };
-        let refs = unsafe { make_refs(env.raw())? };
+        let refs = unsafe { make_refs(env.raw(), hooks.0)? };
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
         Ok(Vm { engine, refs: Some(refs), clock: Instant::now() })
     }
@@ -223,7 +225,7 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.uint8array] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear] {
                 unsafe { sys::napi_delete_reference(env.raw(), x) };
             }
         }
@@ -231,7 +233,7 @@ impl ObjectFinalize for Vm {
     }
 }
 
-unsafe fn make_refs(env: napi_env) -> Result<Refs> {
+unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
     let get = |obj: napi_value, name: &str| -> Result<napi_value> {
         let mut k = ptr::null_mut();
         check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
@@ -239,9 +241,7 @@ unsafe fn make_refs(env: napi_env) -> Result<Refs> {
         check(sys::napi_get_property(env, obj, k, &mut v), name)?;
         Ok(v)
     };
-    let mut global = ptr::null_mut();
-    check(sys::napi_get_global(env, &mut global), "global")?;
-    let map_ctor = get(global, "Map")?;
+    let map_ctor = get(hooks, "Map")?;
     let proto = get(map_ctor, "prototype")?;
     Ok(Refs {
         map_ctor: reference(env, map_ctor)?,
@@ -250,6 +250,5 @@ unsafe fn make_refs(env: napi_env) -> Result<Refs> {
         map_has: reference(env, get(proto, "has")?)?,
         map_delete: reference(env, get(proto, "delete")?)?,
         map_clear: reference(env, get(proto, "clear")?)?,
-        uint8array: reference(env, get(global, "Uint8Array")?)?,
     })
 }

@@ -1,0 +1,276 @@
+'use strict';
+// Resource limits: memory, time, instructions, Lua stack and C stack. Each bomb ends
+// that eval with a LuaError; the same VM keeps its globals and ext data and keeps working.
+const { forEachBackend } = require('./backends');
+const { LuaError, vms, thrown } = require('./helpers');
+
+const MB = 1024 * 1024;
+
+forEachBackend((backend) => {
+  const make = vms(backend);
+
+  /** A VM holding a global and some ext data, to check after each bomb. */
+  async function loaded(opts) {
+    const lua = await make(opts);
+    lua.eval('keep = 42 ext.table("data").v = 7 ext.table("data").list = {1, 2, 3}');
+    return lua;
+  }
+
+  function expectAlive(lua) {
+    expect(lua.eval('return keep')).toBe(42);
+    expect(lua.eval('return ext.table("data").v + #ext.table("data").list')).toBe(10);
+    expect(lua.ext.get('data').get('v')).toBe(7);
+    expect(lua.eval('local t = {} for i = 1, 1000 do t[i] = tostring(i) end return #t')).toBe(1000);
+    lua.eval('keep2 = (keep2 or 0) + 1');
+    expect(lua.eval('return keep2')).toBeGreaterThanOrEqual(1);
+  }
+
+  function expectKind(fn, kind) {
+    const e = thrown(fn);
+    expect(e).toBeInstanceOf(LuaError);
+    expect(e.kind).toBe(kind);
+    return e;
+  }
+
+  describe('memoryLimit', () => {
+    test('a huge string.rep ends with kind "memory"', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      const e = expectKind(() => lua.eval('return #string.rep("x", 1e8)'), 'memory');
+      expect(e.message).toMatch(/not enough memory/);
+      expectAlive(lua);
+    });
+
+    test('a table-growing loop ends with kind "memory"', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      expectKind(() => lua.eval('local t = {} for i = 1, 1e9 do t[i] = {i} end'), 'memory');
+      expectAlive(lua);
+    });
+
+    test('string doubling ends with kind "memory"', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      expectKind(() => lua.eval('local s = "x" while true do s = s .. s end'), 'memory');
+      expectAlive(lua);
+    });
+
+    test('memory bombs in globals: the VM stays usable once they are dropped', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      expectKind(() => lua.eval('hog = {} for i = 1, 1e9 do hog[i] = i end'), 'memory');
+      lua.eval('hog = nil');
+      lua.gc();
+      expect(lua.memory().used).toBeLessThan(4 * MB);
+      expectAlive(lua);
+    });
+
+    test('out-of-memory inside pcall is catchable by Lua', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      expect(lua.evalAll('return pcall(string.rep, "x", 1e8)')).toEqual([false, 'not enough memory']);
+      expectAlive(lua);
+    });
+
+    test('run() reports a memory error without throwing', async () => {
+      const lua = await loaded({ memoryLimit: 16 * MB });
+      const r = lua.run('print("start") local s = string.rep("x", 1e8)');
+      expect(r.ok).toBe(false);
+      expect(r.error.kind).toBe('memory');
+      expect(r.output).toBe('start\n');
+      expectAlive(lua);
+    });
+  });
+
+  describe('timeout', () => {
+    test('per-VM timeout ends an infinite loop with kind "timeout"', async () => {
+      const lua = await loaded({ timeout: 200 });
+      const t0 = Date.now();
+      const e = expectKind(() => lua.eval('while true do end'), 'timeout');
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(5000);
+      expect(e.message).toMatch(/timeout|longer/i);
+      expectAlive(lua);
+    });
+
+    test('per-call {timeout} overrides the VM default', async () => {
+      const lua = await loaded(); // default timeout is long
+      const t0 = Date.now();
+      expectKind(() => lua.eval('while true do end', { timeout: 100 }), 'timeout');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expectKind(() => lua.evalAll('while true do end', { timeout: 50 }), 'timeout');
+      const r = lua.run('while true do end', { timeout: 50 });
+      expect(r.ok).toBe(false);
+      expect(r.error.kind).toBe('timeout');
+      expectAlive(lua);
+    });
+
+    test('a per-call timeout can be longer than the VM one', async () => {
+      const lua = await loaded({ timeout: 50 });
+      const code = 'local t0 = os.clock() while os.clock() - t0 < 0.2 do end return "done"';
+      expectKind(() => lua.eval(code), 'timeout');
+      expect(lua.eval(code, { timeout: 5000 })).toBe('done');
+    });
+
+    test('the timeout is per eval, not cumulative', async () => {
+      const lua = await loaded({ timeout: 300 });
+      const code = 'local t0 = os.clock() while os.clock() - t0 < 0.1 do end return true';
+      for (let i = 0; i < 5; i++) expect(lua.eval(code)).toBe(true);
+    });
+
+    test('pcall cannot swallow the timeout', async () => {
+      const lua = await loaded({ timeout: 200 });
+      expectKind(() => lua.eval('while true do pcall(function() while true do end end) end'), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('error handlers (xpcall) cannot swallow the timeout either', async () => {
+      const lua = await loaded({ timeout: 200 });
+      expectKind(() => lua.eval('while true do xpcall(function() while true do end end, function(m) return m end) end'), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('a loop inside a coroutine times out', async () => {
+      const lua = await loaded({ timeout: 200 });
+      expectKind(() => lua.eval('coroutine.wrap(function() while true do end end)()'), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('a loop inside a table.sort comparator times out', async () => {
+      const lua = await loaded({ timeout: 200 });
+      expectKind(() => lua.eval('local t = {3, 2, 1} table.sort(t, function(a, b) while true do end end)'), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('a long string.gsub with a Lua callback times out', async () => {
+      const lua = await loaded({ timeout: 200 });
+      const t0 = Date.now();
+      expectKind(() => lua.eval('while true do string.rep("x", 1e6):gsub(".", function(c) return c end) end'), 'timeout');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expectAlive(lua);
+    });
+
+    test('run() keeps the output printed before the timeout', async () => {
+      const lua = await loaded({ timeout: 100 });
+      const r = lua.run('print("tick") while true do end');
+      expect(r.ok).toBe(false);
+      expect(r.error.kind).toBe('timeout');
+      expect(r.output).toBe('tick\n');
+    });
+
+    test('invalid per-call timeouts are TypeErrors', async () => {
+      const lua = await loaded();
+      expect(() => lua.eval('return 1', { timeout: -1 })).toThrow(TypeError);
+      expect(() => lua.eval('return 1', { timeout: 'soon' })).toThrow(TypeError);
+    });
+  });
+
+  describe('instructionLimit', () => {
+    test('an infinite loop ends with kind "instructions"', async () => {
+      const lua = await loaded({ instructionLimit: 100000 });
+      const e = expectKind(() => lua.eval('while true do end'), 'instructions');
+      expect(e.message).toMatch(/instruction/i);
+      expectAlive(lua);
+    });
+
+    test('code within the limit runs, and the limit is per eval', async () => {
+      const lua = await loaded({ instructionLimit: 100000 });
+      const code = 'local s = 0 for i = 1, 15000 do s = s + i end return s';
+      for (let i = 0; i < 10; i++) expect(lua.eval(code)).toBe(112507500);
+    });
+
+    test('run() stats count instructions when a limit is set', async () => {
+      const lua = await loaded({ instructionLimit: 1000000 });
+      const small = lua.run('local s = 0 for i = 1, 10 do s = s + i end').stats.instructions;
+      const big = lua.run('local s = 0 for i = 1, 10000 do s = s + i end').stats.instructions;
+      expect(typeof big).toBe('number');
+      expect(big).toBeGreaterThan(small);
+    });
+
+    test('pcall cannot swallow the instruction limit', async () => {
+      const lua = await loaded({ instructionLimit: 100000 });
+      expectKind(() => lua.eval('while true do pcall(function() while true do end end) end'), 'instructions');
+      expectAlive(lua);
+    });
+  });
+
+  describe('stack overflows', () => {
+    test('deep Lua recursion ends with a runtime error mentioning stack overflow', async () => {
+      const lua = await loaded();
+      const e = expectKind(() => lua.eval('local function f() return 1 + f() end return f()'), 'runtime');
+      expect(e.message).toMatch(/stack overflow/i);
+      expectAlive(lua);
+    });
+
+    test('deep recursion under pcall is catchable by Lua', async () => {
+      const lua = await loaded();
+      const [ok, msg] = lua.evalAll('local function f() return 1 + f() end return pcall(f)');
+      expect(ok).toBe(false);
+      expect(msg).toMatch(/stack overflow/i);
+      expectAlive(lua);
+    });
+
+    test('C-stack overflow through nested string.gsub callbacks', async () => {
+      const lua = await loaded();
+      const e = expectKind(() => lua.eval('local function g(s) return (string.gsub(s, ".", g)) end return g("x")'), 'runtime');
+      expect(e.message).toMatch(/stack overflow/i);
+      expectAlive(lua);
+    });
+
+    test('C-stack overflow through nested coroutine.wrap', async () => {
+      const lua = await loaded();
+      const e = expectKind(() => lua.eval('local function f() return coroutine.wrap(f)() end return f()'), 'runtime');
+      expect(e.message).toMatch(/stack overflow/i);
+      expectAlive(lua);
+    });
+
+    test('C-stack overflow through nested metamethods', async () => {
+      const lua = await loaded();
+      const e = expectKind(
+        () => lua.eval('local t = setmetatable({}, {__index = function(t, k) return t[k .. "x"] end}) return t.a'),
+        'runtime',
+      );
+      expect(e.message).toMatch(/stack overflow|too long/i);
+      expectAlive(lua);
+    });
+
+    test('recursion through a JS callback ends with an error, not a crash', async () => {
+      const lua = await loaded();
+      lua.setGlobal('again', () => lua.call('rec'));
+      lua.eval('function rec() return again() end');
+      const e = thrown(() => lua.call('rec'));
+      expect(e).toBeInstanceOf(LuaError);
+      expectAlive(lua);
+    });
+  });
+
+  describe('memory() and gc()', () => {
+    test('memory() returns numbers { used, peak, limit }', async () => {
+      const lua = await make({ memoryLimit: 32 * MB });
+      const m = lua.memory();
+      expect(Object.keys(m).sort()).toEqual(['limit', 'peak', 'used']);
+      for (const k of ['used', 'peak', 'limit']) expect(typeof m[k]).toBe('number');
+      expect(m.limit).toBe(32 * MB);
+      expect(m.used).toBeGreaterThan(0);
+      expect(m.used).toBeLessThanOrEqual(m.limit);
+      expect(m.peak).toBeGreaterThanOrEqual(m.used);
+    });
+
+    test('used grows with live data and drops after gc(); peak remembers', async () => {
+      const lua = await make();
+      const base = lua.memory().used;
+      lua.eval('junk = {} for i = 1, 20000 do junk[i] = {i} end');
+      const grown = lua.memory();
+      expect(grown.used).toBeGreaterThan(base + 500000);
+      lua.eval('junk = nil');
+      expect(lua.gc()).toBeUndefined();
+      const after = lua.memory();
+      expect(after.used).toBeLessThan(grown.used / 2);
+      expect(after.peak).toBeGreaterThanOrEqual(grown.used);
+    });
+
+    test('peak reaches the limit after a memory error', async () => {
+      const lua = await make({ memoryLimit: 8 * MB });
+      expect(() => lua.eval('local t = {} for i = 1, 1e9 do t[i] = i end')).toThrow(LuaError);
+      const m = lua.memory();
+      expect(m.peak).toBeGreaterThan(4 * MB);
+      expect(m.peak).toBeLessThanOrEqual(8 * MB);
+    });
+  });
+});
