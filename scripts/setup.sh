@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything lua-persistent needs on a Debian machine with Rust and Node 20,
-# builds the native addon and runs the example. Idempotent: a second run only rebuilds
+# Sets up everything lua-persistent needs on a Debian machine with Rust and Node 20
+# (apt packages, the wasm32 Rust target, wasm-bindgen-cli, npm deps), builds both
+# backends and runs the example. Idempotent: a second run only rebuilds
 # what changed. `bash scripts/setup.sh [--no-example]`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+bash scripts/setup-wasm.sh
 node scripts/build.js
+node scripts/build-wasm.js
 
 if [ "${1:-}" != "--no-example" ]; then
   node examples/counter.js

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-node scripts/build.js >/dev/null || { echo "summary: 0 passed, 1 failed"; exit 1; }
+{ node scripts/build.js && node scripts/build-wasm.js; } >/dev/null || { echo "summary: 0 passed, 1 failed"; exit 1; }
 
 cargo_log=$(mktemp)
 cargo test -p lua-persistent-core 2>&1 | tee "$cargo_log"

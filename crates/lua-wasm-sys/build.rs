@@ -1,0 +1,278 @@
+//! Build script of lua-wasm-sys: compiles Lua 5.4.8 for wasm32-unknown-unknown.
+//!
+//! Does nothing unless TARGET is `wasm32-unknown-unknown` (native builds get Lua from
+//! mlua's `vendored` feature instead). For wasm32 it
+//!  1. compiles every Lua core/library C file in `lua-5.4.8/` (vendored copy of the
+//!     `lua-src` crate's folder, i.e. without lua.c/luac.c) plus `csrc/*.c` with
+//!     clang-19 for `wasm32-wasi` against Debian's wasi-libc headers, with LLVM's
+//!     WebAssembly setjmp/longjmp lowering (legacy exception-handling encoding);
+//!  2. archives the objects with llvm-ar-19 into `liblua54wasm.a`;
+//!  3. tells cargo to link that archive plus wasi-libc's `libc.a`,
+//!     `libwasi-emulated-signal.a` and `libwasi-emulated-process-clocks.a`.
+//!
+//! The tools are invoked directly rather than through the `cc` crate: the flags must be
+//! exactly these (cc adds its own `--target=wasm32-unknown-unknown`, which the wasi-libc
+//! headers refuse), and it keeps the crate free of build dependencies.
+//!
+//! Environment overrides (all optional):
+//!   LUA_WASM_CLANG    C compiler            (default `clang-19`)
+//!   LUA_WASM_AR       archiver              (default `llvm-ar-19`)
+//!   LUA_WASM_SYSROOT  wasi-libc root with include/ and lib/ subfolders; default is
+//!                     Debian's layout /usr/include/wasm32-wasi + /usr/lib/wasm32-wasi
+//!   LUA_WASM_OPT_HOT  optimization flag for the VM's hot files (default `-O2`)
+//!   LUA_WASM_OPT_COLD optimization flag for every other file   (default `-Oz`)
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+
+/// Files where the interpreter spends its time (VM loop, calls, tables, GC, strings,
+/// the C API mlua goes through). Compiled for speed; everything else for size.
+const HOT_FILES: &[&str] = &[
+    "lvm.c",
+    "ldo.c",
+    "ltable.c",
+    "lgc.c",
+    "lstring.c",
+    "lfunc.c",
+    "lapi.c",
+    "ltm.c",
+    "lobject.c",
+    "lmem.c",
+    "lstate.c",
+];
+
+const SETUP_HINT: &str = "run scripts/setup-wasm.sh (installs clang-19, lld-19, llvm-19, wasi-libc, binaryen, wabt and the Rust target)";
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    for var in [
+        "LUA_WASM_CLANG",
+        "LUA_WASM_AR",
+        "LUA_WASM_SYSROOT",
+        "LUA_WASM_OPT_HOT",
+        "LUA_WASM_OPT_COLD",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+
+    let target = env::var("TARGET").unwrap_or_default();
+    if target != "wasm32-unknown-unknown" {
+        // Native targets: nothing to build, the crate is empty.
+        return;
+    }
+
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let lua_dir = manifest_dir.join("lua-5.4.8");
+    let csrc_dir = manifest_dir.join("csrc");
+    let include_dir = manifest_dir.join("include");
+    for dir in [&lua_dir, &csrc_dir, &include_dir] {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
+
+    let clang = env::var("LUA_WASM_CLANG").unwrap_or_else(|_| "clang-19".into());
+    let ar = env::var("LUA_WASM_AR").unwrap_or_else(|_| "llvm-ar-19".into());
+    let (sys_include, sys_lib) = match env::var("LUA_WASM_SYSROOT") {
+        Ok(root) => (
+            Path::new(&root).join("include"),
+            Path::new(&root).join("lib"),
+        ),
+        Err(_) => (
+            PathBuf::from("/usr/include/wasm32-wasi"),
+            PathBuf::from("/usr/lib/wasm32-wasi"),
+        ),
+    };
+    let opt_hot = env::var("LUA_WASM_OPT_HOT").unwrap_or_else(|_| "-O2".into());
+    let opt_cold = env::var("LUA_WASM_OPT_COLD").unwrap_or_else(|_| "-Oz".into());
+
+    check_tool(&clang, "--version");
+    check_tool(&ar, "--version");
+    if !sys_include.join("stdio.h").is_file() {
+        fail(&format!(
+            "wasi-libc headers not found ({} has no stdio.h)",
+            sys_include.display()
+        ));
+    }
+    let system_libs = ["c", "wasi-emulated-signal", "wasi-emulated-process-clocks"];
+    for lib in system_libs {
+        let file = sys_lib.join(format!("lib{lib}.a"));
+        if !file.is_file() {
+            fail(&format!("wasi-libc library not found: {}", file.display()));
+        }
+    }
+
+    // Sources: all of Lua's C files except the stand-alone programs, plus our runtime.
+    let mut sources = Vec::new();
+    for dir in [&lua_dir, &csrc_dir] {
+        let entries = fs::read_dir(dir)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", dir.display())));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".c") && name != "lua.c" && name != "luac.c" {
+                sources.push(path);
+            }
+        }
+    }
+    sources.sort();
+    if sources.len() < 30 {
+        fail(&format!(
+            "expected Lua 5.4.8 sources in {}",
+            lua_dir.display()
+        ));
+    }
+
+    let mut common: Vec<String> = vec![
+        // wasi-libc's headers only accept a WASI target; the objects are plain wasm32
+        // objects that link into the wasm32-unknown-unknown module all the same.
+        "--target=wasm32-wasi".into(),
+        "-nostdinc".into(),
+        // Our setjmp.h must come before wasi-libc's (which is broken in Debian's build).
+        "-I".into(),
+        include_dir.display().to_string(),
+        "-I".into(),
+        lua_dir.display().to_string(),
+        "-isystem".into(),
+        clang_resource_include(&clang),
+        "-isystem".into(),
+        sys_include.display().to_string(),
+        // setjmp/longjmp through WebAssembly exceptions (legacy try/catch encoding).
+        "-mllvm".into(),
+        "-wasm-enable-sjlj".into(),
+        "-mllvm".into(),
+        "-wasm-enable-eh".into(),
+        "-mexception-handling".into(),
+        // signal() exists only as wasi-libc's emulation; clock() likewise.
+        "-D_WASI_EMULATED_SIGNAL".into(),
+        "-D_WASI_EMULATED_PROCESS_CLOCKS".into(),
+        // Lua's ISO C path for os.tmpname sizes its buffer with it; WASI headers leave
+        // it undefined (tmpnam itself is csrc/wasm_shims.c's, always failing).
+        "-DL_tmpnam=32".into(),
+        // Keep wasi-libc's exit.o (and its __wasm_call_dtors) out of the link; see
+        // csrc/wasm_shims.c. Only loslib.c (os.exit) calls exit.
+        "-Dexit=lua_wasm_sys_exit".into(),
+        // Same configuration as mlua's native (vendored, lua-src) build of Lua 5.4.
+        "-DLUA_COMPAT_5_3".into(),
+        "-std=gnu99".into(),
+        "-w".into(),
+        "-g0".into(),
+    ];
+    if env::var("CARGO_CFG_DEBUG_ASSERTIONS").is_ok() {
+        // lua-src does the same for debug builds of the native side.
+        common.push("-DLUA_USE_APICHECK".into());
+    }
+
+    let obj_dir = out_dir.join("obj");
+    fs::create_dir_all(&obj_dir).unwrap();
+
+    let jobs = env::var("NUM_JOBS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let next = AtomicUsize::new(0);
+    let errors = Mutex::new(Vec::<String>::new());
+    let objects = Mutex::new(Vec::<PathBuf>::new());
+    thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(src) = sources.get(i) else { break };
+                let name = src.file_name().unwrap().to_string_lossy().into_owned();
+                let obj = obj_dir.join(name.replace(".c", ".o"));
+                let opt = if HOT_FILES.contains(&name.as_str()) {
+                    &opt_hot
+                } else {
+                    &opt_cold
+                };
+                let output = Command::new(&clang)
+                    .args(&common)
+                    .arg(opt)
+                    .arg("-c")
+                    .arg(src)
+                    .arg("-o")
+                    .arg(&obj)
+                    .stdin(Stdio::null())
+                    .output();
+                match output {
+                    Ok(o) if o.status.success() => objects.lock().unwrap().push(obj),
+                    Ok(o) => errors.lock().unwrap().push(format!(
+                        "{clang} failed on {}:\n{}",
+                        src.display(),
+                        String::from_utf8_lossy(&o.stderr)
+                    )),
+                    Err(e) => errors
+                        .lock()
+                        .unwrap()
+                        .push(format!("cannot run {clang}: {e}")),
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().unwrap();
+    if !errors.is_empty() {
+        fail(&errors.join("\n"));
+    }
+    let mut objects = objects.into_inner().unwrap();
+    objects.sort();
+
+    let lib_name = "lua54wasm";
+    let archive = out_dir.join(format!("lib{lib_name}.a"));
+    let _ = fs::remove_file(&archive);
+    let status = Command::new(&ar)
+        .arg("crs")
+        .arg(&archive)
+        .args(&objects)
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run {ar}: {e}")));
+    if !status.success() {
+        fail(&format!("{ar} failed creating {}", archive.display()));
+    }
+
+    println!("cargo:rustc-link-search=native={}", out_dir.display());
+    println!("cargo:rustc-link-lib=static={lib_name}");
+    // wasi-libc is linked from its system location (not copied into the rlib).
+    println!("cargo:rustc-link-search=native={}", sys_lib.display());
+    for lib in system_libs {
+        println!("cargo:rustc-link-lib=static:-bundle={lib}");
+    }
+}
+
+/// clang's own headers (stddef.h, stdarg.h, float.h...), needed because of -nostdinc.
+fn clang_resource_include(clang: &str) -> String {
+    let out = Command::new(clang)
+        .arg("-print-resource-dir")
+        .output()
+        .unwrap_or_else(|e| fail(&format!("cannot run {clang}: {e}")));
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let inc = Path::new(&dir).join("include");
+    if !inc.join("stddef.h").is_file() {
+        fail(&format!(
+            "{clang} has no resource headers in {}",
+            inc.display()
+        ));
+    }
+    inc.display().to_string()
+}
+
+fn check_tool(tool: &str, arg: &str) {
+    match Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => {}
+        _ => fail(&format!("`{tool}` not found or not working")),
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: lua-wasm-sys: {msg}\nhint: {SETUP_HINT}");
+    panic!("lua-wasm-sys: {msg}; {SETUP_HINT}");
+}

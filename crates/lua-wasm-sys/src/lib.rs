@@ -1,0 +1,150 @@
+//! Lua 5.4.8 — the real C sources — compiled for `wasm32-unknown-unknown`.
+//!
+//! This crate provides the Lua C API symbols (`lua_*`, `luaL_*`, `luaopen_*`) that
+//! `mlua-sys` 0.10 expects when its `external` feature is on. The build script compiles
+//! the vendored Lua sources with clang-19 against Debian's `wasi-libc` (printf, strtod,
+//! math, time… from musl, so `string.format` and number formatting match native Lua),
+//! with setjmp/longjmp lowered to WebAssembly exception handling (legacy try/catch
+//! encoding, which Node 20 and current browsers run). See `build.rs` and
+//! `csrc/wasm_sjlj.c`.
+//!
+//! On every other target nothing is compiled and the hook setters do nothing; depend on
+//! it only for wasm32:
+//!
+//! ```toml
+//! [target.'cfg(target_arch = "wasm32")'.dependencies]
+//! lua-wasm-sys = { path = "../lua-wasm-sys" }
+//! mlua-sys = { version = "0.10", features = ["external"] }
+//! ```
+//!
+//! # No foreign imports
+//!
+//! wasi-libc calls the WASI "preview1" system interface through functions named
+//! `__imported_wasi_snapshot_preview1_<name>`; left undefined, they would become imports
+//! of module `wasi_snapshot_preview1`, which wasm-bindgen turns into a
+//! `require("wasi_snapshot_preview1")` that breaks users and bundlers. This crate
+//! defines every one wasi-libc can reference, in `csrc/wasi_stubs.c` (in C rather than
+//! as Rust `#[no_mangle]` functions because those are exported from any cdylib that
+//! links them; the C ones are hidden), so the final module imports nothing but
+//! wasm-bindgen's own functions (and its two exception tags):
+//!
+//! * `clock_time_get` asks the hook installed with [`set_clock`] (default: always 0).
+//!   It drives `os.time`, `os.date`, `os.clock` (wasi-libc's emulated process clock)
+//!   and the pivot randomisation of `table.sort`.
+//! * `fd_write` to fd 1/2 (Lua's `print`, `io.write`, warnings, `io.stderr`) goes to the
+//!   hook installed with [`set_stdout`] (default: discarded). The C library buffers
+//!   stdout: `print` flushes at each call, `io.write` only when Lua flushes (stderr is
+//!   unbuffered).
+//! * `environ_*`/`args_*` report an empty environment/argument list: `os.getenv`
+//!   returns nil (an error there would make wasi-libc call `_Exit`).
+//! * `fd_prestat_get` reports EBADF, i.e. no preopened directories; wasi-libc's
+//!   constructors are never run anyway, so every path lookup fails cleanly:
+//!   `io.open`, `os.remove`, `os.rename` return `nil, "<name>: Capabilities
+//!   insufficient", 76`.
+//! * Everything else (reading stdin, seeking, opening…) returns `ENOSYS` (52) without
+//!   touching memory, so any input is safe.
+//! * `proc_exit` traps (`unreachable`). Only `os.exit` gets there (Lua is compiled with
+//!   `-Dexit=lua_wasm_sys_exit`, which flushes stdio and calls `_Exit`). A sandbox
+//!   should not offer `os.exit`; if called, JS sees `RuntimeError: unreachable` and the
+//!   instance must be considered unusable (the Lua state was abandoned mid-call).
+//!
+//! Other differences from a native build, all within what ISO C allows Lua to do:
+//! `io.popen` raises "'popen' not supported", `os.execute()` returns false (no shell),
+//! `os.tmpname` raises "unable to generate a unique filename", `io.tmpfile` returns
+//! `nil, "Function not implemented", 52`, and `os.date` without `!` uses UTC (WASI has
+//! no time zones).
+//!
+//! The hooks are plain `fn` pointers kept in atomics (wasm32 here is single-threaded;
+//! atomics keep the crate sound anyway) and passed to the C side as `extern "C"`
+//! trampolines.
+#![no_std]
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// WASI clock ids, as passed to the [`set_clock`] hook.
+pub mod clock_id {
+    /// Wall-clock time since the Unix epoch (`os.time`, `os.date`, `time()`).
+    pub const REALTIME: u32 = 0;
+    /// Monotonic time from an arbitrary origin.
+    pub const MONOTONIC: u32 = 1;
+    /// CPU time of the process (`os.clock`, through wasi-libc's emulated `clock()`).
+    pub const PROCESS_CPUTIME: u32 = 2;
+    /// CPU time of the thread.
+    pub const THREAD_CPUTIME: u32 = 3;
+}
+
+fn default_clock(_clock_id: u32) -> u64 {
+    0
+}
+
+fn default_stdout(_fd: u32, _bytes: &[u8]) {}
+
+static CLOCK: AtomicUsize = AtomicUsize::new(0);
+static STDOUT: AtomicUsize = AtomicUsize::new(0);
+
+/// Installs the time source: `f(clock_id)` returns nanoseconds for the WASI clock
+/// `clock_id` (see [`clock_id`]): since the Unix epoch for `REALTIME`, since any fixed
+/// origin for the others. A wasm-bindgen adapter typically uses `Date.now() * 1e6` for
+/// REALTIME and `performance.now() * 1e6` for the rest. Default: always 0.
+pub fn set_clock(f: fn(clock_id: u32) -> u64) {
+    CLOCK.store(f as usize, Ordering::Relaxed);
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: plain pointer store on the C side.
+    unsafe {
+        ffi::lua_wasm_sys_set_hooks(Some(clock_trampoline), None)
+    };
+}
+
+/// Installs the sink for the C library's standard output and error: `f(fd, bytes)`
+/// with fd 1 (stdout) or 2 (stderr). Default: output is discarded.
+pub fn set_stdout(f: fn(fd: u32, bytes: &[u8])) {
+    STDOUT.store(f as usize, Ordering::Relaxed);
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: plain pointer store on the C side.
+    unsafe {
+        ffi::lua_wasm_sys_set_hooks(None, Some(write_trampoline))
+    };
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn clock_hook() -> fn(u32) -> u64 {
+    match CLOCK.load(Ordering::Relaxed) {
+        0 => default_clock,
+        // SAFETY: only ever stored from a `fn(u32) -> u64` in `set_clock`.
+        p => unsafe { core::mem::transmute::<usize, fn(u32) -> u64>(p) },
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn stdout_hook() -> fn(u32, &[u8]) {
+    match STDOUT.load(Ordering::Relaxed) {
+        0 => default_stdout,
+        // SAFETY: only ever stored from a `fn(u32, &[u8])` in `set_stdout`.
+        p => unsafe { core::mem::transmute::<usize, fn(u32, &[u8])>(p) },
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod ffi {
+    extern "C" {
+        /// csrc/wasi_stubs.c: a null pointer keeps the current hook.
+        pub fn lua_wasm_sys_set_hooks(
+            clock: Option<extern "C" fn(u32) -> u64>,
+            write: Option<unsafe extern "C" fn(u32, *const u8, usize)>,
+        );
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+extern "C" fn clock_trampoline(clock_id: u32) -> u64 {
+    clock_hook()(clock_id)
+}
+
+#[cfg(target_arch = "wasm32")]
+unsafe extern "C" fn write_trampoline(fd: u32, bytes: *const u8, len: usize) {
+    if bytes.is_null() || len == 0 {
+        return;
+    }
+    // SAFETY: called by csrc/wasi_stubs.c with one iovec of the C library's buffer.
+    stdout_hook()(fd, core::slice::from_raw_parts(bytes, len));
+}

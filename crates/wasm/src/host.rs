@@ -1,0 +1,226 @@
+//! `Host` over wasm-bindgen / js-sys. Translation only; rules live in the core.
+//!
+//! The adapter keeps no JS value between calls: the JS layer passes its `hooks`
+//! object (ext Map, slots array, helper functions) with every call, so no reference
+//! cycle runs through wasm-bindgen's heap table and a forgotten VM can be collected.
+
+use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
+use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub struct WasmHost {
+    hooks: JsValue,
+    ext: Option<Map>,
+    slots: Option<Array>,
+    aux: Option<JsValue>,
+}
+
+fn herr(e: JsValue) -> HostError {
+    HostError::new(describe(&e))
+}
+
+/// `error.message` for Error objects, `String(value)` otherwise.
+pub fn describe(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    match e.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(e).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "a JavaScript exception".into()),
+    }
+}
+
+impl WasmHost {
+    pub fn new(hooks: JsValue) -> Self {
+        WasmHost { hooks, ext: None, slots: None, aux: None }
+    }
+
+    fn hook(&self, name: &str) -> HostResult<JsValue> {
+        Reflect::get(&self.hooks, &JsValue::from_str(name)).map_err(herr)
+    }
+
+    fn hook_fn(&self, name: &str) -> HostResult<Function> {
+        self.hook(name)?.dyn_into::<Function>().map_err(|_| HostError::new(format!("hooks.{name} is not a function")))
+    }
+
+    fn slots(&mut self) -> HostResult<&Array> {
+        if self.slots.is_none() {
+            self.slots = Some(self.hook("slots")?.unchecked_into());
+        }
+        Ok(self.slots.as_ref().expect("just set"))
+    }
+
+    fn aux_symbol(&mut self) -> HostResult<JsValue> {
+        if self.aux.is_none() {
+            self.aux = Some(self.hook("auxSymbol")?);
+        }
+        Ok(self.aux.clone().expect("just set"))
+    }
+}
+
+fn as_map(v: &JsValue) -> &Map {
+    v.unchecked_ref::<Map>()
+}
+
+impl Host for WasmHost {
+    type Value = JsValue;
+
+    fn undefined(&mut self) -> HostResult<JsValue> {
+        Ok(JsValue::UNDEFINED)
+    }
+    fn boolean(&mut self, b: bool) -> HostResult<JsValue> {
+        Ok(JsValue::from_bool(b))
+    }
+    fn number(&mut self, n: f64) -> HostResult<JsValue> {
+        Ok(JsValue::from_f64(n))
+    }
+    fn bigint(&mut self, n: i64) -> HostResult<JsValue> {
+        Ok(BigInt::from(n).into())
+    }
+    fn string(&mut self, s: &str) -> HostResult<JsValue> {
+        Ok(JsValue::from_str(s))
+    }
+    fn bytes(&mut self, b: &[u8]) -> HostResult<JsValue> {
+        Ok(Uint8Array::from(b).into())
+    }
+    fn new_array(&mut self, len: u32) -> HostResult<JsValue> {
+        Ok(Array::new_with_length(len).into())
+    }
+    fn array_set(&mut self, array: &JsValue, index: u32, v: &JsValue) -> HostResult<()> {
+        array.unchecked_ref::<Array>().set(index, v.clone());
+        Ok(())
+    }
+    fn new_object(&mut self) -> HostResult<JsValue> {
+        Ok(Object::new().into())
+    }
+    fn object_set(&mut self, obj: &JsValue, key: &str, v: &JsValue) -> HostResult<()> {
+        Reflect::set(obj, &JsValue::from_str(key), v).map(|_| ()).map_err(herr)
+    }
+    fn lua_function(&mut self, id: u32) -> HostResult<JsValue> {
+        self.hook_fn("makeFunction")?.call1(&self.hooks, &JsValue::from(id)).map_err(herr)
+    }
+
+    fn inspect(&mut self, v: &JsValue) -> HostResult<JsKind> {
+        Ok(if v.is_undefined() {
+            JsKind::Undefined
+        } else if v.is_null() {
+            JsKind::Null
+        } else if let Some(b) = v.as_bool() {
+            JsKind::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            JsKind::Number(n)
+        } else if let Some(s) = v.as_string() {
+            JsKind::String(s)
+        } else if v.is_bigint() {
+            JsKind::BigInt(i64::try_from(v.clone()).ok())
+        } else if v.is_function() {
+            JsKind::Function
+        } else if v.is_symbol() {
+            JsKind::Unsupported("symbol")
+        } else if Array::is_array(v) {
+            JsKind::Array(v.unchecked_ref::<Array>().length())
+        } else if v.is_instance_of::<Map>() {
+            JsKind::Map
+        } else if let Some(u) = v.dyn_ref::<Uint8Array>() {
+            JsKind::Bytes(u.to_vec())
+        } else {
+            JsKind::Object
+        })
+    }
+
+    fn array_get(&mut self, array: &JsValue, index: u32) -> HostResult<JsValue> {
+        Ok(array.unchecked_ref::<Array>().get(index))
+    }
+
+    fn object_entries(&mut self, obj: &JsValue) -> HostResult<Vec<(String, JsValue)>> {
+        let keys = Object::keys(obj.unchecked_ref::<Object>());
+        let mut out = Vec::with_capacity(keys.length() as usize);
+        for k in keys.iter() {
+            let v = Reflect::get(obj, &k).map_err(herr)?;
+            out.push((k.as_string().unwrap_or_default(), v));
+        }
+        Ok(out)
+    }
+
+    fn call(&mut self, f: &JsValue, args: &[JsValue]) -> Result<JsValue, CallError<JsValue>> {
+        let f = f.unchecked_ref::<Function>();
+        let args: Array = args.iter().collect();
+        f.apply(&JsValue::UNDEFINED, &args).map_err(|exc| CallError { message: describe(&exc), exception: Some(exc) })
+    }
+
+    fn new_map(&mut self) -> HostResult<JsValue> {
+        Ok(Map::new().into())
+    }
+    fn map_get(&mut self, map: &JsValue, key: &JsValue) -> HostResult<JsValue> {
+        Ok(as_map(map).get(key))
+    }
+    fn map_set(&mut self, map: &JsValue, key: &JsValue, v: &JsValue) -> HostResult<()> {
+        as_map(map).set(key, v);
+        Ok(())
+    }
+    fn map_delete(&mut self, map: &JsValue, key: &JsValue) -> HostResult<()> {
+        as_map(map).delete(key);
+        Ok(())
+    }
+    fn map_has(&mut self, map: &JsValue, key: &JsValue) -> HostResult<bool> {
+        Ok(as_map(map).has(key))
+    }
+    fn map_size(&mut self, map: &JsValue) -> HostResult<u32> {
+        Ok(as_map(map).size())
+    }
+    fn map_clear(&mut self, map: &JsValue) -> HostResult<()> {
+        as_map(map).clear();
+        Ok(())
+    }
+    fn map_entries(&mut self, map: &JsValue) -> HostResult<Vec<(JsValue, JsValue)>> {
+        let flat: Array = self.hook_fn("mapEntries")?.call1(&self.hooks, map).map_err(herr)?.unchecked_into();
+        let n = flat.length();
+        Ok((0..n).step_by(2).map(|i| (flat.get(i), flat.get(i + 1))).collect())
+    }
+    fn map_aux(&mut self, map: &JsValue, create: bool) -> HostResult<Option<JsValue>> {
+        let sym = self.aux_symbol()?;
+        let v = Reflect::get(map, &sym).map_err(herr)?;
+        if v.is_instance_of::<Map>() {
+            return Ok(Some(v));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let m: JsValue = Map::new().into();
+        // Non-enumerable, so inspecting or spreading the Map shows only the user's data.
+        let desc = Object::new();
+        Reflect::set(&desc, &"value".into(), &m).map_err(herr)?;
+        Reflect::set(&desc, &"writable".into(), &JsValue::TRUE).map_err(herr)?;
+        Reflect::set(&desc, &"configurable".into(), &JsValue::TRUE).map_err(herr)?;
+        Reflect::define_property(map.unchecked_ref::<Object>(), &sym, &desc).map_err(herr)?;
+        Ok(Some(m))
+    }
+    fn ext_root(&mut self) -> HostResult<JsValue> {
+        if self.ext.is_none() {
+            self.ext = Some(self.hook("ext")?.unchecked_into());
+        }
+        Ok(self.ext.clone().expect("just set").into())
+    }
+
+    fn slot_set(&mut self, slot: u32, v: &JsValue) -> HostResult<()> {
+        self.slots()?.set(slot, v.clone());
+        Ok(())
+    }
+    fn slot_get(&mut self, slot: u32) -> HostResult<JsValue> {
+        Ok(self.slots()?.get(slot))
+    }
+    fn slot_clear(&mut self, slot: u32) -> HostResult<()> {
+        self.slots()?.set(slot, JsValue::UNDEFINED);
+        Ok(())
+    }
+
+    fn print(&mut self, text: &str) {
+        if let Ok(f) = self.hook_fn("print") {
+            let _ = f.call1(&self.hooks, &JsValue::from_str(text));
+        }
+    }
+
+    fn now_ms(&mut self) -> f64 {
+        js_sys::Date::now()
+    }
+}

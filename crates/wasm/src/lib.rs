@@ -1,0 +1,146 @@
+//! lua-persistent's wasm backend: a thin wasm-bindgen adapter over
+//! `lua-persistent-core`, the counterpart of the napi crate. Same `Vm` surface, same
+//! plain-object results (shaped by the core's `report` module).
+
+mod host;
+
+use host::WasmHost;
+use lua_persistent_core::report::{self, Mode};
+use lua_persistent_core::{CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome, Stdlib};
+use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+mod clock {
+    /// Real time for the C library (os.time, os.clock, os.date), from JS.
+    fn now_ns(_clock_id: u32) -> u64 {
+        (js_sys::Date::now() * 1e6) as u64
+    }
+
+    pub fn install() {
+        lua_wasm_sys::set_clock(now_ns);
+    }
+}
+
+#[wasm_bindgen]
+pub struct Vm {
+    engine: Engine<WasmHost>,
+}
+
+fn read_f64(o: &JsValue, k: &str) -> f64 {
+    js_sys::Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+#[wasm_bindgen]
+impl Vm {
+    /// `options`: `{ stdlib, memoryLimit, timeout, instructionLimit }` (validated by the
+    /// JS layer). Every other method takes the JS layer's `hooks` object first.
+    #[wasm_bindgen(constructor)]
+    pub fn new(_hooks: JsValue, options: JsValue) -> Result<Vm, JsValue> {
+        #[cfg(target_arch = "wasm32")]
+        clock::install();
+        let stdlib = js_sys::Reflect::get(&options, &"stdlib".into()).ok().and_then(|v| v.as_string());
+        let options = Options {
+            stdlib: if stdlib.as_deref() == Some("all") { Stdlib::All } else { Stdlib::Safe },
+            memory_limit: read_f64(&options, "memoryLimit").max(0.0) as usize,
+            timeout_ms: read_f64(&options, "timeout").max(0.0),
+            instruction_limit: read_f64(&options, "instructionLimit").max(0.0) as u64,
+        };
+        let engine = Engine::new(options).map_err(|e| JsValue::from_str(&e.message))?;
+        Ok(Vm { engine })
+    }
+
+    fn finish(&self, h: &mut WasmHost, out: Outcome<JsValue>, mode: Mode) -> Result<JsValue, JsValue> {
+        report::finish(h, &self.engine, out, mode)
+    }
+
+    fn fail(&self, h: &mut WasmHost, e: &LuaError) -> JsValue {
+        report::fail(h, &self.engine, e)
+    }
+
+    /// Runs a chunk. mode: 0 first value, 1 all values, 2 run report.
+    pub fn exec(&self, hooks: JsValue, code: &str, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
+        let mode = Mode::from_u32(mode);
+        let out = self.engine.exec(&mut h, code.as_bytes(), &call, mode.want());
+        self.finish(&mut h, out, mode)
+    }
+
+    #[wasm_bindgen(js_name = callGlobal)]
+    pub fn call_global(&self, hooks: JsValue, name: &str, args: Vec<JsValue>, mode: u32, echo: bool) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let call = CallOptions { echo, ..Default::default() };
+        let mode = Mode::from_u32(mode);
+        let out = self.engine.call_global(&mut h, name, &args, &call, mode.want());
+        self.finish(&mut h, out, mode)
+    }
+
+    #[wasm_bindgen(js_name = callRef)]
+    pub fn call_ref(&self, hooks: JsValue, id: u32, args: Vec<JsValue>, echo: bool) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let call = CallOptions { echo, ..Default::default() };
+        let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
+        self.finish(&mut h, out, Mode::First)
+    }
+
+    #[wasm_bindgen(js_name = releaseRef)]
+    pub fn release_ref(&self, id: u32) {
+        self.engine.release_ref(id);
+    }
+
+    #[wasm_bindgen(js_name = setGlobal)]
+    pub fn set_global(&self, hooks: JsValue, name: &str, value: JsValue) -> Result<(), JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.set_global(&mut h, name, &value).map_err(|e| self.fail(&mut h, &e))
+    }
+
+    #[wasm_bindgen(js_name = getGlobal)]
+    pub fn get_global(&self, hooks: JsValue, name: &str) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.get_global(&mut h, name).map_err(|e| self.fail(&mut h, &e))
+    }
+
+    pub fn memory(&self, hooks: JsValue) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        match self.engine.memory() {
+            Ok(m) => report::memory(&mut h, &m).map_err(|e| JsValue::from_str(&e.message)),
+            Err(e) => Err(self.fail(&mut h, &e)),
+        }
+    }
+
+    pub fn gc(&self, hooks: JsValue) -> Result<(), JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.gc().map_err(|e| self.fail(&mut h, &e))
+    }
+
+    pub fn reset(&self, hooks: JsValue) -> Result<(), JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.reset().map_err(|e| self.fail(&mut h, &e))
+    }
+
+    pub fn close(&self) {
+        self.engine.close();
+    }
+
+    #[wasm_bindgen(js_name = isClosed)]
+    pub fn is_closed(&self) -> bool {
+        self.engine.is_closed()
+    }
+
+    pub fn snapshot(&self, hooks: JsValue) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        match self.engine.snapshot(&mut h) {
+            Ok(bytes) => h.bytes(&bytes).map_err(|e| JsValue::from_str(&e.message)),
+            Err(e) => Err(self.fail(&mut h, &e)),
+        }
+    }
+
+    pub fn restore(&self, hooks: JsValue, bytes: JsValue) -> Result<(), JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let data = match h.inspect(&bytes) {
+            Ok(JsKind::Bytes(b)) => b,
+            _ => return Err(js_sys::TypeError::new("restore() expects a Uint8Array").into()),
+        };
+        self.engine.restore(&mut h, &data).map_err(|e| self.fail(&mut h, &e))
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the wasm backend: cargo (wasm32-unknown-unknown), then wasm-bindgen twice from
+// the same module — a CommonJS glue for Node (dist/wasm-node) and an ES module glue for
+// browsers and bundlers (dist/wasm-web) — and, with --release, binaryen's wasm-opt.
+// `node scripts/build-wasm.js` (dev profile, fast to rebuild) or `--release`.
+const { execFileSync } = require('child_process');
+const { existsSync, statSync, mkdirSync } = require('fs');
+const { join } = require('path');
+
+const release = process.argv.includes('--release');
+const root = join(__dirname, '..');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+
+const profile = release ? 'wasm-release' : 'dev';
+run('cargo', ['build', '--target', 'wasm32-unknown-unknown', '-p', 'lua-persistent-wasm', '--profile', profile]);
+const wasm = join(root, 'target', 'wasm32-unknown-unknown', release ? 'wasm-release' : 'debug', 'lua_persistent_wasm.wasm');
+
+const FEATURES = ['--enable-exception-handling', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext', '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue'];
+
+for (const [target, dir] of [['nodejs', 'wasm-node'], ['web', 'wasm-web']]) {
+  const out = join(root, 'dist', dir);
+  mkdirSync(out, { recursive: true });
+  run('wasm-bindgen', ['--target', target, '--weak-refs', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
+  const bin = join(out, 'lua_persistent_bg.wasm');
+  if (release) {
+    // binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.
+    run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug', ...FEATURES, bin, '-o', bin]);
+  }
+  console.log(`built ${bin} (${statSync(bin).size} bytes, ${release ? 'release' : 'dev'})`);
+}
+if (!existsSync(wasm)) process.exit(1);
