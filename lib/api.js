@@ -56,8 +56,19 @@ function mapEntries(m) {
   return out;
 }
 
+/**
+ * A loaded backend: `create(hooks, options)` makes a VM. `alive` turns false when a
+ * wasm instance trapped: its VMs are gone and the loader makes a fresh instance for
+ * the next createLua. `isTrap(e)` tells such a failure from ordinary errors.
+ */
+function nativeInstance(Vm) {
+  return { alive: true, create: (hooks, options) => new Vm(hooks, options), isTrap: () => false, trap() {} };
+}
+
+const TRAPPED = 'the wasm module trapped and was reset: this VM is gone (create a new one)';
+
 class Lua {
-  constructor(Vm, backend, options) {
+  constructor(instance, backend, options) {
     const stdlib = options.stdlib === undefined ? DEFAULTS.stdlib : options.stdlib;
     if (stdlib !== 'safe' && stdlib !== 'all') {
       throw new TypeError("createLua: stdlib must be 'safe' or 'all'");
@@ -72,7 +83,7 @@ class Lua {
     this._closed = false;
     const self = this;
     const registry = new FinalizationRegistry((id) => {
-      if (!self._closed) self._vm.releaseRef(id);
+      if (!self._closed && self._instance.alive) self._vm.releaseRef(id);
     });
     this._hooks = {
       Map,
@@ -88,7 +99,8 @@ class Lua {
       },
     };
     this._echoInRun = userPrint !== undefined;
-    this._vm = new Vm(this._hooks, {
+    this._instance = instance;
+    this._vm = instance.create(this._hooks, {
       stdlib,
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),
@@ -103,9 +115,15 @@ class Lua {
   }
 
   _guard(fn) {
+    const instance = this._instance;
+    if (!instance.alive) throw new LuaError({ kind: 'closed', message: TRAPPED });
     try {
       return fn();
     } catch (e) {
+      if (instance.isTrap(e)) {
+        instance.trap(e);
+        throw new LuaError({ kind: 'runtime', message: `wasm trap (${e.message}); ${TRAPPED}`, cause: e });
+      }
       throw toError(e);
     }
   }
@@ -137,12 +155,14 @@ class Lua {
 
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
   run(code, opts) {
+    const src = this._code(code);
+    const timeout = this._timeout(opts);
     let r;
     try {
-      r = this._vm.exec(this._hooks, this._code(code), opts && opts.chunkName, this._timeout(opts), 2, this._echoInRun);
+      r = this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, timeout, 2, this._echoInRun));
     } catch (e) {
-      const err = toError(e);
-      return { ok: false, values: [], output: '', error: err instanceof LuaError ? err : new LuaError({ kind: 'runtime', message: String(err && err.message || err) }), stats: {} };
+      const error = e instanceof LuaError ? e : new LuaError({ kind: 'runtime', message: String((e && e.message) || e) });
+      return { ok: false, values: [], output: '', error, stats: {} };
     }
     if (r.error) r.error = new LuaError(r.error);
     else delete r.error;
@@ -201,7 +221,7 @@ class Lua {
   close() {
     if (this._closed) return;
     this._closed = true;
-    this._vm.close();
+    if (this._instance.alive) this._vm.close();
   }
 }
 
@@ -227,14 +247,15 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
     for (const name of order) {
-      let Vm;
+      let instance;
       try {
-        Vm = await loaders[name]();
+        const loaded = await loaders[name]();
+        instance = typeof loaded === 'function' ? nativeInstance(loaded) : loaded;
       } catch (e) {
         failures.push(`${name}: ${e && e.message}`);
         continue;
       }
-      const lua = new Lua(Vm, name, { ...options, storage });
+      const lua = new Lua(instance, name, { ...options, storage });
       if (storage !== 'memory' && typeof storage.load === 'function') {
         const bytes = await storage.load();
         if (bytes) lua.restore(bytes);
@@ -245,4 +266,37 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
   };
 }
 
-module.exports = { Lua, LuaError, makeCreateLua, DEFAULTS };
+/**
+ * Tracks the VMs of one wasm instance so that, after a trap, their wasm-bindgen wrappers
+ * are detached (their finalizers must not free memory in a dead or new instance) and
+ * `reload` can build a fresh instance. Shared by the Node and browser loaders.
+ */
+function wasmInstance(Vm, onDead) {
+  const vms = new Set();
+  const instance = {
+    alive: true,
+    create(hooks, options) {
+      const vm = new Vm(hooks, options);
+      vms.add(new WeakRef(vm));
+      return vm;
+    },
+    isTrap(e) {
+      // A trap (unreachable, out-of-bounds) or a JS stack overflow unwinding through
+      // wasm frames: either leaves the instance's memory in an unknown state.
+      return e != null && typeof e === 'object' && (e.name === 'RuntimeError' || e.name === 'RangeError');
+    },
+    trap() {
+      if (!instance.alive) return;
+      instance.alive = false;
+      for (const ref of vms) {
+        const vm = ref.deref();
+        if (vm && typeof vm.__destroy_into_raw === 'function') vm.__destroy_into_raw();
+      }
+      vms.clear();
+      onDead();
+    },
+  };
+  return instance;
+}
+
+module.exports = { Lua, LuaError, makeCreateLua, wasmInstance, DEFAULTS };

@@ -22,7 +22,7 @@ const FEATURES = ['--enable-exception-handling', '--enable-bulk-memory', '--enab
 for (const [target, dir] of [['nodejs', 'wasm-node'], ['web', 'wasm-web']]) {
   const out = join(root, 'dist', dir);
   mkdirSync(out, { recursive: true });
-  run('wasm-bindgen', ['--target', target, '--weak-refs', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
+  run('wasm-bindgen', ['--target', target, '--weak-refs', '--experimental-reset-state-function', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
   const bin = join(out, 'lua_persistent_bg.wasm');
   if (release) {
     // binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.

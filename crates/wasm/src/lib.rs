@@ -122,6 +122,13 @@ impl Vm {
         self.engine.close();
     }
 
+    /// Executes `unreachable`, for the tests of trap recovery; nothing else calls it.
+    #[wasm_bindgen(js_name = __trapForTests)]
+    pub fn trap_for_tests(&self) {
+        #[cfg(target_arch = "wasm32")]
+        core::arch::wasm32::unreachable();
+    }
+
     #[wasm_bindgen(js_name = isClosed)]
     pub fn is_closed(&self) -> bool {
         self.engine.is_closed()

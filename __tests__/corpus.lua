@@ -1,0 +1,75 @@
+-- A corpus of library behaviour whose text output must be byte-identical on every
+-- backend and match the reference interpreter (lua5.4). Only the safe stdlib is used,
+-- and dates are UTC ('!'), so the output does not depend on the machine.
+local function show(...)
+  local t = table.pack(...)
+  for i = 1, t.n do t[i] = tostring(t[i]) end
+  print(table.concat(t, ' | '))
+end
+
+-- numbers to text
+show(0.1, 1/3, -0.0, 1/0, -1/0, 2^53, 2^63, math.maxinteger, math.mininteger, 1e15, 1e16, 1e100, 123456789012)
+show(math.pi, -math.pi, 3.0, -3.0, 1e-310, 5e-324, 2^-1074, 0x10p-2)
+show(math.tointeger(3.0), math.tointeger(3.5), 7 // 2, -7 // 2, 7 % -3, -7 % 3, 7.5 % 2, 2^31, 1 << 62, 5 // 0.0, -5 // 0.0)
+show(math.type(1), math.type(1.0), math.type('1'), 3 | 0, math.ult(1, -1), math.abs(math.mininteger))
+local fmts = { '%d', '%5d', '%-5d|', '%05d', '%+d', '%x', '%X', '%#x', '%o', '%c', '%i' }
+for _, f in ipairs(fmts) do show(f, string.format(f, 65)) end
+local ffmts = { '%f', '%.3f', '%10.2f', '%-10.2f|', '%e', '%.0e', '%E', '%g', '%.3g', '%#g', '%G', '%a', '%A', '%.2a', '%5.1f' }
+for _, f in ipairs(ffmts) do
+  show(f, string.format(f, 3.14159265358979), string.format(f, -0.000123456), string.format(f, 1e300), string.format(f, 0.0))
+end
+show(string.format('%q', 'a\nb\0c"\\\r\t\200'), string.format('%q', 1/0), string.format('%q', -1/0), string.format('%q', 0/0 ~= 0/0))
+show(string.format('%q', math.mininteger), string.format('%q', 2^63), string.format('%q', 0.1))
+show(string.format('%s|%10s|%-10s|%.2s', 'abc', 'abc', 'abc', 'abc'), string.format('%%'))
+show(string.format('%5.2f|%g|%d|%s|%x|%q|%a', 3.14159, 1e20, 42, 'hi', 255, 'a\nb', 1.5))
+
+-- text to numbers
+local inputs = { '10', '  10  ', '0x10', '0x1p4', '1e2', '.5', '5.', '0x.8', '1e', 'abc', '10z', '- 1', '-0x10',
+  '9223372036854775807', '9223372036854775808', '-9223372036854775808', '1e309', '0x7fffffffffffffff', 'inf', 'nan' }
+for _, s in ipairs(inputs) do show(s, tonumber(s), math.type(tonumber(s))) end
+show(tonumber('ff', 16), tonumber('zz', 36), tonumber('777', 8), tonumber('102', 2), tonumber('1e1', 10))
+
+-- strings and patterns
+show(('hello world from lua'):find('wor'), ('hello'):find('l+'), ('hello'):match('(h)(e)(l+)'))
+show(('key=value; k2=v2'):gsub('(%w+)=(%w+)', '%2=%1'))
+show(('  trim me  '):match('^%s*(.-)%s*$'), ('abc'):rep(3, ','), ('Hello'):upper(), ('Hello'):lower(), ('abc'):reverse())
+show(('%bxy'):len(), ('f(a(b)c)d'):match('%b()'), ('THE (quick) fox'):find('%f[%a]%a+%f[%A]'))
+for w in ('one two  three'):gmatch('%a+') do show(w) end
+show(('x'):byte(), string.char(72, 105), ('\xe2\x82\xac'):len(), #'\u{10FFFF}')
+show(pcall(string.rep, 'x', -1), select('#', ('abc'):byte(1, -1)))
+
+-- string.pack
+local packed = string.pack('<i4 >i8 d z s1 B', -2, 1 << 40, 1.5, 'zs', 'len', 255)
+show(#packed, (packed:gsub('.', function(c) return string.format('%02x', c:byte()) end)))
+show(string.unpack('<i4 >i8 d z s1 B', packed))
+show(string.packsize('i4i8d'), pcall(string.pack, 'i17', 1))
+
+-- utf8
+show(utf8.char(72, 228, 8364, 128512), utf8.len('häll€'), utf8.codepoint('häll€', 1, -1))
+for p, c in utf8.codes('aä€') do show(p, c) end
+show(utf8.offset('aä€x', 3), utf8.len('\xff'), utf8.charpattern)
+
+-- tables
+local t = { 5, 2, 8, 1, 9, 3 }
+table.sort(t) show(table.concat(t, ','))
+table.sort(t, function(a, b) return a > b end) show(table.concat(t, ','))
+show(table.unpack({ 1, 2, 3 }, 2), select('#', table.unpack({}, 1, 3)), #table.pack(1, nil, 3), table.move({ 1, 2, 3 }, 1, 3, 2)[3])
+
+-- time (UTC only)
+show(os.date('!%Y-%m-%d %H:%M:%S', 0), os.date('!%c', 86400 * 365), os.date('!%x %X %p %j %a %A %b %B', 1e9))
+local d = os.date('!*t', 1234567890) show(d.year, d.month, d.day, d.hour, d.min, d.sec, d.wday, d.yday, d.isdst)
+show(os.time({ year = 2020, month = 1, day = 1, hour = 12 }) - os.time({ year = 2019, month = 12, day = 31, hour = 12 }))
+show(os.difftime(10, 4), math.type(os.time()), type(os.clock()))
+
+-- errors and coroutines
+show(type(select(2, pcall(error, { code = 1 }))), select(2, pcall(error, 'msg', 0)), select(2, pcall(error)))
+show(select(2, pcall(function() local x = nil; return x.y end)))
+show(select(2, pcall(function() return 1 + {} end)), select(2, pcall(function() return #5 end)))
+local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end)
+show(co(1), co(10), coroutine.isyieldable(), select(2, coroutine.running()))
+do
+  local log = {}
+  do local x <close> = setmetatable({}, { __close = function() log[#log + 1] = 'closed' end }) end
+  show(table.concat(log))
+end
+show(string.format('%d', 3.0), pcall(string.format, '%d', 3.5), math.floor(-3.5), math.ceil(-3.5), math.fmod(-7, 3), math.max(1, 2.5))
