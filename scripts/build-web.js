@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+'use strict';
+// Bundles the browser example (web/example) with esbuild into dist/web-example, the way
+// an app would: `import { createLua } from 'lua-persistent'` is resolved through the
+// package's own "exports" (a package self-reference) with the "browser" condition, so
+// the bundle gets web/index.js and the wasm backend, never the Node entry.
+//
+// esbuild leaves `new URL('lua_persistent_bg.wasm', import.meta.url)` (in the
+// wasm-bindgen glue) untouched, so the .wasm file is copied next to the bundle, where
+// that URL points at run time. Needs dist/wasm-web (node scripts/build-wasm.js).
+//
+//   node scripts/build-web.js         build and print the sizes
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+
+const ROOT = path.join(__dirname, '..');
+const SRC = path.join(ROOT, 'web', 'example');
+const OUT = path.join(ROOT, 'dist', 'web-example');
+const WASM = path.join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
+
+async function build({ quiet = false } = {}) {
+  const esbuild = require('esbuild');
+  if (!fs.existsSync(WASM)) {
+    throw new Error(`${path.relative(ROOT, WASM)} is missing: run node scripts/build-wasm.js first`);
+  }
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: [path.join(SRC, 'main.js')],
+    outfile: path.join(OUT, 'main.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['es2022'],
+    minify: true,
+    sourcemap: 'linked',
+    metafile: true,
+    logLevel: quiet ? 'error' : 'warning',
+  });
+
+  // The browser condition must have picked web/index.js: no Node entry, no Node modules.
+  const inputs = Object.keys(result.metafile.inputs).map((p) => p.split(path.sep).join('/'));
+  if (!inputs.includes('web/index.js')) throw new Error(`bundle does not use web/index.js: ${inputs.join(', ')}`);
+  const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('dist/wasm-node/'));
+  if (nodeOnly.length) throw new Error(`bundle pulled in Node-only files: ${nodeOnly.join(', ')}`);
+
+  fs.copyFileSync(path.join(SRC, 'index.html'), path.join(OUT, 'index.html'));
+  fs.copyFileSync(WASM, path.join(OUT, 'lua_persistent_bg.wasm'));
+
+  const js = fs.readFileSync(path.join(OUT, 'main.js'));
+  const wasm = fs.readFileSync(path.join(OUT, 'lua_persistent_bg.wasm'));
+  const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
+  const sizes = { js: js.length, wasm: wasm.length, jsGzip: gz(js), wasmGzip: gz(wasm) };
+  sizes.gzipTotal = sizes.jsGzip + sizes.wasmGzip;
+  if (!quiet) {
+    const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+    console.log(`built ${path.relative(ROOT, OUT)}/`);
+    console.log(`  main.js (minified)       ${kb(sizes.js).padStart(12)}   gzip -9 ${kb(sizes.jsGzip)}`);
+    console.log(`  lua_persistent_bg.wasm   ${kb(sizes.wasm).padStart(12)}   gzip -9 ${kb(sizes.wasmGzip)}`);
+    console.log(`  total gzip -9            ${kb(sizes.gzipTotal).padStart(12)}`);
+  }
+  return { out: OUT, sizes };
+}
+
+module.exports = { build, OUT };
+
+if (require.main === module) {
+  build().catch((e) => {
+    console.error(e.message || e);
+    process.exit(1);
+  });
+}
