@@ -13,7 +13,14 @@ const root = join(__dirname, '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 const profile = release ? 'wasm-release' : 'dev';
-run('cargo', ['build', '--target', 'wasm32-unknown-unknown', '-p', 'lua-persistent-wasm', '--profile', profile]);
+// Panic locations embed source paths; shorten them (smaller, and no build-machine paths).
+const cargoHome = process.env.CARGO_HOME || join(require('os').homedir(), '.cargo');
+const rustflags = [`--remap-path-prefix=${join(cargoHome, 'registry', 'src')}=/cargo`, `--remap-path-prefix=${root}=/lua-persistent`];
+execFileSync('cargo', ['build', '--target', 'wasm32-unknown-unknown', '-p', 'lua-persistent-wasm', '--profile', profile], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: rustflags.join(' ') },
+});
 const wasm = join(root, 'target', 'wasm32-unknown-unknown', release ? 'wasm-release' : 'debug', 'lua_persistent_wasm.wasm');
 
 const FEATURES = ['--enable-exception-handling', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
@@ -26,7 +33,7 @@ for (const [target, dir] of [['nodejs', 'wasm-node'], ['web', 'wasm-web']]) {
   const bin = join(out, 'lua_persistent_bg.wasm');
   if (release) {
     // binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.
-    run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug', ...FEATURES, bin, '-o', bin]);
+    run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--converge', '--strip-debug', '--strip-producers', ...FEATURES, bin, '-o', bin]);
   }
   console.log(`built ${bin} (${statSync(bin).size} bytes, ${release ? 'release' : 'dev'})`);
 }

@@ -222,7 +222,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<
             visiting.pop();
             // Lua's table order depends on a per-VM hash seed; a canonical order makes the
             // Maps, and so snapshots, identical for identical data.
-            entries.sort_by(|a, b| a.0.canonical_cmp(&b.0));
+            entries.sort_unstable_by(|a, b| a.0.canonical_cmp(&b.0));
             Stored::Table(entries)
         }
         Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {

@@ -108,7 +108,7 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
             l.max_instructions
         )))
     } else if l.deadline > 0.0 && now >= l.deadline {
-        Some(Raised::Timeout(format!("timeout: script ran longer than {} ms", l.timeout_ms)))
+        Some(Raised::Timeout(format!("timeout: script ran longer than {} ms", l.timeout_ms.round() as u64)))
     } else {
         None
     };

@@ -79,6 +79,9 @@ where
     F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
 {
     let weak = Rc::downgrade(shared);
+    // Boxed so that every wrapped callback shares one instantiation of mlua's callback
+    // machinery (each closure type would otherwise add ~2 KB to the wasm module).
+    let f: Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>> = Box::new(f);
     let inner = lua.create_function(move |lua, args: MultiValue| match f(lua, args) {
         Ok(mut values) => {
             values.push_front(Value::Boolean(true));

@@ -64,8 +64,55 @@ impl Key {
         match self {
             Key::Str(s) => format!("{s:?}"),
             Key::Int(i) => i.to_string(),
-            Key::Float(f) => f.to_string(),
+            Key::Float(f) => format_float(*f),
             Key::Bool(b) => b.to_string(),
         }
+    }
+}
+
+/// A plain decimal form of a float for messages, without Rust's float formatting
+/// machinery (about 17 KB of wasm): up to 6 decimals, scientific beyond 1e15.
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e15).contains(&a) {
+        let mut exp = 0i32;
+        let mut m = a;
+        while m >= 10.0 {
+            m /= 10.0;
+            exp += 1;
+        }
+        while m < 1.0 {
+            m *= 10.0;
+            exp -= 1;
+        }
+        return format!("{sign}{}e{exp}", format_float(m));
+    }
+    let scaled = (a * 1e6).round() as u64;
+    let (int, frac) = (scaled / 1_000_000, scaled % 1_000_000);
+    if frac == 0 {
+        return format!("{sign}{int}.0");
+    }
+    let digits = format!("{frac:06}");
+    format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_float;
+
+    #[test]
+    fn floats_read_like_lua() {
+        assert_eq!(format_float(1.5), "1.5");
+        assert_eq!(format_float(-0.25), "-0.25");
+        assert_eq!(format_float(3.0), "3.0");
+        assert_eq!(format_float(1e20), "1.0e20");
+        assert_eq!(format_float(f64::INFINITY), "inf");
     }
 }
