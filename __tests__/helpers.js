@@ -93,4 +93,14 @@ function runIsolated(backend, body, opts = {}) {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, ROOT };
+/** CRC-32 (IEEE), to forge snapshots with a valid checksum in tests. */
+function crc32(bytes) {
+  let crc = ~0;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let i = 0; i < 8; i++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
+
+module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, crc32, ROOT };

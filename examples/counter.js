@@ -18,8 +18,7 @@ async function main() {
     table.insert(log, 'run ' .. stats.runs)
     return stats.runs
   `, { chunkName: 'counter.lua' });
-  await lua.save();
-  lua.close();
+  await lua.close(); // autosave (on by default with storage) has written the change
 
   // A brand-new VM over the same directory sees what the first one saved.
   const again = await createLua({ storage: dir });
@@ -30,7 +29,7 @@ async function main() {
   console.log(`lua-persistent (${again.backend} backend): this is run #${runs}`);
   console.log(`reloaded from ${dir}: ${summary}`);
   console.log(`JS sees the same data as Maps: stats =`, Object.fromEntries(again.ext.get('stats')));
-  again.close();
+  await again.close();
 }
 
 main().catch((e) => {

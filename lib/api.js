@@ -5,6 +5,8 @@
 // in the Rust core; this file only holds what is JavaScript by nature (classes,
 // promises, option parsing, finalization).
 
+const { Persistence, autosaveMode } = require('./persist');
+
 const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed'];
 
 class LuaError extends Error {
@@ -93,7 +95,7 @@ class Lua {
       mapEntries,
       print: userPrint || ((text) => console.log(text)),
       makeFunction(id) {
-        const f = (...args) => self._guard(() => self._vm.callRef(self._hooks, id, args, true));
+        const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, true));
         registry.register(f, id);
         return f;
       },
@@ -106,7 +108,25 @@ class Lua {
       timeout: limitOption(options, 'timeout'),
       instructionLimit: limitOption(options, 'instructionLimit'),
     });
-    this._storage = options.storage;
+    this._persist = new Persistence(this, options.storage, autosaveMode(options.autosave, options.storage), options.onSaveError);
+  }
+
+  /** When the stored snapshot could not be read at load: { error, keptAs, usedPrevious }. */
+  get recovery() {
+    return this._persist.recovery;
+  }
+
+  _takeDirty() {
+    return this._instance.alive && !this._closed && this._vm.takeDirty();
+  }
+
+  /** A call into Lua: translated errors, then autosave bookkeeping. */
+  _call(fn) {
+    try {
+      return this._guard(fn);
+    } finally {
+      this._persist.afterCall();
+    }
   }
 
   /** 'native' or 'wasm'. */
@@ -144,13 +164,13 @@ class Lua {
   /** Runs code; returns its first result. Throws LuaError. */
   eval(code, opts) {
     const src = this._code(code);
-    return this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 0, true));
+    return this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 0, true));
   }
 
   /** Runs code; returns all its results as an array. Throws LuaError. */
   evalAll(code, opts) {
     const src = this._code(code);
-    return this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 1, true));
+    return this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 1, true));
   }
 
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
@@ -159,7 +179,7 @@ class Lua {
     const timeout = this._timeout(opts);
     let r;
     try {
-      r = this._guard(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, timeout, 2, this._echoInRun));
+      r = this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, timeout, 2, this._echoInRun));
     } catch (e) {
       const error = e instanceof LuaError ? e : new LuaError({ kind: 'runtime', message: String((e && e.message) || e) });
       return { ok: false, values: [], output: '', error, stats: {} };
@@ -182,7 +202,7 @@ class Lua {
   /** Calls the global Lua function `name`; returns its first result. */
   call(name, ...args) {
     if (typeof name !== 'string') throw new TypeError('function name must be a string');
-    return this._guard(() => this._vm.callGlobal(this._hooks, name, args, 0, true));
+    return this._call(() => this._vm.callGlobal(this._hooks, name, args, 0, true));
   }
 
   /** The external tables as one snapshot blob (postcard, checksummed). */
@@ -196,13 +216,15 @@ class Lua {
     this._guard(() => this._vm.restore(this._hooks, bytes));
   }
 
-  /** Writes the external tables to storage ('memory': keeps the last snapshot). */
-  async save() {
-    const bytes = this.snapshot();
-    if (this._storage && typeof this._storage === 'object') {
-      await this._storage.save(bytes);
-    } else {
-      this._saved = bytes;
+  /**
+   * Writes the external tables to storage now (after any save in progress; saves never
+   * interleave). Unchanged data is not written again. 'memory' storage keeps the bytes.
+   */
+  save() {
+    try {
+      return this._persist.save();
+    } catch (e) {
+      return Promise.reject(e);
     }
   }
 
@@ -218,10 +240,18 @@ class Lua {
     this._guard(() => this._vm.reset(this._hooks));
   }
 
+  /**
+   * Frees the VM. Returns a promise that settles once pending autosaves are written and
+   * the storage is released (a directory store's lock); later calls throw kind 'closed'.
+   */
   close() {
-    if (this._closed) return;
+    if (this._closed) return this._closing;
+    const alive = this._instance.alive;
+    const finalBytes = alive && this._persist.pendingAtClose() ? this.snapshot() : null;
     this._closed = true;
-    if (this._instance.alive) this._vm.close();
+    if (alive) this._vm.close();
+    this._closing = this._persist.close(finalBytes);
+    return this._closing;
   }
 }
 
@@ -244,6 +274,7 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function' && typeof storage.load === 'function')) {
       throw new TypeError("createLua: storage must be 'memory', a directory path (Node) or an adapter { load(), save(bytes) }");
     }
+    autosaveMode(options.autosave, storage);
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
     for (const name of order) {
@@ -256,9 +287,12 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
         continue;
       }
       const lua = new Lua(instance, name, { ...options, storage });
-      if (storage !== 'memory' && typeof storage.load === 'function') {
-        const bytes = await storage.load();
-        if (bytes) lua.restore(bytes);
+      try {
+        await lua._persist.open();
+      } catch (e) {
+        lua._persist.adapter = null;
+        lua.close();
+        throw toError(e);
       }
       return lua;
     }

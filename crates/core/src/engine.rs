@@ -183,7 +183,14 @@ impl<H: Host + 'static> Engine<H> {
         let tables = snapshot::decode(bytes).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {e}")))?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        self.shared.mark_dirty();
         import_all(h, &tables).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
+    }
+
+    /// Whether Lua changed any external table (or a restore replaced them) since the last
+    /// call; clears the flag. Writes JS makes to the Maps directly are not seen here.
+    pub fn take_dirty(&self) -> bool {
+        self.shared.take_dirty()
     }
 
     /// The JS value held in `slot` (the exception behind an error's `cause_slot`).

@@ -329,6 +329,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         };
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let jk = key_to_js(h, &key).map_err(host_err)?;
+        self.shared.mark_dirty();
         match stored {
             None => delete(h, &map, &jk),
             Some(v) => write(h, &map, &jk, &v),
@@ -515,7 +516,10 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let root = h.ext_root().map_err(host_err)?;
             let k = h.string(&name.to_string_lossy()).map_err(host_err)?;
             let existed = h.map_has(&root, &k).map_err(host_err)?;
-            h.map_delete(&root, &k).map_err(host_err)?;
+            if existed {
+                sh.mark_dirty();
+                h.map_delete(&root, &k).map_err(host_err)?;
+            }
             Ok(MultiValue::from(vec![Value::Boolean(existed)]))
         })?,
     )?;

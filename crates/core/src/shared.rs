@@ -68,6 +68,8 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) last_exception: Cell<Option<(u64, u32)>>,
     /// The last typed error raised into Lua as a plain string (see `plain`).
     pub(crate) last_raised: RefCell<Option<(String, crate::error::Raised)>>,
+    /// Set by every ext write from Lua (and restore) so autosave can skip unchanged data.
+    dirty: Cell<bool>,
 }
 
 impl<H: Host> Shared<H> {
@@ -81,6 +83,7 @@ impl<H: Host> Shared<H> {
             output: RefCell::new(Output::new(false)),
             last_exception: Cell::new(None),
             last_raised: RefCell::new(None),
+            dirty: Cell::new(false),
         })
     }
 
@@ -144,6 +147,14 @@ impl<H: Host> Shared<H> {
                 err.cause_slot = Some(slot);
             }
         }
+    }
+
+    pub(crate) fn mark_dirty(&self) {
+        self.dirty.set(true);
+    }
+
+    pub(crate) fn take_dirty(&self) -> bool {
+        self.dirty.replace(false)
     }
 
     pub(crate) fn add_ref(&self, f: mlua::Function) -> u32 {

@@ -193,6 +193,11 @@ impl Vm {
     }
 
     #[napi]
+    pub fn take_dirty(&self) -> bool {
+        self.engine.take_dirty()
+    }
+
+    #[napi]
     pub fn is_closed(&self) -> bool {
         self.engine.is_closed()
     }

@@ -129,6 +129,11 @@ impl Vm {
         core::arch::wasm32::unreachable();
     }
 
+    #[wasm_bindgen(js_name = takeDirty)]
+    pub fn take_dirty(&self) -> bool {
+        self.engine.take_dirty()
+    }
+
     #[wasm_bindgen(js_name = isClosed)]
     pub fn is_closed(&self) -> bool {
         self.engine.is_closed()

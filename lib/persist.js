@@ -1,0 +1,137 @@
+'use strict';
+// Storage for the external tables of one VM: loading with recovery, serialized saves,
+// autosave. Shared by every backend and environment; adapters only move bytes.
+//
+// Adapter interface (all methods may be async):
+//   load()            -> Uint8Array | undefined   the current snapshot, if any   (required)
+//   save(bytes)       -> void   replace the snapshot, atomically if at all possible (required)
+//   open()            -> void   called once before load (take a lock, create a directory)
+//   close()           -> void   called by lua.close() after the last save (release the lock)
+//   quarantine(error) -> string | undefined   move an unreadable snapshot aside, never
+//                                            overwrite it; returns where it was kept
+//   loadPrevious()    -> Uint8Array | undefined   the snapshot before the current one
+
+/** `autosave` option: false, true (after each call that changed ext data), or ms (debounce). */
+function autosaveMode(value, storage) {
+  if (value === undefined) return storage === 'memory' ? false : true;
+  if (value === false || value === true) return value;
+  if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return value;
+  throw new TypeError('createLua: autosave must be true, false or a debounce delay in milliseconds');
+}
+
+function sameBytes(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const isNewerFormat = (e) => /newer than this build supports/.test(String(e && e.message));
+
+class Persistence {
+  constructor(lua, adapter, autosave, onSaveError) {
+    this.lua = lua;
+    this.adapter = adapter === 'memory' ? null : adapter;
+    this.autosave = autosave;
+    this.onSaveError = onSaveError;
+    this.lastSaved = null;
+    this.queue = Promise.resolve();
+    this.timer = null;
+    this.lastError = null;
+    /** Set when the stored snapshot could not be read: { error, keptAs, usedPrevious }. */
+    this.recovery = null;
+  }
+
+  /** Loads the stored snapshot into the VM; an unreadable one is kept aside, never lost. */
+  async open() {
+    const a = this.adapter;
+    if (!a) return;
+    if (a.open) await a.open();
+    try {
+      const bytes = await a.load();
+      if (!bytes) return;
+      try {
+        this.lua.restore(bytes);
+        this.lastSaved = bytes;
+      } catch (e) {
+        if (isNewerFormat(e)) throw e;
+        await this.recover(e);
+      }
+    } catch (e) {
+      if (a.close) await a.close();
+      throw e;
+    }
+  }
+
+  async recover(error) {
+    const a = this.adapter;
+    if (!a.quarantine) {
+      throw Object.assign(new Error(`lua-persistent: the stored snapshot cannot be read (${error.message}); ` +
+        'this storage adapter cannot keep it aside, so nothing was loaded and nothing will be written'), { cause: error });
+    }
+    const keptAs = await a.quarantine(error);
+    this.recovery = { error, keptAs, usedPrevious: false };
+    const previous = a.loadPrevious ? await a.loadPrevious() : undefined;
+    if (previous) {
+      try {
+        this.lua.restore(previous);
+        this.recovery.usedPrevious = true;
+      } catch (e2) {
+        this.recovery.previousError = e2;
+      }
+    }
+    const what = this.recovery.usedPrevious ? 'the previous good copy was loaded' : 'no good copy was left: starting empty';
+    console.warn(`lua-persistent: stored snapshot unreadable (${error.message}); kept as ${keptAs}; ${what}`);
+  }
+
+  /** After every call into Lua: schedule a save if Lua changed ext data. */
+  afterCall() {
+    if (this.autosave === false || !this.adapter) return;
+    if (!this.lua._takeDirty()) return;
+    if (this.autosave === true) {
+      this.save().catch(() => {});
+    } else if (!this.timer) {
+      // The timer snapshots when it fires: the state after the last call in the window.
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.save().catch(() => {});
+      }, this.autosave);
+    }
+  }
+
+  /** Snapshots now (or takes `given` bytes) and writes after any save in progress;
+   * identical bytes are not written again. */
+  save(given) {
+    const bytes = given || this.lua.snapshot();
+    const run = async () => {
+      if (sameBytes(bytes, this.lastSaved)) return;
+      if (this.adapter) await this.adapter.save(bytes);
+      this.lastSaved = bytes;
+      this.lastError = null;
+    };
+    const p = this.queue.then(run);
+    this.queue = p.catch((e) => {
+      this.lastError = e;
+      if (this.onSaveError) this.onSaveError(e);
+      else if (this.autosave !== false) console.error('lua-persistent: autosave failed:', e);
+    });
+    return p;
+  }
+
+  /** Whether closing must write a last snapshot (autosave on and changes not yet saved). */
+  pendingAtClose() {
+    if (!this.adapter || this.autosave === false) return false;
+    const timed = this.timer !== null;
+    if (timed) clearTimeout(this.timer);
+    this.timer = null;
+    return this.lua._takeDirty() || timed;
+  }
+
+  /** Writes `finalBytes` if given, waits for every save, then releases the adapter. */
+  async close(finalBytes) {
+    if (finalBytes) this.save(finalBytes).catch(() => {});
+    await this.queue;
+    if (this.adapter && this.adapter.close) await this.adapter.close();
+  }
+}
+
+module.exports = { Persistence, autosaveMode, isNewerFormat };
