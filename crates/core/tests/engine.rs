@@ -1,0 +1,262 @@
+//! Core semantics with an in-memory host: values, ext tables, snapshots, limits,
+//! sandbox, errors, lifecycle. The Jest suites test the same through real JS on both
+//! backends; these pin the core on its own.
+
+mod memhost;
+
+use std::rc::Rc;
+
+use lua_persistent_core::{CallOptions, Engine, ErrorKind, LuaError, Options, Stdlib, Want};
+use memhost::{map, Js, MemHost};
+
+fn engine(options: Options) -> (Engine<MemHost>, MemHost) {
+    (Engine::new(options).expect("engine"), MemHost::new())
+}
+
+fn default() -> (Engine<MemHost>, MemHost) {
+    engine(Options::default())
+}
+
+fn all(e: &Engine<MemHost>, h: &mut MemHost, code: &str) -> Result<Vec<Js>, LuaError> {
+    e.exec(h, code.as_bytes(), &CallOptions::default(), Want::All).result
+}
+
+fn err(e: &Engine<MemHost>, h: &mut MemHost, code: &str) -> LuaError {
+    all(e, h, code).expect_err("expected an error")
+}
+
+fn num(v: &Js) -> f64 {
+    match v {
+        Js::Num(n) => *n,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+fn text(v: &Js) -> String {
+    match v {
+        Js::Str(s) => s.to_string(),
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+#[test]
+fn values_cross_as_the_design_says() {
+    let (e, mut h) = default();
+    let v = all(&e, &mut h, "return 1, 2.5, 2^53, math.maxinteger, 'hé', '\\xff', true, nil").unwrap();
+    assert_eq!(num(&v[0]), 1.0);
+    assert_eq!(num(&v[1]), 2.5);
+    assert_eq!(num(&v[2]), 9007199254740992.0);
+    assert!(matches!(v[3], Js::Big(n) if n == i64::MAX as i128));
+    assert_eq!(text(&v[4]), "hé");
+    assert!(matches!(&v[5], Js::Bytes(b) if **b == [0xff]));
+    assert!(matches!(v[6], Js::Bool(true)));
+    assert!(matches!(v[7], Js::Undef));
+
+    let v = all(&e, &mut h, "return {1, 2, 3}, {a = 1}, {}, {[true] = 1}, {1, 2, x = 3}").unwrap();
+    assert!(matches!(&v[0], Js::Arr(a) if a.borrow().len() == 3));
+    assert!(matches!(&v[1], Js::Obj(o) if o.borrow()[0].0 == "a"));
+    assert!(matches!(&v[2], Js::Obj(o) if o.borrow().is_empty()));
+    assert!(matches!(&v[3], Js::Map(_)));
+    assert!(matches!(&v[4], Js::Map(m) if m.len() == 3));
+}
+
+#[test]
+fn shared_tables_keep_identity_and_cycles_become_cycles() {
+    let (e, mut h) = default();
+    let v = all(&e, &mut h, "local s = {1} local t = {s, s} local c = {} c.self = c return t, c").unwrap();
+    let Js::Arr(t) = &v[0] else { panic!() };
+    let t = t.borrow();
+    assert!(memhost::same(&t[0], &t[1]));
+    let Js::Obj(c) = &v[1] else { panic!() };
+    assert!(memhost::same(&c.borrow()[0].1, &v[1]));
+}
+
+#[test]
+fn globals_persist_between_calls() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "counter = 41").unwrap();
+    assert_eq!(num(&all(&e, &mut h, "counter = counter + 1 return counter").unwrap()[0]), 42.0);
+}
+
+#[test]
+fn ext_writes_land_in_host_maps_with_float_tags() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "local t = ext.table('s') t.i = 2 t.f = 2.0 t.user = { score = 1, tags = { 'a' } } t.user.score = 5").unwrap();
+    let s = h.table("s");
+    assert_eq!(num(&s.get_str("i")), 2.0);
+    assert_eq!(num(&s.get_str("f")), 2.0);
+    let user = map(&s.get_str("user"));
+    assert_eq!(num(&user.get_str("score")), 5.0);
+    assert_eq!(text(&map(&user.get_str("tags")).get(&Js::Num(1.0))), "a");
+    let v = all(&e, &mut h, "local t = ext.table('s') return math.type(t.i), math.type(t.f)").unwrap();
+    assert_eq!((text(&v[0]), text(&v[1])), ("integer".into(), "float".into()));
+    // A JS write replaces the value and makes the tag stale: an integer again.
+    s.set(Js::Str("f".into()), Js::Num(3.0));
+    assert_eq!(text(&all(&e, &mut h, "return math.type(ext.table('s').f)").unwrap()[0]), "integer");
+}
+
+#[test]
+fn ext_proxies_support_the_table_library() {
+    let (e, mut h) = default();
+    let v = all(&e, &mut h, r#"
+        local t = ext.table('list')
+        for i = 1, 5 do table.insert(t, i * 10) end
+        table.remove(t, 1)
+        table.sort(t, function(a, b) return a > b end)
+        local n = 0
+        for k, v in pairs(t) do n = n + 1 end
+        local s = 0
+        for i, v in ipairs(t) do s = s + v end
+        return #t, table.concat(t, ','), n, s"#).unwrap();
+    assert_eq!(num(&v[0]), 4.0);
+    assert_eq!(text(&v[1]), "50,40,30,20");
+    assert_eq!(num(&v[2]), 4.0);
+    assert_eq!(num(&v[3]), 140.0);
+}
+
+#[test]
+fn rejected_ext_writes_name_the_key_and_write_nothing() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "ext.table('t').keep = 1").unwrap();
+    let er = err(&e, &mut h, "local t = ext.table('t')\nt.bad = { ok = 1, deep = { f = print } }");
+    assert_eq!(er.kind, ErrorKind::Ext);
+    assert_eq!(er.line, Some(2));
+    assert!(er.message.contains("deep.f") || er.message.contains("\"deep\""), "{}", er.message);
+    assert_eq!(h.table("t").len(), 1);
+    let er = err(&e, &mut h, "local c = {} c.c = c ext.table('t').cyc = c");
+    assert_eq!(er.kind, ErrorKind::Ext);
+    assert!(er.message.contains("cyclic"));
+    assert_eq!(h.table("t").len(), 1);
+    // Scripts can catch it like any error string.
+    let v = all(&e, &mut h, "local ok, m = pcall(function() ext.table('t').f = print end) return ok, type(m)").unwrap();
+    assert!(matches!(v[0], Js::Bool(false)));
+    assert_eq!(text(&v[1]), "string");
+}
+
+#[test]
+fn snapshots_round_trip_and_reject_damage_without_touching_data() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "local t = ext.table('a') t.x = 1.5 t.y = { 1, 2 } t[true] = 'b' ext.table('b').z = '\\0\\255'").unwrap();
+    let snap = e.snapshot(&mut h).unwrap();
+    assert_eq!(&snap[..4], b"LUAP");
+
+    let (e2, mut h2) = default();
+    e2.restore(&mut h2, &snap).unwrap();
+    assert_eq!(e2.snapshot(&mut h2).unwrap(), snap);
+    let v = all(&e2, &mut h2, "return ext.table('a').x, #ext.table('a').y, ext.table('a')[true]").unwrap();
+    assert_eq!((num(&v[0]), num(&v[1]), text(&v[2])), (1.5, 2.0, "b".into()));
+
+    let before = e2.snapshot(&mut h2).unwrap();
+    for bad in [&snap[..snap.len() - 1], &snap[..3], &[0u8; 16][..]] {
+        let er = e2.restore(&mut h2, bad).unwrap_err();
+        assert_eq!(er.kind, ErrorKind::Ext);
+    }
+    let mut flipped = snap.clone();
+    flipped[10] ^= 1;
+    assert!(e2.restore(&mut h2, &flipped).unwrap_err().message.contains("corrupted"));
+    assert_eq!(e2.snapshot(&mut h2).unwrap(), before);
+}
+
+#[test]
+fn limits_end_the_call_and_the_vm_stays_usable() {
+    let (e, mut h) = engine(Options { memory_limit: 8 << 20, instruction_limit: 20_000_000, ..Options::default() });
+    all(&e, &mut h, "kept = 'yes' ext.table().v = 1").unwrap();
+    assert_eq!(err(&e, &mut h, "return string.rep('x', 1 << 30)").kind, ErrorKind::Memory);
+    assert_eq!(err(&e, &mut h, "local t = {} while true do t[#t + 1] = {} end").kind, ErrorKind::Memory);
+    assert_eq!(err(&e, &mut h, "while true do end").kind, ErrorKind::Instructions);
+    assert_eq!(err(&e, &mut h, "while true do pcall(function() while true do end end) end").kind, ErrorKind::Instructions);
+    // Deep recursion within a small heap runs out of memory first: also a clean error.
+    assert_eq!(err(&e, &mut h, "local function f() return 1 + f() end return f()").kind, ErrorKind::Memory);
+    let v = all(&e, &mut h, "return kept, ext.table().v").unwrap();
+    assert_eq!((text(&v[0]), num(&v[1])), ("yes".into(), 1.0));
+
+    let (e, mut h) = default();
+    let so = err(&e, &mut h, "local function f() return 1 + f() end return f()");
+    assert_eq!(so.kind, ErrorKind::Runtime);
+    assert!(so.message.contains("stack overflow"), "{}", so.message);
+    let call = CallOptions { timeout_ms: Some(30.0), ..Default::default() };
+    let out = e.exec(&mut h, b"while true do end", &call, Want::First);
+    assert_eq!(out.result.unwrap_err().kind, ErrorKind::Timeout);
+    assert_eq!(num(&all(&e, &mut h, "return 1 + 1").unwrap()[0]), 2.0);
+}
+
+#[test]
+fn the_safe_stdlib_has_no_way_out() {
+    let (e, mut h) = default();
+    let v = all(&e, &mut h, "return io, os.execute, os.getenv, os.remove, os.exit, dofile, loadfile, require, string.dump, debug.getinfo, type(debug.traceback)").unwrap();
+    assert!(v[..10].iter().all(|x| matches!(x, Js::Undef)), "{v:?}");
+    assert_eq!(text(&v[10]), "function");
+    let v = all(&e, &mut h, "return load('\\27Lua...')").unwrap();
+    assert!(matches!(v[0], Js::Undef));
+    assert!(err(&e, &mut h, "collectgarbage('stop')").message.contains("not available"));
+
+    let (e, mut h) = engine(Options { stdlib: Stdlib::All, ..Options::default() });
+    let v = all(&e, &mut h, "return type(io), type(os.getenv), type(string.dump)").unwrap();
+    assert_eq!(v.iter().map(text).collect::<Vec<_>>(), ["table", "function", "function"]);
+}
+
+#[test]
+fn errors_carry_kind_chunk_and_line() {
+    let (e, mut h) = default();
+    let call = CallOptions { chunk_name: Some("main.lua".into()), ..Default::default() };
+    let out = e.exec(&mut h, b"local a = 1\nlocal b = = 2", &call, Want::First);
+    let er = out.result.unwrap_err();
+    assert_eq!((er.kind, er.chunk_name.as_deref(), er.line), (ErrorKind::Syntax, Some("main.lua"), Some(2)));
+    let er = err(&e, &mut h, "\n\nerror('boom')");
+    assert_eq!((er.kind, er.chunk_name.as_deref(), er.line), (ErrorKind::Runtime, Some("eval"), Some(3)));
+    assert!(er.traceback.unwrap_or_default().contains("stack traceback"));
+}
+
+#[test]
+fn js_function_errors_are_catchable_and_keep_their_cause() {
+    let (e, mut h) = default();
+    let f: memhost::JsFn = Rc::new(|args: &[Js]| match args.first() {
+        Some(Js::Num(n)) => Ok(Js::Num(n * 2.0)),
+        _ => Err(Js::Str("js boom".into())),
+    });
+    e.set_global(&mut h, "twice", &Js::Func(f)).unwrap();
+    assert_eq!(num(&all(&e, &mut h, "return twice(21)").unwrap()[0]), 42.0);
+    let v = all(&e, &mut h, "local ok, m = pcall(twice) return ok, m").unwrap();
+    assert!(matches!(v[0], Js::Bool(false)));
+    assert!(text(&v[1]).contains("js boom"));
+    let er = err(&e, &mut h, "\ntwice()");
+    assert_eq!((er.kind, er.line), (ErrorKind::Runtime, Some(2)));
+    let cause = er.cause_slot.and_then(|s| e.slot_value(&mut h, s));
+    assert!(matches!(cause, Some(Js::Str(s)) if &*s == "js boom"));
+}
+
+#[test]
+fn print_is_captured_per_call() {
+    let (e, mut h) = default();
+    let out = e.exec(&mut h, b"print('a', 1, nil, 2.5) print()", &CallOptions::default(), Want::First);
+    assert_eq!(out.output, "a\t1\tnil\t2.5\n\n");
+    assert!(h.printed.is_empty());
+    let echo = CallOptions { echo: true, ..Default::default() };
+    e.exec(&mut h, b"print('live')", &echo, Want::First);
+    assert_eq!(h.printed, ["live"]);
+}
+
+#[test]
+fn reset_drops_globals_keeps_ext_and_close_is_final() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "g = 1 ext.table().v = 2").unwrap();
+    e.reset().unwrap();
+    let v = all(&e, &mut h, "return g, ext.table().v").unwrap();
+    assert!(matches!(v[0], Js::Undef));
+    assert_eq!(num(&v[1]), 2.0);
+    e.close();
+    e.close();
+    assert_eq!(err(&e, &mut h, "return 1").kind, ErrorKind::Closed);
+    assert_eq!(e.snapshot(&mut h).unwrap_err().kind, ErrorKind::Closed);
+}
+
+#[test]
+fn dirty_tracking_sees_lua_ext_writes_only() {
+    let (e, mut h) = default();
+    assert!(!e.take_dirty());
+    all(&e, &mut h, "x = 1 local r = ext.table().missing").unwrap();
+    assert!(!e.take_dirty());
+    all(&e, &mut h, "ext.table().v = 1").unwrap();
+    assert!(e.take_dirty());
+    assert!(!e.take_dirty());
+}
