@@ -220,6 +220,21 @@ forEachBackend((backend) => {
   });
 });
 
+test('another process holding the store makes createLua fail clearly, until it is gone', async () => {
+  const { spawn } = require('child_process');
+  const dir = tmpDir();
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'hold-store.js'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    await expect(createLua({ storage: dir })).rejects.toThrow(new RegExp(`in use by process ${child.pid}`));
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+  }
+  const lua = await createLua({ storage: dir });
+  await lua.close();
+});
+
 test.each([['native', 'wasm'], ['wasm', 'native']])('a store written by %s opens with %s', async (from, to) => {
   const dir = tmpDir();
   const a = await createLua({ backend: from, storage: dir });
