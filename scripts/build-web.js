@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// Bundles the browser example (web/example) with esbuild into dist/web-example, the way
+// Bundles the browser example (web/example) with esbuild into dist/web-example, and the
+// storage test page (web/storage-test, for __tests__/browser-storage.test.js) into
+// dist/web-storage, the way
 // an app would: `import { createLua } from 'lua-persistent'` is resolved through the
 // package's own "exports" (a package self-reference) with the "browser" condition, so
 // the bundle gets web/index.js and the wasm backend, never the Node entry.
@@ -9,7 +11,7 @@
 // wasm-bindgen glue) untouched, so the .wasm file is copied next to the bundle, where
 // that URL points at run time. Needs dist/wasm-web (node scripts/build-wasm.js).
 //
-//   node scripts/build-web.js         build and print the sizes
+//   node scripts/build-web.js         build both and print the example's sizes
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
@@ -17,20 +19,23 @@ const zlib = require('zlib');
 const ROOT = path.join(__dirname, '..');
 const SRC = path.join(ROOT, 'web', 'example');
 const OUT = path.join(ROOT, 'dist', 'web-example');
+const STORAGE_SRC = path.join(ROOT, 'web', 'storage-test');
+const STORAGE_OUT = path.join(ROOT, 'dist', 'web-storage');
 const WASM = path.join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
 
-async function build({ quiet = false } = {}) {
+/** Bundles `src`/main.js (+ index.html and the wasm) into `out`, replacing it. */
+async function bundle(src, out, quiet) {
   const esbuild = require('esbuild');
   if (!fs.existsSync(WASM)) {
     throw new Error(`${path.relative(ROOT, WASM)} is missing: run node scripts/build-wasm.js first`);
   }
-  fs.rmSync(OUT, { recursive: true, force: true });
-  fs.mkdirSync(OUT, { recursive: true });
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
 
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: [path.join(SRC, 'main.js')],
-    outfile: path.join(OUT, 'main.js'),
+    entryPoints: [path.join(src, 'main.js')],
+    outfile: path.join(out, 'main.js'),
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -47,8 +52,14 @@ async function build({ quiet = false } = {}) {
   const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('dist/wasm-node/'));
   if (nodeOnly.length) throw new Error(`bundle pulled in Node-only files: ${nodeOnly.join(', ')}`);
 
-  fs.copyFileSync(path.join(SRC, 'index.html'), path.join(OUT, 'index.html'));
-  fs.copyFileSync(WASM, path.join(OUT, 'lua_persistent_bg.wasm'));
+  fs.copyFileSync(path.join(src, 'index.html'), path.join(out, 'index.html'));
+  fs.copyFileSync(WASM, path.join(out, 'lua_persistent_bg.wasm'));
+}
+
+/** The example page (dist/web-example). Each page has its own output directory, so
+ * test files running in parallel never rebuild a directory another one is serving. */
+async function build({ quiet = false } = {}) {
+  await bundle(SRC, OUT, quiet);
 
   const js = fs.readFileSync(path.join(OUT, 'main.js'));
   const wasm = fs.readFileSync(path.join(OUT, 'lua_persistent_bg.wasm'));
@@ -65,10 +76,20 @@ async function build({ quiet = false } = {}) {
   return { out: OUT, sizes };
 }
 
-module.exports = { build, OUT };
+/** The storage test page (dist/web-storage). */
+async function buildStorageTest({ quiet = false } = {}) {
+  await bundle(STORAGE_SRC, STORAGE_OUT, quiet);
+  return { out: STORAGE_OUT };
+}
+
+module.exports = { build, OUT, buildStorageTest, STORAGE_OUT };
 
 if (require.main === module) {
-  build().catch((e) => {
+  (async () => {
+    await build();
+    await buildStorageTest();
+    console.log(`built ${path.relative(ROOT, STORAGE_OUT)}/`);
+  })().catch((e) => {
     console.error(e.message || e);
     process.exit(1);
   });

@@ -81,7 +81,7 @@ impl<H: Host + 'static> Engine<H> {
         let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
         self.invoke(host, call, want, |lua, _, _| {
             let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function()?;
-            plain::call(lua, f, MultiValue::new(), want == Want::All)
+            plain::call(&self.shared, f, MultiValue::new(), want == Want::All)
         })
     }
 
@@ -99,7 +99,7 @@ impl<H: Host + 'static> Engine<H> {
                 }
             };
             let args = js_args(lua, h, shared, args)?;
-            plain::call(lua, f, args, want == Want::All)
+            plain::call(shared, f, args, want == Want::All)
         })
     }
 
@@ -110,7 +110,7 @@ impl<H: Host + 'static> Engine<H> {
                 mlua::Error::RuntimeError("this Lua function belongs to a VM that was reset or closed".into())
             })?;
             let args = js_args(lua, h, shared, args)?;
-            plain::call(lua, f, args, want == Want::All)
+            plain::call(shared, f, args, want == Want::All)
         })
     }
 
@@ -154,6 +154,7 @@ impl<H: Host + 'static> Engine<H> {
     pub fn reset(&self) -> Result<(), LuaError> {
         self.vm()?;
         self.shared.refs.borrow_mut().clear();
+        self.shared.hook_period.set(0);
         let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
         self.peak.set(lua.used_memory());
         *self.lua.borrow_mut() = Some(lua);

@@ -57,28 +57,35 @@ pub(crate) fn arm<H: Host + 'static>(
         tripped: false,
         peak_memory: lua.used_memory(),
     };
-    let active = next.active();
+    let wanted = if next.active() { period } else { 0 };
     let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
-    if active {
-        install_hook(lua, shared, period);
-    } else if prev.active() {
-        lua.remove_global_hook();
-        lua.remove_hook();
-    }
+    ensure_hook(lua, shared, wanted);
     prev
 }
 
-/// Restores the limits of an enclosing call (or none).
-pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) {
-    let was_active = shared.limits.borrow().active();
-    let period = prev.period;
-    let active = prev.active();
-    *shared.limits.borrow_mut() = prev;
-    if active {
+/// Installs (period > 0) or removes (0) the count hook, only when that changes: calls
+/// with the same limits reuse the hook, and calls without limits run hook-free (a count
+/// hook makes every VM instruction go through Lua's hook dispatch).
+fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
+    if shared.hook_period.get() == period {
+        return;
+    }
+    shared.hook_period.set(period);
+    if period > 0 {
         install_hook(lua, shared, period);
-    } else if was_active {
+    } else {
         lua.remove_global_hook();
         lua.remove_hook();
+    }
+}
+
+/// Restores the limits of an enclosing call (or none). At the top level the hook stays
+/// installed for the next call; it finds no limits armed in between.
+pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) {
+    let outer = if prev.active() { prev.period } else { 0 };
+    *shared.limits.borrow_mut() = prev;
+    if outer > 0 {
+        ensure_hook(lua, shared, outer);
     }
 }
 
@@ -87,6 +94,9 @@ fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u3
     let triggers = HookTriggers::new().every_nth_instruction(period);
     let _ = lua.set_global_hook(triggers, move |lua, _| {
         let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
+        if !shared.limits.borrow().active() {
+            return Ok(VmState::Continue);
+        }
         check(lua, &shared)
     });
 }
@@ -119,7 +129,7 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
                 l.tripped = true;
                 l.period = 1;
                 drop(l);
-                install_hook(lua, shared, 1);
+                ensure_hook(lua, shared, 1);
             }
             Err(e.into_lua())
         }

@@ -34,20 +34,26 @@ local function all(f, ...) return pack(f(...)) end
 return wrap, first, all
 "#;
 
-const RUN_FIRST_KEY: &str = "lua-persistent.first";
-const RUN_ALL_KEY: &str = "lua-persistent.all";
+/// The two runners of a Lua state, kept at hand (a registry lookup per call is measurable).
+pub(crate) struct Runners {
+    first: Function,
+    all: Function,
+}
 
-pub(crate) fn install(lua: &Lua) -> mlua::Result<()> {
+pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua::Result<()> {
     let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").eval()?;
-    lua.set_named_registry_value(RUN_FIRST_KEY, first)?;
-    lua.set_named_registry_value(RUN_ALL_KEY, all)?;
+    *shared.runners.borrow_mut() = Some(Runners { first, all });
     lua.set_named_registry_value(REGISTRY_KEY, factory)
 }
 
 /// Calls `f` with `args`; returns its first result only, or all of them.
-pub(crate) fn call(lua: &Lua, f: Function, args: MultiValue, all: bool) -> mlua::Result<MultiValue> {
+pub(crate) fn call<H: Host>(shared: &Shared<H>, f: Function, args: MultiValue, all: bool) -> mlua::Result<MultiValue> {
+    let (first_runner, all_runner) = match shared.runners.borrow().as_ref() {
+        Some(r) => (r.first.clone(), r.all.clone()),
+        None => return Err(mlua::Error::RuntimeError("lua-persistent: VM not initialised".into())),
+    };
     if all {
-        let runner: Function = lua.named_registry_value(RUN_ALL_KEY)?;
+        let runner = all_runner;
         let mut full = MultiValue::with_capacity(args.len() + 1);
         full.push_back(Value::Function(f));
         full.extend(args);
@@ -55,7 +61,7 @@ pub(crate) fn call(lua: &Lua, f: Function, args: MultiValue, all: bool) -> mlua:
         let n: i64 = packed.raw_get("n")?;
         (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
     } else {
-        let runner: Function = lua.named_registry_value(RUN_FIRST_KEY)?;
+        let runner = first_runner;
         let mut full = MultiValue::with_capacity(args.len() + 1);
         full.push_back(Value::Function(f));
         full.extend(args);

@@ -43,7 +43,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     if options.stdlib == Stdlib::Safe {
         lua.load(RESTRICT).set_name("=sandbox").exec()?;
     }
-    crate::plain::install(&lua)?;
+    crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
     install_print(&lua, shared)?;
     crate::ext::install(&lua, shared)?;

@@ -70,6 +70,9 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) last_raised: RefCell<Option<(String, crate::error::Raised)>>,
     /// Set by every ext write from Lua (and restore) so autosave can skip unchanged data.
     dirty: Cell<bool>,
+    /// Period of the installed count hook (0: none).
+    pub(crate) hook_period: Cell<u32>,
+    pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
 }
 
 impl<H: Host> Shared<H> {
@@ -84,6 +87,8 @@ impl<H: Host> Shared<H> {
             last_exception: Cell::new(None),
             last_raised: RefCell::new(None),
             dirty: Cell::new(false),
+            hook_period: Cell::new(0),
+            runners: RefCell::new(None),
         })
     }
 
