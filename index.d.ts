@@ -25,13 +25,37 @@ export interface StorageAdapter {
   load(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
   /** Persist a snapshot (replace the previous one atomically if you can). */
   save(bytes: Uint8Array): Promise<void> | void;
+  /** Called once before load (take a lock, open a connection). */
+  open?(): Promise<void> | void;
+  /** Called by lua.close() after the last save (release what open took). */
+  close?(): Promise<void> | void;
+  /** Move an unreadable snapshot aside (never overwrite it); return where it is kept. */
+  quarantine?(error: Error): Promise<string | undefined> | string | undefined;
+  /** The snapshot saved before the current one, if kept. */
+  loadPrevious?(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
+}
+
+/** What happened when the stored snapshot could not be read. */
+export interface StorageRecovery {
+  error: Error;
+  /** Where the unreadable snapshot was kept. */
+  keptAs?: string;
+  /** Whether the previous good copy was loaded (else the VM started empty). */
+  usedPrevious: boolean;
 }
 
 export interface LuaOptions {
   /** 'auto' (default): native in Node, wasm where the addon cannot load. */
   backend?: 'auto' | 'native' | 'wasm';
-  /** 'memory' (default), a directory path (Node), or an adapter. */
+  /**
+   * 'memory' (default), a directory path (Node), 'indexeddb' | 'indexeddb:<db>' |
+   * 'localstorage' | 'localstorage:<key>' (browsers), or an adapter.
+   */
   storage?: 'memory' | string | StorageAdapter;
+  /** true (default with storage): save after each call that changed ext data; ms: debounce; false: only save(). */
+  autosave?: boolean | number;
+  /** Receives autosave failures (default: console.error). */
+  onSaveError?: (error: Error) => void;
   /** Lua heap limit in bytes (default 256 MiB; 0 or Infinity: none). */
   memoryLimit?: number;
   /** Milliseconds per call (default 10000; 0 or Infinity: none). */
@@ -97,13 +121,21 @@ export class Lua {
   setGlobal(name: string, value: LuaValue): void;
   getGlobal(name: string): LuaValue;
   call(name: string, ...args: LuaValue[]): LuaValue;
+  /** Writes the ext tables now (queued after any save in progress; unchanged data is not rewritten). */
   save(): Promise<void>;
+  /** Set when the stored snapshot was unreadable at load. */
+  readonly recovery: StorageRecovery | null;
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array): void;
   memory(): MemoryInfo;
   gc(): void;
   reset(): void;
-  close(): void;
+  /** Frees the VM; resolves once pending autosaves are written and storage is released. */
+  close(): Promise<void>;
 }
 
 export function createLua(options?: LuaOptions): Promise<Lua>;
+
+/** Browser adapters (also reachable as storage strings). */
+export function indexedDBStorage(dbName?: string, key?: string): StorageAdapter;
+export function localStorageStorage(key?: string): StorageAdapter;

@@ -257,51 +257,72 @@ test('IndexedDB: value types survive a reload byte-exactly', async () => {
   expect(r.snap).toEqual(before);
 });
 
-test('a corrupted stored snapshot makes createLua reject clearly and is not overwritten', async () => {
+test('a damaged snapshot is kept aside and the previous copy loaded; foreign values make createLua reject', async () => {
   const page = await openPage();
   const r = await page.evaluate(async () => {
-    const { idb, createLua } = window.lps;
+    const { idb, createLua, counter } = window.lps;
     const store = idb.createStore('lua-persistent', 'snapshots');
     const attempt = async (storage) => {
       try {
         const lua = await createLua({ storage });
+        const out = { recovery: lua.recovery && { usedPrevious: lua.recovery.usedPrevious, keptAs: lua.recovery.keptAs }, n: lua.eval("return ext.table('counter').n") };
         await lua.close();
-        return 'resolved';
+        return out;
       } catch (e) {
-        return e.message;
+        return { error: e.message };
       }
     };
     const out = {};
-    // Garbage bytes.
-    const garbage = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 255);
-    await idb.set('ext', garbage, store);
-    out.garbage = await attempt('indexeddb');
-    out.garbageKept = Array.from(await idb.get('ext', store)).join() === Array.from(garbage).join();
-    // A real snapshot with one byte flipped: the checksum catches it.
-    const mem = await createLua();
-    mem.eval("ext.table('counter').n = 7");
-    const flipped = mem.snapshot();
-    await mem.close();
-    flipped[flipped.length - 3] ^= 0xff;
-    await idb.set('ext', flipped, store);
-    out.flipped = await attempt('indexeddb');
-    out.flippedKept = Array.from(await idb.get('ext', store)).join() === Array.from(flipped).join();
-    // A value that is not bytes at all.
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      // Two saves: n = 1 becomes the previous copy, n = 2 the current one; then damage it.
+      await counter('indexeddb');
+      await counter('indexeddb');
+      const current = await idb.get('ext', store);
+      const flipped = current.slice();
+      flipped[flipped.length - 3] ^= 0xff;
+      await idb.set('ext', flipped, store);
+      out.flipped = await attempt('indexeddb');
+      const keys = await new Promise((resolve) => store('readonly', (s) => { const q = s.getAllKeys(); q.onsuccess = () => resolve(q.result); }));
+      const keptKey = keys.find((k) => k.startsWith('ext.corrupt-'));
+      out.keptIntact = Array.from(await idb.get(keptKey, store)).join() === Array.from(flipped).join();
+      // Garbage with no previous copy (fresh database): kept aside, start empty.
+      const other = idb.createStore('lp-garbage', 'snapshots');
+      const garbage = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 255);
+      await idb.set('ext', garbage, other);
+      out.garbage = await attempt('indexeddb:lp-garbage');
+      // localStorage: damaged base64 snapshot kept aside under another key.
+      const mem = await createLua();
+      mem.eval("ext.table('counter').n = 7");
+      const snap = mem.snapshot();
+      await mem.close();
+      snap[snap.length - 3] ^= 0xff;
+      let bin = '';
+      snap.forEach((b) => { bin += String.fromCharCode(b); });
+      localStorage.setItem('lua-persistent:ext', btoa(bin));
+      out.local = await attempt('localstorage');
+      out.localKept = Object.keys(localStorage).some((k) => k.startsWith('lua-persistent:ext.corrupt-'));
+    } finally {
+      console.warn = warn;
+    }
+    // Foreign values are not ours to move: reject, untouched.
     await idb.set('ext', 'not bytes', store);
     out.notBytes = await attempt('indexeddb');
     out.notBytesKept = (await idb.get('ext', store)) === 'not bytes';
-    // localStorage text that is not base64.
     localStorage.setItem('lua-persistent:ext', '%%% not base64 %%%');
     out.notBase64 = await attempt('localstorage');
     out.notBase64Kept = localStorage.getItem('lua-persistent:ext') === '%%% not base64 %%%';
     return out;
   });
-  expect(r.garbage).toMatch(/snapshot/);
-  expect(r.garbage).toMatch(/corrupt|cannot be read|not a lua-persistent snapshot/);
-  expect(r.flipped).toMatch(/snapshot is corrupted/);
-  expect(r.notBytes).toMatch(/not a snapshot.*corrupted/);
-  expect(r.notBase64).toMatch(/snapshot in localStorage key "lua-persistent:ext" is corrupted/);
-  expect(r).toMatchObject({ garbageKept: true, flippedKept: true, notBytesKept: true, notBase64Kept: true });
+  expect(r.flipped).toEqual({ recovery: { usedPrevious: true, keptAs: expect.stringContaining('ext.corrupt-') }, n: 1 });
+  expect(r.keptIntact).toBe(true);
+  expect(r.garbage).toEqual({ recovery: { usedPrevious: false, keptAs: expect.stringContaining('ext.corrupt-') } });
+  expect(r.local).toEqual({ recovery: { usedPrevious: false, keptAs: expect.stringContaining('lua-persistent:ext.corrupt-') } });
+  expect(r.localKept).toBe(true);
+  expect(r.notBytes.error).toMatch(/not a snapshot.*corrupted/);
+  expect(r.notBase64.error).toMatch(/snapshot in localStorage key "lua-persistent:ext" is corrupted/);
+  expect(r).toMatchObject({ notBytesKept: true, notBase64Kept: true });
 
   // Still there after a reload: the failed creates wrote nothing.
   await reload(page);

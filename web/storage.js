@@ -39,10 +39,16 @@
 //   (load() throws), so createLua rejects and nothing is written over it.
 // - Several tabs with the same database/key share one snapshot: the last save wins.
 //   There is no cross-tab locking.
-// - The keep-aside (quarantine) / previous-copy recovery policy for unreadable
-//   snapshots lives in lib/persist.js; these adapters do not implement its optional
-//   hooks yet, so an unreadable snapshot makes createLua reject and stays untouched.
-import { createStore, get, set } from 'idb-keyval';
+// - Damaged snapshots (lib/persist.js decides): IndexedDB keeps the previous snapshot
+//   under "<key>.prev" (written in the same transaction as the new one) and moves an
+//   unreadable one to "<key>.corrupt-<time>"; the previous copy is then loaded.
+//   localStorage moves an unreadable snapshot to "<key>.corrupt-<time>" too, but keeps
+//   no previous copy (two snapshots would halve the usable quota). A value that is not
+//   bytes at all (IndexedDB) or not base64 (localStorage) is not ours to move: load()
+//   throws and createLua rejects, leaving it untouched.
+import { createStore, get, setMany, del } from 'idb-keyval';
+
+const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
 const STORE_NAME = 'snapshots';
 
@@ -66,24 +72,45 @@ export function indexedDBStorage(dbName = 'lua-persistent', key = 'ext') {
   // createStore is lazy: the database is opened on the first get/set, not here.
   let store = createStore(dbName, STORE_NAME);
   let used = false;
+  const prevKey = `${key}.prev`;
+  let loadedKey = key;
+  const read = async (k) => {
+    const v = await get(k, store);
+    if (v === undefined || v === null) return undefined;
+      if (v instanceof Uint8Array) return v;
+      if (v instanceof ArrayBuffer) return new Uint8Array(v);
+      if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    throw new Error(`lua-persistent: the value stored in ${where} is not a snapshot (a ${Object.prototype.toString.call(v).slice(8, -1)}, expected bytes): the snapshot is corrupted`);
+  };
   return {
     kind: 'indexeddb',
     where,
     async load() {
       available();
       used = true;
-      const v = await get(key, store);
-      if (v === undefined || v === null) return undefined;
-      if (v instanceof Uint8Array) return v;
-      if (v instanceof ArrayBuffer) return new Uint8Array(v);
-      if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-      throw new Error(`lua-persistent: the value stored in ${where} is not a snapshot (a ${Object.prototype.toString.call(v).slice(8, -1)}, expected bytes): the snapshot is corrupted`);
+      loadedKey = key;
+      const current = await read(key);
+      if (current) return current;
+      loadedKey = prevKey; // the current one was moved aside earlier
+      return read(prevKey);
+    },
+    async loadPrevious() {
+      return loadedKey === key ? read(prevKey) : undefined;
+    },
+    async quarantine() {
+      const bad = await get(loadedKey, store);
+      const keptAs = `${loadedKey}.corrupt-${stamp()}`;
+      await setMany([[keptAs, bad]], store);
+      await del(loadedKey, store);
+      return `${where.replace(`key "${key}"`, `key "${keptAs}"`)}`;
     },
     async save(bytes) {
       const copy = copyBytes(bytes, 'indexedDBStorage');
       available();
       used = true;
-      await set(key, copy, store);
+      const old = await get(key, store);
+      // One transaction: the previous snapshot and the new one change together.
+      await setMany(old instanceof Uint8Array ? [[prevKey, old], [key, copy]] : [[key, copy]], store);
     },
     async close() {
       if (!used) return;
@@ -154,6 +181,13 @@ export function localStorageStorage(key = 'lua-persistent:ext') {
       } catch (e) {
         throw new Error(`lua-persistent: the snapshot in localStorage key "${key}" is corrupted (not valid base64 text, ${text.length} characters); it was left as it is`, { cause: e });
       }
+    },
+    async quarantine() {
+      const ls = theLocalStorage(key);
+      const keptAs = `${key}.corrupt-${stamp()}`;
+      ls.setItem(keptAs, ls.getItem(key)); // throws on a full quota: then nothing moved
+      ls.removeItem(key);
+      return `localStorage key "${keptAs}"`;
     },
     async save(bytes) {
       const text = bytesToBase64(copyBytes(bytes, 'localStorageStorage'));
