@@ -5,17 +5,10 @@
 // profile, so every test gets a fresh context (its own IndexedDB and localStorage) and
 // reloads the page inside it. Any console error, page error or failed request fails the test.
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
+const { serve, launchChromium } = require('./browser/harness');
 const { buildStorageTest, STORAGE_OUT } = require('../scripts/build-web');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 
 let server;
 let browser;
@@ -23,33 +16,11 @@ let baseUrl;
 let context = null;
 let problems = [];
 
-function serve(dir) {
-  return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
-      const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      const file = path.join(dir, rel.endsWith('/') ? `${rel}index.html` : rel);
-      if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
-      fs.createReadStream(file).pipe(res);
-    });
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 beforeAll(async () => {
   await buildStorageTest({ quiet: true });
   server = await serve(STORAGE_OUT);
   baseUrl = `http://127.0.0.1:${server.address().port}/`;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 }, 60000);
 
 afterAll(async () => {

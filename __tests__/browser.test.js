@@ -4,18 +4,11 @@
 // localhost, load it in headless Chromium and run a smoke suite inside the page. The
 // snapshot bytes made in the page must equal the bytes made in Node by both backends.
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
+const { serve, launchChromium } = require('./browser/harness');
 const { createLua } = require('..');
 const { build, OUT } = require('../scripts/build-web');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 
 // Same data everywhere: scalars of every kind, nested tables, a second table.
 const FILL = `
@@ -33,33 +26,11 @@ let baseUrl;
 const problems = []; // console errors, page errors, failed requests
 let reported = 0;
 
-function serve(dir) {
-  return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
-      const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      const file = path.join(dir, rel.endsWith('/') ? `${rel}index.html` : rel);
-      if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404).end('not found');
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
-      fs.createReadStream(file).pipe(res);
-    });
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 beforeAll(async () => {
   await build({ quiet: true });
   server = await serve(OUT);
   baseUrl = `http://127.0.0.1:${server.address().port}/`;
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);

@@ -1,0 +1,44 @@
+'use strict';
+// What the browser suites share: a static file server on loopback and a headless
+// Debian Chromium launched through playwright-core (no browser download).
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
+
+/** Serves `dir` on 127.0.0.1 at a random port; resolves to the http.Server. */
+function serve(dir) {
+  return new Promise((resolve) => {
+    const s = http.createServer((req, res) => {
+      const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const file = path.join(dir, rel.endsWith('/') ? `${rel}index.html` : rel);
+      if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+      fs.createReadStream(file).pipe(res);
+    });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/** Headless Chromium with the flags this closed network needs. */
+function launchChromium() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+module.exports = { serve, launchChromium, CHROMIUM, MIME };
