@@ -4,9 +4,8 @@
 // headless Chromium. Persistence across page.reload() lives in the browser context's
 // profile, so every test gets a fresh context (its own IndexedDB and localStorage) and
 // reloads the page inside it. Any console error, page error or failed request fails the test.
-const fs = require('fs');
 const path = require('path');
-const { serve, launchChromium } = require('./browser/harness');
+const { serve, launchChromium, watchProblems } = require('./browser/harness');
 const { buildStorageTest, STORAGE_OUT } = require('../scripts/build-web');
 
 
@@ -32,14 +31,7 @@ afterAll(async () => {
 async function openPage() {
   context = await browser.newContext();
   const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  watchProblems(page, problems);
   await page.goto(baseUrl, { waitUntil: 'load' });
   await page.evaluate(() => window.lpsReady);
   return page;

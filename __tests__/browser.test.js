@@ -3,9 +3,8 @@
 // 'lua-persistent' resolved through package.json's "browser" condition), serve it on
 // localhost, load it in headless Chromium and run a smoke suite inside the page. The
 // snapshot bytes made in the page must equal the bytes made in Node by both backends.
-const fs = require('fs');
 const path = require('path');
-const { serve, launchChromium } = require('./browser/harness');
+const { serve, launchChromium, watchProblems } = require('./browser/harness');
 const { createLua } = require('..');
 const { build, OUT } = require('../scripts/build-web');
 
@@ -32,14 +31,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${server.address().port}/`;
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  watchProblems(page, problems);
   await page.goto(baseUrl, { waitUntil: 'load' });
   await page.evaluate(() => window.lpReady);
 }, 60000);

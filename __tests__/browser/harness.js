@@ -41,4 +41,17 @@ function launchChromium() {
   });
 }
 
-module.exports = { serve, launchChromium, CHROMIUM, MIME };
+/** Records everything a page does wrong (console errors, uncaught errors, failed or
+ * 4xx/5xx requests) into `problems`, so tests can fail on it. */
+function watchProblems(page, problems) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+}
+
+module.exports = { serve, launchChromium, watchProblems, CHROMIUM, MIME };

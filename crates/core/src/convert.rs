@@ -246,9 +246,9 @@ pub(crate) fn js_function<H: Host + 'static>(
     let slot = shared.alloc_slot();
     host.slot_set(slot, f).map_err(host_err)?;
     let owner = SlotOwner::new(shared, slot);
-    let shared2 = shared.clone();
-    let shared = shared.clone();
-    crate::plain::function(lua, &shared2, move |lua, args: MultiValue| {
+    let captured = shared.clone();
+    crate::plain::function(lua, shared, move |lua, args: MultiValue| {
+        let shared = &captured;
         // Capture the whole owner (not just its slot number) so the slot lives as long
         // as this function does.
         let owner = &owner;

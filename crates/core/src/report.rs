@@ -117,20 +117,28 @@ impl Mode {
 pub fn finish<H: Host + 'static>(h: &mut H, engine: &Engine<H>, out: Outcome<H::Value>, mode: Mode) -> Result<H::Value, H::Value> {
     let shaped = match (mode, &out.result) {
         (Mode::Run, _) => run_result(h, engine, out),
-        (_, Err(e)) => return Err(error_info(h, engine, e).or_else(|he| h.string(&he.message)).unwrap_or_else(|_| h.undefined().ok().unwrap())),
+        (_, Err(e)) => return Err(fail(h, engine, e)),
         (Mode::First, Ok(vs)) => match vs.first() {
             Some(v) => Ok(v.clone()),
             None => h.undefined(),
         },
         (Mode::All, Ok(vs)) => array(h, vs),
     };
-    shaped.map_err(|he| h.string(&he.message).unwrap_or_else(|_| h.undefined().ok().unwrap()))
+    shaped.map_err(|he| message_value(h, &he.message))
 }
 
 /// Error info for a failure outside a call (set/getGlobal, snapshot, restore).
 pub fn fail<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError) -> H::Value {
     match error_info(h, engine, e) {
         Ok(v) => v,
-        Err(he) => h.string(&he.message).unwrap_or_else(|_| h.undefined().ok().unwrap()),
+        Err(he) => message_value(h, &he.message),
+    }
+}
+
+/// When even building the error object failed: the message as a bare string to throw.
+fn message_value<H: Host>(h: &mut H, message: &str) -> H::Value {
+    match h.string(message) {
+        Ok(v) => v,
+        Err(_) => h.undefined().unwrap_or_else(|_| unreachable!("hosts always have undefined")),
     }
 }
