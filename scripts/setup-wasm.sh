@@ -4,7 +4,8 @@
 #   wasi-libc                  - the C library Lua is compiled and linked against
 #   wabt                       - wasm-objdump, to check the module's import list
 #   chromium                   - the real browser the browser tests drive (playwright-core)
-#   lua5.4                     - the reference interpreter the corpus test compares with
+#   lua5.4                     - the reference interpreter the corpus test and bench compare with
+#   tmux                       - a real terminal for the CLI REPL tests
 # plus the Rust target wasm32-unknown-unknown and wasm-bindgen-cli 0.2.130 (the exact
 # version of the wasm-bindgen crate). wasm-opt comes from npm (binaryen): Debian's
 # binaryen 108 corrupts wasm-bindgen's externref table.
@@ -12,7 +13,7 @@
 # package is missing, and nothing is reinstalled. Needs root (or sudo) for apt.
 set -euo pipefail
 
-packages=(clang-19 lld-19 llvm-19 wasi-libc wabt chromium lua5.4)
+packages=(clang-19 lld-19 llvm-19 wasi-libc wabt chromium lua5.4 tmux)
 
 missing=()
 for p in "${packages[@]}"; do
