@@ -3,7 +3,7 @@
 // Builds the native addon with cargo and places it where lib/native.js looks.
 // `node scripts/build.js` (debug, fast to rebuild) or `--release` (optimised).
 const { execFileSync } = require('child_process');
-const { copyFileSync, mkdirSync } = require('fs');
+const { copyFileSync, mkdirSync, renameSync } = require('fs');
 const { join } = require('path');
 const { platformTriple } = require('../lib/native');
 
@@ -17,6 +17,10 @@ const profile = release ? 'release' : 'debug';
 const lib = { linux: 'liblua_persistent_node.so', darwin: 'liblua_persistent_node.dylib', win32: 'lua_persistent_node.dll' }[process.platform];
 const triple = platformTriple();
 const target = join(root, `lua-persistent.${triple}.node`);
-copyFileSync(join(root, 'target', profile, lib), target);
+// Copy then rename: overwriting the file in place would corrupt the mapping of any
+// process that has the addon loaded (a test run, a REPL) and crash it.
+const tmp = `${target}.${process.pid}.tmp`;
+copyFileSync(join(root, 'target', profile, lib), tmp);
+renameSync(tmp, target);
 mkdirSync(join(root, 'npm', triple), { recursive: true });
 console.log(`built ${target} (${profile})`);
