@@ -62,6 +62,14 @@ export interface LuaOptions {
   timeout?: number;
   /** VM instructions per call (default: none). */
   instructionLimit?: number;
+  /**
+   * Lets another thread stop a running call: an Int32Array over a SharedArrayBuffer;
+   * `Atomics.store(buffer, 0, 1)` ends the current call (or, if none runs, the next
+   * one) with a LuaError of kind 'interrupted'. The VM resets the element to 0 when it
+   * takes the request; the VM and its data stay usable. Checked every 1000 VM
+   * instructions and during pattern matching.
+   */
+  interruptBuffer?: Int32Array;
   /** 'safe' (default) or 'all' (trusted code only). */
   stdlib?: 'safe' | 'all';
   /** Receives each printed line (default: console.log). */
@@ -98,7 +106,7 @@ export interface MemoryInfo {
   limit: number;
 }
 
-export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed';
+export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed' | 'interrupted';
 
 export class LuaError extends Error {
   readonly kind: LuaErrorKind;

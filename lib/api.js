@@ -7,13 +7,13 @@
 
 const { Persistence, autosaveMode } = require('./persist');
 
-const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed'];
+const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted'];
 
 class LuaError extends Error {
   constructor(info) {
     super(info.message, info.cause !== undefined ? { cause: info.cause } : undefined);
     this.name = 'LuaError';
-    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'} */
+    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'} */
     this.kind = info.kind;
     this.luaMessage = info.message;
     this.chunkName = info.chunkName;
@@ -52,6 +52,19 @@ function limitOption(options, name) {
   return v;
 }
 
+/**
+ * `interruptBuffer`: an Int32Array (normally over a SharedArrayBuffer) whose element 0
+ * another thread sets to non-zero with `Atomics.store` to stop the running call.
+ */
+function interruptOption(options) {
+  const b = options.interruptBuffer;
+  if (b === undefined) return undefined;
+  if (!(b instanceof Int32Array) || b.length < 1) {
+    throw new TypeError('createLua: interruptBuffer must be a non-empty Int32Array (over a SharedArrayBuffer)');
+  }
+  return b;
+}
+
 function mapEntries(m) {
   const out = [];
   for (const [k, v] of m) out.push(k, v);
@@ -79,6 +92,7 @@ class Lua {
       throw new TypeError('createLua: print must be a function');
     }
     const userPrint = options.print;
+    const interruptBuffer = interruptOption(options);
     /** The live external tables: Map<tableName, Map>. */
     this.ext = new Map();
     this._backend = backend;
@@ -93,6 +107,7 @@ class Lua {
       slots: [],
       auxSymbol: AUX,
       mapEntries,
+      interruptBuffer,
       print: userPrint || ((text) => console.log(text)),
       makeFunction(id) {
         const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, true));
@@ -107,6 +122,7 @@ class Lua {
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),
       instructionLimit: limitOption(options, 'instructionLimit'),
+      interruptBuffer,
     });
     this._persist = new Persistence(this, options.storage, autosaveMode(options.autosave, options.storage), options.onSaveError);
   }

@@ -218,7 +218,7 @@ impl<H: Host + 'static> Engine<H> {
         let start = h.now_ms();
         let prev_out = std::mem::replace(&mut *shared.output.borrow_mut(), Output::new(call.echo));
         let timeout = call.timeout_ms.unwrap_or(self.options.timeout_ms);
-        let prev_limits = limits::arm(&lua, shared, start, timeout, self.options.instruction_limit);
+        let prev_limits = limits::arm(&lua, shared, start, timeout, self.options.instruction_limit, self.options.interruptible);
 
         let ran = body(&lua, h, shared);
 

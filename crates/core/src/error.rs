@@ -12,6 +12,8 @@ pub enum ErrorKind {
     Instructions,
     Ext,
     Closed,
+    /// Another thread raised the VM's interrupt flag (the `interruptBuffer` option).
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -24,6 +26,7 @@ impl ErrorKind {
             ErrorKind::Instructions => "instructions",
             ErrorKind::Ext => "ext",
             ErrorKind::Closed => "closed",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }
@@ -73,6 +76,7 @@ pub enum Raised {
     Ext(String),
     Timeout(String),
     Instructions(String),
+    Interrupted(String),
     /// A JS function threw.
     Host { message: String, exception_id: Option<u64> },
 }
@@ -83,13 +87,14 @@ impl Raised {
             Raised::Ext(_) => ErrorKind::Ext,
             Raised::Timeout(_) => ErrorKind::Timeout,
             Raised::Instructions(_) => ErrorKind::Instructions,
+            Raised::Interrupted(_) => ErrorKind::Interrupted,
             Raised::Host { .. } => ErrorKind::Runtime,
         }
     }
 
     fn message(&self) -> &str {
         match self {
-            Raised::Ext(m) | Raised::Timeout(m) | Raised::Instructions(m) => m,
+            Raised::Ext(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
             Raised::Host { message, .. } => message,
         }
     }

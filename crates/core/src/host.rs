@@ -104,6 +104,11 @@ pub trait Host {
     fn print(&mut self, text: &str);
     /// Milliseconds from an arbitrary origin, monotonic enough for timeouts.
     fn now_ms(&mut self) -> f64;
+    /// Whether another thread asked the running call to stop (the `interruptBuffer`
+    /// option). Reading the request consumes it, so the next call starts clean.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
     /// Opens a handle scope so that values created by one Lua callback are freed when it
     /// returns (napi); a no-op where the host has no such notion.
     fn open_scope(&mut self) -> usize {

@@ -27,11 +27,15 @@ pub(crate) struct Limits {
     /// swallow the error for long.
     pub tripped: bool,
     pub peak_memory: usize,
+    /// The host can be asked to stop the call (see `Options::interruptible`).
+    pub interruptible: bool,
+    /// The host asked; sticky for the rest of the call, like a tripped limit.
+    pub interrupted: bool,
 }
 
 impl Limits {
     pub(crate) fn active(&self) -> bool {
-        self.deadline > 0.0 || self.max_instructions > 0
+        self.deadline > 0.0 || self.max_instructions > 0 || self.interruptible
     }
 }
 
@@ -42,6 +46,7 @@ pub(crate) fn arm<H: Host + 'static>(
     now: f64,
     timeout_ms: f64,
     max_instructions: u64,
+    interruptible: bool,
 ) -> Limits {
     let period = if max_instructions > 0 {
         (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1)
@@ -56,6 +61,8 @@ pub(crate) fn arm<H: Host + 'static>(
         period,
         tripped: false,
         peak_memory: lua.used_memory(),
+        interruptible,
+        interrupted: false,
     };
     let wanted = if next.active() { period } else { 0 };
     let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
@@ -102,17 +109,20 @@ fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u3
 }
 
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<VmState> {
-    let now = match shared.host() {
-        Ok(h) => h.now_ms(),
-        Err(_) => return Ok(VmState::Continue),
-    };
+    let Ok(host) = shared.host() else { return Ok(VmState::Continue) };
+    let now = host.now_ms();
     let mut l = shared.limits.borrow_mut();
+    if l.interruptible && !l.interrupted && host.interrupted() {
+        l.interrupted = true;
+    }
     l.instructions += l.period as u64;
     let used = lua.used_memory();
     if used > l.peak_memory {
         l.peak_memory = used;
     }
-    let err = if l.max_instructions > 0 && l.instructions >= l.max_instructions {
+    let err = if l.interrupted {
+        Some(Raised::Interrupted("interrupted: the host stopped this call".into()))
+    } else if l.max_instructions > 0 && l.instructions >= l.max_instructions {
         Some(Raised::Instructions(format!(
             "instruction limit exceeded ({} instructions)",
             l.max_instructions

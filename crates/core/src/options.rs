@@ -20,6 +20,9 @@ pub struct Options {
     pub timeout_ms: f64,
     /// VM instructions per call; 0 means none.
     pub instruction_limit: u64,
+    /// The host has an interrupt flag another thread can raise ([`crate::Host::interrupted`]):
+    /// calls then run with the count hook even without other limits, so they can be stopped.
+    pub interruptible: bool,
 }
 
 /// Safety by default: a runaway script ends with an error instead of hanging or eating
@@ -34,6 +37,7 @@ impl Default for Options {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             timeout_ms: DEFAULT_TIMEOUT_MS,
             instruction_limit: 0,
+            interruptible: false,
         }
     }
 }

@@ -19,6 +19,11 @@ pub struct Refs {
     pub map_has: napi_ref,
     pub map_delete: napi_ref,
     pub map_clear: napi_ref,
+    /// The `interruptBuffer` option: a reference keeps the Int32Array (and so its
+    /// SharedArrayBuffer, whose memory never moves) alive; `interrupt` points at its
+    /// first element. Both null without the option.
+    pub interrupt_ref: napi_ref,
+    pub interrupt: *const std::sync::atomic::AtomicI32,
 }
 
 pub struct NodeHost {
@@ -412,6 +417,12 @@ impl Host for NodeHost {
 
     fn now_ms(&mut self) -> f64 {
         self.clock.elapsed().as_secs_f64() * 1000.0
+    }
+
+    fn interrupted(&mut self) -> bool {
+        use std::sync::atomic::Ordering;
+        // SAFETY: non-null only while `interrupt_ref` holds the array (see `Refs`).
+        !self.refs.interrupt.is_null() && unsafe { (*self.refs.interrupt).swap(0, Ordering::SeqCst) } != 0
     }
 
     fn open_scope(&mut self) -> usize {

@@ -76,6 +76,7 @@ pub struct VmOptions {
     pub memory_limit: f64,
     pub timeout: f64,
     pub instruction_limit: f64,
+    pub interrupt_buffer: Option<Raw>,
 }
 
 #[napi]
@@ -86,13 +87,18 @@ impl Vm {
     /// and `vm` contexts each have their own `Map`).
     #[napi(constructor)]
     pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
+        let interrupt_buffer = options.interrupt_buffer;
         let options = Options {
             stdlib: if options.stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
             memory_limit: options.memory_limit.max(0.0) as usize,
             timeout_ms: options.timeout.max(0.0),
             instruction_limit: options.instruction_limit.max(0.0) as u64,
+            interruptible: interrupt_buffer.is_some(),
         };
-        let refs = unsafe { make_refs(env.raw(), hooks.0)? };
+        let mut refs = unsafe { make_refs(env.raw(), hooks.0)? };
+        if let Some(buffer) = interrupt_buffer {
+            unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };
+        }
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
         Ok(Vm { engine, refs: Some(refs), clock: Instant::now() })
     }
@@ -230,8 +236,10 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear] {
-                unsafe { sys::napi_delete_reference(env.raw(), x) };
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref] {
+                if !x.is_null() {
+                    unsafe { sys::napi_delete_reference(env.raw(), x) };
+                }
             }
         }
         Ok(())
@@ -255,5 +263,24 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_has: reference(env, get(proto, "has")?)?,
         map_delete: reference(env, get(proto, "delete")?)?,
         map_clear: reference(env, get(proto, "clear")?)?,
+        interrupt_ref: ptr::null_mut(),
+        interrupt: ptr::null(),
     })
+}
+
+/// Points the VM at the first element of the `interruptBuffer` Int32Array (the JS layer
+/// has checked its type and length).
+unsafe fn attach_interrupt(env: napi_env, refs: &mut Refs, array: napi_value) -> Result<()> {
+    let mut kind = 0;
+    let mut length = 0usize;
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    let mut offset = 0usize;
+    check(sys::napi_get_typedarray_info(env, array, &mut kind, &mut length, &mut data, &mut buffer, &mut offset), "interruptBuffer")?;
+    if kind != sys::TypedarrayType::int32_array || length == 0 || data.is_null() {
+        return Err(Error::new(Status::InvalidArg, "interruptBuffer must be a non-empty Int32Array"));
+    }
+    refs.interrupt_ref = reference(env, array)?;
+    refs.interrupt = data as *const std::sync::atomic::AtomicI32;
+    Ok(())
 }

@@ -223,4 +223,12 @@ impl Host for WasmHost {
     fn now_ms(&mut self) -> f64 {
         js_sys::Date::now()
     }
+
+    /// Read from `hooks.interruptBuffer` (an Int32Array the JS layer validated) only when
+    /// the VM is interruptible, at the count hook's pace.
+    fn interrupted(&mut self) -> bool {
+        let Ok(buffer) = js_sys::Reflect::get(&self.hooks, &"interruptBuffer".into()) else { return false };
+        let Ok(array) = buffer.dyn_into::<js_sys::Int32Array>() else { return false };
+        js_sys::Atomics::exchange(&array, 0, 0).is_ok_and(|v| v != 0)
+    }
 }

@@ -44,6 +44,7 @@ impl Vm {
             memory_limit: read_f64(&options, "memoryLimit").max(0.0) as usize,
             timeout_ms: read_f64(&options, "timeout").max(0.0),
             instruction_limit: read_f64(&options, "instructionLimit").max(0.0) as u64,
+            interruptible: js_sys::Reflect::get(&options, &"interruptBuffer".into()).is_ok_and(|v| v.is_object()),
         };
         let engine = Engine::new(options).map_err(|e| JsValue::from_str(&e.message))?;
         Ok(Vm { engine })
