@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the WebAssembly build needs on Debian 12 (see crates/lua-wasm-sys):
+# Installs what the WebAssembly build needs on Debian 12 (see crates/lua-sys):
 #   clang-19, lld-19, llvm-19  - C compiler / archiver able to target wasm32 with sjlj
 #   wasi-libc                  - the C library Lua is compiled and linked against
 #   wabt                       - wasm-objdump, to check the module's import list

@@ -17,6 +17,9 @@ mod shared;
 pub mod snapshot;
 mod stored;
 
+// Links the Lua C library (mlua-sys is built with `external`).
+use lua_persistent_sys as _;
+
 pub use engine::{Engine, MemoryStats, Outcome, Stats, Want};
 pub use error::{parse_position, ErrorKind, LuaError};
 pub use host::{CallError, Host, HostError, HostResult, JsKind};

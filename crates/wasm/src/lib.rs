@@ -17,7 +17,7 @@ mod clock {
     }
 
     pub fn install() {
-        lua_wasm_sys::set_clock(now_ns);
+        lua_persistent_sys::set_clock(now_ns);
     }
 }
 

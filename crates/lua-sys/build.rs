@@ -1,9 +1,13 @@
-//! Build script of lua-wasm-sys: compiles Lua 5.4.8 for wasm32-unknown-unknown.
+//! Build script of lua-persistent-sys: compiles Lua 5.4.8 (`lua-5.4.8/`, the `lua-src`
+//! crate's folder with the `luap_work` patches, see `csrc/luap_work.h`) for the target.
 //!
-//! Does nothing unless TARGET is `wasm32-unknown-unknown` (native builds get Lua from
-//! mlua's `vendored` feature instead). For wasm32 it
+//! Native targets: the `cc` crate with the system C compiler and the defines lua-src
+//! uses (LUA_USE_LINUX/MACOSX/WINDOWS, LUA_COMPAT_5_3), at -O2 or better even in dev
+//! builds (the interpreter's speed should not depend on the Rust profile).
+//!
+//! wasm32-unknown-unknown:
 //!  1. compiles every Lua core/library C file in `lua-5.4.8/` (vendored copy of the
-//!     `lua-src` crate's folder, i.e. without lua.c/luac.c) plus `csrc/*.c` with
+//!     `lua-src` crate's folder, i.e. without lua.c/luac.c) plus `csrc/wasm/*.c` with
 //!     clang-19 for `wasm32-wasi` against Debian's wasi-libc headers, with LLVM's
 //!     WebAssembly setjmp/longjmp lowering (legacy exception-handling encoding);
 //!  2. archives the objects with llvm-ar-19 into `liblua54wasm.a`;
@@ -50,20 +54,69 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
 
-    let target = env::var("TARGET").unwrap_or_default();
-    if target != "wasm32-unknown-unknown" {
-        // Native targets: nothing to build, the crate is empty.
-        return;
-    }
-
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     let lua_dir = manifest_dir.join("lua-5.4.8");
     let csrc_dir = manifest_dir.join("csrc");
     let include_dir = manifest_dir.join("include");
-    for dir in [&lua_dir, &csrc_dir, &include_dir] {
+    for dir in [&lua_dir, &csrc_dir, &csrc_dir.join("wasm"), &include_dir] {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
+    let lua_sources = c_files(&lua_dir);
+    if lua_sources.len() < 30 {
+        fail(&format!("expected Lua 5.4.8 sources in {}", lua_dir.display()));
+    }
+
+    if env::var("TARGET").unwrap_or_default() == "wasm32-unknown-unknown" {
+        let mut sources = lua_sources;
+        sources.extend(c_files(&csrc_dir.join("wasm")));
+        build_wasm(&lua_dir, &csrc_dir, &include_dir, sources);
+    } else {
+        build_native(&lua_dir, &csrc_dir, lua_sources);
+    }
+}
+
+/// Lua's C files in `dir`, without the stand-alone programs, sorted.
+fn c_files(dir: &Path) -> Vec<PathBuf> {
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", dir.display())));
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".c") && name != "lua.c" && name != "luac.c"
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn build_native(lua_dir: &Path, csrc_dir: &Path, sources: Vec<PathBuf>) {
+    let mut build = cc::Build::new();
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    match os.as_str() {
+        "linux" | "android" => build.define("LUA_USE_LINUX", None),
+        "macos" | "ios" => build.define("LUA_USE_MACOSX", None),
+        "windows" => build.define("LUA_USE_WINDOWS", None),
+        _ => build.define("LUA_USE_POSIX", None),
+    };
+    if env::var("CARGO_CFG_DEBUG_ASSERTIONS").is_ok() {
+        build.define("LUA_USE_APICHECK", None);
+    }
+    let opt = env::var("OPT_LEVEL").unwrap_or_default();
+    if !matches!(opt.as_str(), "2" | "3" | "s" | "z") {
+        build.opt_level(2);
+    }
+    build
+        .define("LUA_COMPAT_5_3", None)
+        .include(lua_dir)
+        .include(csrc_dir)
+        .warnings(false)
+        .flag_if_supported("-fno-common")
+        .files(&sources)
+        .compile("lua54");
+}
+
+fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<PathBuf>) {
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
 
     let clang = env::var("LUA_WASM_CLANG").unwrap_or_else(|_| "clang-19".into());
     let ar = env::var("LUA_WASM_AR").unwrap_or_else(|_| "llvm-ar-19".into());
@@ -96,27 +149,6 @@ fn main() {
         }
     }
 
-    // Sources: all of Lua's C files except the stand-alone programs, plus our runtime.
-    let mut sources = Vec::new();
-    for dir in [&lua_dir, &csrc_dir] {
-        let entries = fs::read_dir(dir)
-            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", dir.display())));
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".c") && name != "lua.c" && name != "luac.c" {
-                sources.push(path);
-            }
-        }
-    }
-    sources.sort();
-    if sources.len() < 30 {
-        fail(&format!(
-            "expected Lua 5.4.8 sources in {}",
-            lua_dir.display()
-        ));
-    }
-
     let mut common: Vec<String> = vec![
         // wasi-libc's headers only accept a WASI target; the objects are plain wasm32
         // objects that link into the wasm32-unknown-unknown module all the same.
@@ -127,6 +159,8 @@ fn main() {
         include_dir.display().to_string(),
         "-I".into(),
         lua_dir.display().to_string(),
+        "-I".into(),
+        csrc_dir.display().to_string(),
         "-isystem".into(),
         clang_resource_include(&clang),
         "-isystem".into(),
@@ -141,10 +175,10 @@ fn main() {
         "-D_WASI_EMULATED_SIGNAL".into(),
         "-D_WASI_EMULATED_PROCESS_CLOCKS".into(),
         // Lua's ISO C path for os.tmpname sizes its buffer with it; WASI headers leave
-        // it undefined (tmpnam itself is csrc/wasm_shims.c's, always failing).
+        // it undefined (tmpnam itself is csrc/wasm/wasm_shims.c's, always failing).
         "-DL_tmpnam=32".into(),
         // Keep wasi-libc's exit.o (and its __wasm_call_dtors) out of the link; see
-        // csrc/wasm_shims.c. Only loslib.c (os.exit) calls exit.
+        // csrc/wasm/wasm_shims.c. Only loslib.c (os.exit) calls exit.
         "-Dexit=lua_wasm_sys_exit".into(),
         // Same configuration as mlua's native (vendored, lua-src) build of Lua 5.4.
         "-DLUA_COMPAT_5_3".into(),
@@ -263,6 +297,6 @@ fn check_tool(tool: &str, arg: &str) {
 }
 
 fn fail(msg: &str) -> ! {
-    eprintln!("error: lua-wasm-sys: {msg}\nhint: {SETUP_HINT}");
-    panic!("lua-wasm-sys: {msg}; {SETUP_HINT}");
+    eprintln!("error: lua-persistent-sys: {msg}\nhint: {SETUP_HINT}");
+    panic!("lua-persistent-sys: {msg}; {SETUP_HINT}");
 }

@@ -1,21 +1,19 @@
-//! Lua 5.4.8 — the real C sources — compiled for `wasm32-unknown-unknown`.
+//! Lua 5.4.8 — the real C sources — for both backends, native and `wasm32-unknown-unknown`.
 //!
 //! This crate provides the Lua C API symbols (`lua_*`, `luaL_*`, `luaopen_*`) that
-//! `mlua-sys` 0.10 expects when its `external` feature is on. The build script compiles
-//! the vendored Lua sources with clang-19 against Debian's `wasi-libc` (printf, strtod,
-//! math, time… from musl, so `string.format` and number formatting match native Lua),
-//! with setjmp/longjmp lowered to WebAssembly exception handling (legacy try/catch
+//! `mlua-sys` 0.10 expects when its `external` feature is on. One copy of the sources
+//! serves both backends, so they run the same Lua, including lua-persistent's small
+//! patches to the string and table libraries (`csrc/luap_work.h`): their long C loops
+//! (pattern matching, plain find, `string.rep`, `table.move/insert/remove/concat/sort`)
+//! charge their work to the count hook, so timeouts, instruction limits and interrupts
+//! stop them like any Lua loop. Stock Lua would hang on `string.rep('', 1e12)`.
+//!
+//! Natively, the build script compiles with the `cc` crate (see `build.rs`). For wasm32
+//! it compiles with clang-19 against Debian's `wasi-libc` (printf, strtod, math, time…
+//! from musl, so `string.format` and number formatting match native Lua), with
+//! setjmp/longjmp lowered to WebAssembly exception handling (legacy try/catch
 //! encoding, which Node 20 and current browsers run). See `build.rs` and
-//! `csrc/wasm_sjlj.c`.
-//!
-//! On every other target nothing is compiled and the hook setters do nothing; depend on
-//! it only for wasm32:
-//!
-//! ```toml
-//! [target.'cfg(target_arch = "wasm32")'.dependencies]
-//! lua-wasm-sys = { path = "../lua-wasm-sys" }
-//! mlua-sys = { version = "0.10", features = ["external"] }
-//! ```
+//! `csrc/wasm/wasm_sjlj.c`. The hook setters below only do something on wasm32.
 //!
 //! # No foreign imports
 //!
@@ -23,7 +21,7 @@
 //! `__imported_wasi_snapshot_preview1_<name>`; left undefined, they would become imports
 //! of module `wasi_snapshot_preview1`, which wasm-bindgen turns into a
 //! `require("wasi_snapshot_preview1")` that breaks users and bundlers. This crate
-//! defines every one wasi-libc can reference, in `csrc/wasi_stubs.c` (in C rather than
+//! defines every one wasi-libc can reference, in `csrc/wasm/wasi_stubs.c` (in C rather than
 //! as Rust `#[no_mangle]` functions because those are exported from any cdylib that
 //! links them; the C ones are hidden), so the final module imports nothing but
 //! wasm-bindgen's own functions (and its two exception tags):
@@ -127,7 +125,7 @@ fn stdout_hook() -> fn(u32, &[u8]) {
 #[cfg(target_arch = "wasm32")]
 mod ffi {
     extern "C" {
-        /// csrc/wasi_stubs.c: a null pointer keeps the current hook.
+        /// csrc/wasm/wasi_stubs.c: a null pointer keeps the current hook.
         pub fn lua_wasm_sys_set_hooks(
             clock: Option<extern "C" fn(u32) -> u64>,
             write: Option<unsafe extern "C" fn(u32, *const u8, usize)>,
@@ -145,6 +143,6 @@ unsafe extern "C" fn write_trampoline(fd: u32, bytes: *const u8, len: usize) {
     if bytes.is_null() || len == 0 {
         return;
     }
-    // SAFETY: called by csrc/wasi_stubs.c with one iovec of the C library's buffer.
+    // SAFETY: called by csrc/wasm/wasi_stubs.c with one iovec of the C library's buffer.
     stdout_hook()(fd, core::slice::from_raw_parts(bytes, len));
 }

@@ -36,7 +36,7 @@ FILE *tmpfile(void) {
 ** symbol present wasm-ld wraps *every* export of the module in a "command export"
 ** wrapper that runs the C constructors before and the destructors after each call.
 ** Flush stdio (os.exit's documented effect on open streams), then _Exit, which ends in
-** proc_exit: a trap (see csrc/wasi_stubs.c).
+** proc_exit: a trap (see csrc/wasm/wasi_stubs.c).
 */
 _Noreturn void _Exit(int);
 
