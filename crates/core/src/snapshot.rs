@@ -3,8 +3,14 @@
 //! Layout: `MAGIC` (4 bytes) | format version (u16 LE) | postcard(tables) | CRC-32 of all
 //! preceding bytes (u32 LE). Tables keep the order of `lua.ext`, entries the insertion
 //! order of their Maps, so the same data gives the same bytes on every backend.
+//!
+//! Decoding never trusts the body, even with a valid checksum (a checksum guards against
+//! damage, not against crafted input): tables nested deeper than `MAX_DEPTH` (200, the
+//! limit snapshots are made with: an ext table is depth 0, a table in it depth 1, ...)
+//! are refused with [`SnapshotError::TooDeep`] before they can exhaust the stack.
 
-use crate::stored::{Key, Stored};
+pub use crate::convert::MAX_DEPTH;
+use crate::stored::{with_depth_limit, Key, Stored};
 
 pub const MAGIC: &[u8; 4] = b"LUAP";
 pub const FORMAT_VERSION: u16 = 1;
@@ -21,6 +27,9 @@ pub enum SnapshotError {
     /// Written by a newer lua-persistent: refuse rather than misread.
     NewerVersion(u16),
     ChecksumMismatch { expected: u32, actual: u32 },
+    /// Tables nested deeper than the limit (the value): never produced by `encode` of
+    /// data lua-persistent accepts, so the blob was crafted.
+    TooDeep(usize),
     Malformed(String),
 }
 
@@ -37,6 +46,7 @@ impl std::fmt::Display for SnapshotError {
                 f,
                 "snapshot is corrupted (checksum {actual:08x}, expected {expected:08x})"
             ),
+            SnapshotError::TooDeep(n) => write!(f, "snapshot is malformed: tables nested deeper than {n} levels"),
             SnapshotError::Malformed(m) => write!(f, "snapshot is malformed: {m}"),
         }
     }
@@ -73,8 +83,11 @@ pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     if expected != actual {
         return Err(SnapshotError::ChecksumMismatch { expected, actual });
     }
-    let (tables, rest): (Tables, &[u8]) = postcard::take_from_bytes(&data[HEADER..])
-        .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+    let (decoded, too_deep) = with_depth_limit(|| postcard::take_from_bytes::<Tables>(&data[HEADER..]));
+    if too_deep {
+        return Err(SnapshotError::TooDeep(MAX_DEPTH));
+    }
+    let (tables, rest) = decoded.map_err(|e| SnapshotError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
         return Err(SnapshotError::Malformed(format!("{} trailing bytes", rest.len())));
     }
@@ -155,6 +168,58 @@ mod tests {
         bytes[n..].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(decode(&bytes), Err(SnapshotError::NewerVersion(9)));
         assert!(decode(&bytes).unwrap_err().to_string().contains("newer"));
+    }
+
+    /// A checksummed blob holding one table "t" whose value chain is `levels` tables
+    /// deep (`{[true] = {[true] = ... {}}}`), written by hand: `encode` would itself
+    /// recurse that deep.
+    pub(crate) fn nested_blob(levels: usize) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&[1, 1, b't', 1]); // 1 table, name "t", 1 entry
+        for level in 1..=levels {
+            let entries = if level == levels { 0 } else { 1 };
+            bytes.extend_from_slice(&[3, 1, 5, entries]); // Key::Bool(true) => Stored::Table
+        }
+        let crc = crc32(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    fn chain(levels: usize) -> Stored {
+        (1..levels).fold(Stored::Table(vec![]), |inner, _| Stored::Table(vec![(Key::Bool(true), inner)]))
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_round_trips() {
+        let deepest = MAX_DEPTH - 1;
+        let tables: Tables = vec![("t".into(), vec![(Key::Bool(true), chain(deepest))])];
+        assert_eq!(encode(&tables), nested_blob(deepest));
+        assert_eq!(decode(&nested_blob(deepest)).unwrap(), tables);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_a_typed_error() {
+        assert_eq!(decode(&nested_blob(MAX_DEPTH)), Err(SnapshotError::TooDeep(MAX_DEPTH)));
+        let message = decode(&nested_blob(MAX_DEPTH)).unwrap_err().to_string();
+        assert!(message.contains("nested deeper than 200 levels"), "{message}");
+    }
+
+    #[test]
+    fn a_million_levels_do_not_overflow_the_stack() {
+        // Before the limit, this blob (4 MB, valid checksum) crashed the process.
+        assert_eq!(decode(&nested_blob(1_000_000)), Err(SnapshotError::TooDeep(MAX_DEPTH)));
+        // The refusal leaves no state behind: the next decode starts at depth 0.
+        assert!(decode(&nested_blob(MAX_DEPTH - 1)).is_ok());
+    }
+
+    #[test]
+    fn the_deepest_snapshot_decodes_on_a_small_stack() {
+        // Threads of embedders (Node workers, wasm) may have small stacks; decoding the
+        // deepest accepted snapshot must fit in 256 KiB even in debug builds.
+        let blob = nested_blob(MAX_DEPTH - 1);
+        let t = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || decode(&blob).is_ok());
+        assert!(t.unwrap().join().unwrap());
     }
 
     #[test]

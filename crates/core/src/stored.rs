@@ -1,7 +1,11 @@
 //! The data model of external tables: what can be stored, independent of JS or Lua.
 //! Snapshots serialise exactly these types.
 
-use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::convert::MAX_DEPTH;
 
 /// A key of an external table. JS Maps compare keys by value for these types only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,8 +27,50 @@ pub enum Stored {
     Str(String),
     /// A Lua string that is not UTF-8 (a JS Uint8Array).
     Bytes(Vec<u8>),
-    /// A nested table (a JS Map), entries in insertion order.
-    Table(Vec<(Key, Stored)>),
+    /// A nested table (a JS Map), entries in insertion order. Decoding counts nesting
+    /// (see [`nested`]) so crafted input cannot recurse without bound.
+    Table(#[serde(deserialize_with = "nested")] Vec<(Key, Stored)>),
+}
+
+thread_local! {
+    /// Tables being decoded on this thread, outermost ext table entries at depth 0.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Set when a decode hit `MAX_DEPTH`: postcard drops custom error messages, so the
+    /// snapshot decoder reads this to report the typed error.
+    static TOO_DEEP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Restores the depth when a nested table is done, also when decoding fails.
+struct Level(usize);
+
+impl Drop for Level {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(self.0));
+    }
+}
+
+/// Deserialises a nested table, refusing nesting deeper than `MAX_DEPTH`: the same
+/// bound `export_map` applies when a snapshot is made (the ext table itself is depth
+/// 0, a table inside it depth 1, ...). Without it, a small crafted blob with a valid
+/// checksum overflows the stack in serde's recursion (and again when dropped).
+fn nested<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(Key, Stored)>, D::Error> {
+    let outer = DEPTH.with(Cell::get);
+    if outer + 1 >= MAX_DEPTH {
+        TOO_DEEP.with(|t| t.set(true));
+        return Err(serde::de::Error::custom(format_args!("tables nested deeper than {MAX_DEPTH} levels")));
+    }
+    DEPTH.with(|d| d.set(outer + 1));
+    let _level = Level(outer);
+    Vec::deserialize(d)
+}
+
+/// Runs a decode with fresh depth bookkeeping; the flag tells whether it was refused
+/// for nesting deeper than `MAX_DEPTH`.
+pub(crate) fn with_depth_limit<T>(decode: impl FnOnce() -> T) -> (T, bool) {
+    DEPTH.with(|d| d.set(0));
+    TOO_DEEP.with(|t| t.set(false));
+    let out = decode();
+    (out, TOO_DEEP.with(Cell::take))
 }
 
 impl Key {
