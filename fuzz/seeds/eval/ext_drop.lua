@@ -1,0 +1,1 @@
+local a = ext.table('a'); a.x = {1, {2, {3}}}; ext.table('b').copy = a; ext.drop('a'); return ext.table('b').copy.x[2][1]

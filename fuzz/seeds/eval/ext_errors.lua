@@ -1,0 +1,1 @@
+local t = ext.table(); print(pcall(function() t.f = print end)); local c = {}; c.c = c; print(pcall(function() t.c = c end)); t[0/0 ~= 0/0] = 1

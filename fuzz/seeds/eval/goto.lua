@@ -1,0 +1,1 @@
+for i = 1, 3 do for j = 1, 3 do if j == 2 then goto next end end ::next:: end return 'ok'

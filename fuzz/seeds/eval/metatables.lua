@@ -1,0 +1,1 @@
+local mt = {__index = function(t, k) return k .. '!' end, __gc = function() end} return setmetatable({}, mt).hi, tostring(setmetatable({}, {__tostring = function() return 'T' end}))
