@@ -8,7 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { forEachBackend, backends, ROOT } = require('./backends');
-const { runnableSnippets, runSnippet, annotate, fences, brokenLinks, slug } = require('../scripts/check-docs');
+const { runnableSnippets, runSnippet, annotate, fences, brokenLinks, unparsable, slug } = require('../scripts/check-docs');
 
 const snippets = runnableSnippets();
 
@@ -86,6 +86,10 @@ describe('README coverage', () => {
     expect(slug('Tools: CLI, playground, benchmarks, security, fuzzing')).toBe('tools-cli-playground-benchmarks-security-fuzzing');
     expect(slug('lua.eval(code, options)')).toBe('luaevalcode-options');
     expect(brokenLinks()).toEqual([]);
+  });
+
+  test('the js blocks that are not run still parse (as ES modules)', () => {
+    expect(unparsable()).toEqual([]);
   });
 
   test('fences are closed (an unclosed one would hide the rest of the file)', () => {

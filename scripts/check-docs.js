@@ -3,7 +3,8 @@
 // Checks the docs the way a reader would use them: every ```js run snippet in README.md
 // (and docs/*.md) is run for real, in a child process, against a chosen backend, and
 // each `// -> value` comment is compared with what that line actually produced.
-// Also checks that relative links and in-page anchors point somewhere.
+// Also checks that relative links and in-page anchors point somewhere, and that the
+// plain ```js blocks (not run: browser code, third-party adapters) at least parse.
 //
 //   node scripts/check-docs.js                 every run snippet, on both backends
 //   node scripts/check-docs.js wasm            one backend
@@ -216,6 +217,25 @@ function brokenLinks(files = DOCS) {
   return broken;
 }
 
+/** Plain ```js blocks (not run) that do not even parse, as an ES module with top-level
+ * await: [ 'README.md:12: SyntaxError: …' ]. */
+function unparsable(files = DOCS) {
+  const { spawnSync } = require('child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-persistent-docs-'));
+  const bad = [];
+  try {
+    for (const f of files.flatMap(fences).filter((b) => b.info === 'js')) {
+      const file = path.join(dir, 'block.mjs');
+      fs.writeFileSync(file, f.code);
+      const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+      if (r.status !== 0) bad.push(`${f.file}:${f.line}: ${(/^\w*Error.*$/m.exec(r.stderr) || [r.stderr.trim()])[0]}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return bad;
+}
+
 async function main() {
   const backends = process.argv[2] ? [process.argv[2]] : ['native', 'wasm'];
   const snippets = runnableSnippets();
@@ -230,10 +250,12 @@ async function main() {
   }
   const broken = brokenLinks();
   for (const b of broken) console.log(`broken link: ${b}`);
-  console.log(`${snippets.length} snippets x ${backends.length} backends, ${failed} failed; ${broken.length} broken links`);
-  process.exitCode = failed || broken.length ? 1 : 0;
+  const bad = unparsable();
+  for (const b of bad) console.log(`does not parse: ${b}`);
+  console.log(`${snippets.length} snippets x ${backends.length} backends, ${failed} failed; ${broken.length} broken links; ${bad.length} unparsable js blocks`);
+  process.exitCode = failed || broken.length || bad.length ? 1 : 0;
 }
 
-module.exports = { fences, runnableSnippets, annotate, program, runSnippet, brokenLinks, anchors, slug, DOCS };
+module.exports = { fences, runnableSnippets, annotate, program, runSnippet, brokenLinks, unparsable, anchors, slug, DOCS };
 
 if (require.main === module) main();
