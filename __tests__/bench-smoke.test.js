@@ -1,0 +1,112 @@
+'use strict';
+// The benchmark harness in smoke mode (tiny sizes): one run of bench/run.js over every
+// engine — lua5.4, the backends under test, wasmoon, fengari — must give the same
+// checksum per workload on every engine and write latest.md / latest.json to the
+// directory it is given (a temp dir, so the tree stays clean).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { backends, forEachBackend, ROOT } = require('./backends');
+
+const RUN = path.join(ROOT, 'bench', 'run.js');
+const ENGINES = ['lua54', ...backends, 'wasmoon', 'fengari'];
+
+function bench(args) {
+  return spawnSync(process.execPath, [RUN, ...args], { encoding: 'utf8', timeout: 180000 });
+}
+
+let out;
+let proc;
+let results;
+
+beforeAll(() => {
+  out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-test-'));
+  proc = bench(['--smoke', '--engines', ENGINES.join(','), '--out', out]);
+  if (proc.status === 0) results = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'));
+}, 200000);
+
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe('bench smoke run', () => {
+  test('exits 0 and writes latest.md and latest.json to --out', () => {
+    expect({ status: proc.status, stderr: proc.status === 0 ? '' : proc.stderr }).toEqual({ status: 0, stderr: '' });
+    const md = fs.readFileSync(path.join(out, 'latest.md'), 'utf8');
+    for (const heading of ['## Targets', '## Pure Lua', '## Host boundary', '## Start-up', '## Memory', '## Sizes']) {
+      expect(md).toContain(heading);
+    }
+    expect(proc.stdout).toBe(md);
+  });
+
+  test('every workload ran on every engine it applies to, with agreeing checksums', () => {
+    const pure = results.items.filter((i) => i.group === 'pure');
+    expect(pure.map((i) => i.id).sort()).toEqual(['closures', 'coroutines', 'floats', 'recursion', 'serializer', 'strings', 'tables']);
+    for (const item of results.items) {
+      for (const [engine, r] of Object.entries(item.engines)) {
+        expect({ item: item.id, engine, error: r.error }).toEqual({ item: item.id, engine, error: undefined });
+        expect(r.samples.length).toBeGreaterThan(0);
+      }
+      const sums = Object.values(item.engines).map((r) => r.checksum).filter((c) => c !== undefined);
+      expect({ item: item.id, agree: item.checksumsAgree, distinct: [...new Set(sums)].length <= 1 })
+        .toEqual({ item: item.id, agree: true, distinct: true });
+    }
+    expect(Object.keys(pure[0].engines)).toEqual(ENGINES);
+  });
+
+  test('the ext workload checksum is the sum 1..N on every engine', () => {
+    const ext = results.items.find((i) => i.id === 'ext');
+    const expected = String((ext.n * (ext.n + 1)) / 2);
+    for (const r of Object.values(ext.engines)) expect(r.checksum).toBe(expected);
+  });
+
+  test('a target row exists for every issue target, each PASS, MISS or n/a', () => {
+    expect(results.targets).toHaveLength(10);
+    for (const t of results.targets) expect(['PASS', 'MISS', 'n/a']).toContain(t.status);
+  });
+
+  test('sizes cover our wasm and the three browser bundles', () => {
+    for (const name of ['ours', 'wasmoon', 'fengari']) expect(results.sizes.bundle[name].totalGzip).toBeGreaterThan(1000);
+    expect(results.sizes.wasm.ours.gzip).toBeLessThan(results.sizes.wasm.ours.raw);
+  });
+});
+
+forEachBackend((backend) => {
+  test('timings, start-up and memory figures are positive numbers', () => {
+    for (const item of results.items.filter((i) => i.group === 'pure' || i.group === 'host')) {
+      expect(item.engines[backend].median.cpu).toBeGreaterThan(0);
+      expect(item.engines[backend].median.wall).toBeGreaterThan(0);
+    }
+    const startup = results.items.find((i) => i.id === 'startup').engines[backend].median;
+    expect(startup.importCreateEval).toBeGreaterThan(0);
+    expect(startup.sinceProcessStart).toBeGreaterThan(startup.importCreateEval);
+    expect(results.items.find((i) => i.id === 'memory').engines[backend].median.bytes).toBeGreaterThan(1000);
+  });
+});
+
+describe('bench options', () => {
+  test('bad options fail with a clear message and write nothing', () => {
+    const bad = [
+      [['--engines', 'luajit'], /unknown engine 'luajit'/],
+      [['--only', 'nope'], /unknown workload or group 'nope'/],
+      [['--repeat', '0'], /--repeat must be an integer/],
+      [['--frobnicate'], /unknown option '--frobnicate'/],
+    ];
+    for (const [args, message] of bad) {
+      const r = bench([...args, '--out', path.join(out, 'bad')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(fs.existsSync(path.join(out, 'bad'))).toBe(false);
+  });
+
+  test('--only and --engines narrow the run', () => {
+    const dir = path.join(out, 'narrow');
+    const r = bench(['--smoke', '--only', 'recursion', '--engines', 'lua54,wasmoon', '--out', dir]);
+    expect(r.status).toBe(0);
+    const narrow = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8'));
+    expect(narrow.items.map((i) => i.id)).toEqual(['recursion']);
+    expect(Object.keys(narrow.items[0].engines)).toEqual(['lua54', 'wasmoon']);
+    expect(narrow.items[0].checksumsAgree).toBe(true);
+    expect(narrow.sizes).toBeNull();
+  }, 60000);
+});

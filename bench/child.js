@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+'use strict';
+// One measurement in a fresh process: `node bench/child.js ENGINE TASK_JSON`, printing
+// one JSON line. Spawned by bench/run.js (via lib/spawn.js), never used directly.
+// Taken first, before any module loads: the start of the "import + create + first eval"
+// timing (performance.now() itself counts from process start).
+const T_START = performance.now();
+const fs = require('fs');
+const { now, since } = require('./lib/clock');
+const { checksumText } = require('./lib/checksum');
+const { ENGINES } = require('./engines');
+
+/** Runs `fn` k times; µs per call on both clocks, and the last result. */
+function timeLoop(k, fn) {
+  let last;
+  for (let i = 0; i < Math.ceil(k / 10); i++) last = fn();
+  const t0 = now();
+  for (let i = 0; i < k; i++) last = fn();
+  const t = since(t0);
+  return { wallUs: (t.wallMs * 1000) / k, cpuUs: (t.cpuMs * 1000) / k, last };
+}
+
+const sum = (arr) => arr.reduce((a, x) => a + x, 0);
+
+const TASKS = {
+  async workload(vm, { file, n, warmup, ext }) {
+    if (ext) vm.installExt();
+    const code = fs.readFileSync(file, 'utf8');
+    for (let i = 0; i < warmup; i++) {
+      vm.setGlobal('N', n);
+      vm.run(code);
+      vm.gc();
+    }
+    vm.setGlobal('N', n);
+    const t0 = now();
+    const result = vm.run(code);
+    return { ...since(t0), checksum: checksumText(result) };
+  },
+  async tiny(vm, { k }) {
+    let total = 0;
+    const r = timeLoop(k, () => { total += vm.run('return 1'); });
+    return { wallUs: r.wallUs, cpuUs: r.cpuUs, checksum: checksumText(total > 0 ? 1 : 0) };
+  },
+  async convertOut(vm, { n, k }) {
+    vm.run(`T = {} for i = 1, ${n} do T[i] = i end`);
+    const r = timeLoop(k, () => vm.getArray('T'));
+    return { wallUs: r.wallUs, cpuUs: r.cpuUs, checksum: checksumText(sum(r.last)) };
+  },
+  async convertIn(vm, { n, k }) {
+    vm.run('function sumA(a) local s = 0 for i = 1, #a do s = s + a[i] end return s end');
+    const arr = Array.from({ length: n }, (_, i) => i + 1);
+    const r = timeLoop(k, () => vm.callWithArray('sumA', arr));
+    return { wallUs: r.wallUs, cpuUs: r.cpuUs, checksum: checksumText(r.last) };
+  },
+  async memory(vm) {
+    vm.gc();
+    return vm.memory();
+  },
+};
+
+async function startup(adapter) {
+  const vm = await adapter.open();
+  const result = vm.run('return 1 + 1');
+  const t1 = performance.now();
+  const second = await adapter.open();
+  second.run('return 1 + 1');
+  const t2 = performance.now();
+  await second.close();
+  return { vm, out: { sinceProcessStartMs: t1, importCreateEvalMs: t1 - T_START, secondVmMs: t2 - t1, checksum: checksumText(result) } };
+}
+
+async function main() {
+  const [engine, json] = process.argv.slice(2);
+  const spec = ENGINES[engine];
+  if (!spec || !spec.adapter) throw new Error(`child.js: unknown JS engine '${engine}'`);
+  const task = JSON.parse(json);
+  const adapter = spec.adapter();
+  let vm;
+  let out;
+  if (task.kind === 'startup') ({ vm, out } = await startup(adapter));
+  else {
+    if (!TASKS[task.kind]) throw new Error(`child.js: unknown task '${task.kind}'`);
+    vm = await adapter.open();
+    out = await TASKS[task.kind](vm, task);
+  }
+  await vm.close();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,27 @@
+'use strict';
+// lua-persistent through its public API, limits off (timeout, instructionLimit and
+// memoryLimit 0 = none), safe stdlib, in-memory storage. `ext` is the real ext API.
+// Loaded from the tree or from a release snapshot (see lib/package-root.js).
+const { packageRoot } = require('../lib/package-root');
+
+function engine(backend) {
+  return {
+    async open() {
+      const { createLua } = require(packageRoot());
+      const lua = await createLua({ backend, timeout: 0, instructionLimit: 0, memoryLimit: 0, stdlib: 'safe' });
+      if (lua.backend !== backend) throw new Error(`asked for the ${backend} backend, got ${lua.backend}`);
+      return {
+        run: (code) => lua.eval(code),
+        setGlobal: (name, v) => lua.setGlobal(name, v),
+        installExt() {},
+        getArray: (name) => lua.getGlobal(name),
+        callWithArray: (fname, arr) => lua.call(fname, arr),
+        gc: () => lua.gc(),
+        memory: () => ({ used: lua.memory().used, count: lua.eval("return collectgarbage('count')") * 1024 }),
+        close: () => lua.close(),
+      };
+    },
+  };
+}
+
+module.exports = { native: engine('native'), wasm: engine('wasm') };

@@ -1,0 +1,70 @@
+'use strict';
+// The issue's targets, checked against one run's medians (on the run's primary clock).
+// Each row: { target, measured, status: 'PASS' | 'MISS' | 'n/a' }.
+const { geomean } = require('./stats');
+
+function accessors(results) {
+  const byId = new Map(results.items.map((i) => [i.id, i]));
+  const med = (id, engine, metric = results.clock) => {
+    const item = byId.get(id);
+    const e = item && item.engines[engine];
+    return e ? e.median[metric] : undefined;
+  };
+  const pure = results.items.filter((i) => i.group === 'pure');
+  const pureRatio = (engine) => geomean(pure.map((i) => med(i.id, engine) / med(i.id, 'lua54')));
+  return { byId, med, pure, pureRatio };
+}
+
+const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+function row(target, value, limit, measured, better = 'lower') {
+  if (!Number.isFinite(value)) return { target, measured: 'not measured', status: 'n/a' };
+  const ok = better === 'lower' ? value <= limit : value >= limit;
+  return { target, measured, status: ok ? 'PASS' : 'MISS' };
+}
+
+function fasterEverywhere(results, a) {
+  const comparable = results.items.filter((i) => (i.group === 'pure' || i.group === 'host')
+    && Number.isFinite(a.med(i.id, 'wasm')) && Number.isFinite(a.med(i.id, 'wasmoon')));
+  if (comparable.length === 0) return { target: 'wasm faster than wasmoon on every workload', measured: 'not measured', status: 'n/a' };
+  const ratios = comparable.map((i) => ({ id: i.id, r: a.med(i.id, 'wasm') / a.med(i.id, 'wasmoon') }));
+  const worst = ratios.reduce((w, x) => (x.r > w.r ? x : w));
+  const wins = ratios.filter((x) => x.r < 1).length;
+  return {
+    target: 'wasm faster than wasmoon on every workload',
+    measured: `${wins}/${ratios.length} faster; worst ${worst.id} at ${fmt(worst.r)}× wasmoon`,
+    status: wins === ratios.length ? 'PASS' : 'MISS',
+  };
+}
+
+function bundleRow(results) {
+  const b = results.sizes && results.sizes.bundle;
+  const ours = b && b.ours && b.ours.totalGzip;
+  const peer = b && b.wasmoon && b.wasmoon.totalGzip;
+  const kb = (x) => `${(x / 1000).toFixed(1)} KB`;
+  return row('browser total (min JS + wasm, gzip -9) ≤ wasmoon', ours / peer, 1,
+    `${kb(ours)} vs wasmoon ${kb(peer)}`);
+}
+
+function checkTargets(results) {
+  const a = accessors(results);
+  const nat = a.pureRatio('native');
+  const wasm = a.pureRatio('wasm');
+  const us = (id, e, limit, name) => row(`${name}: ${e} ≤ ${limit} µs`, a.med(id, e), limit, `${fmt(a.med(id, e), 3)} µs`);
+  const ms = (e, limit) => row(`cold start to first eval: ${e} < ${limit} ms`, a.med('startup', e, 'importCreateEval'), limit,
+    `${fmt(a.med('startup', e, 'importCreateEval'), 1)} ms`);
+  return [
+    row('native: pure-Lua geomean ≤ 1.05× lua5.4', nat, 1.05, `${fmt(nat)}×`),
+    row('wasm: pure-Lua geomean ≤ 1.6× lua5.4', wasm, 1.6, `${fmt(wasm)}×`),
+    fasterEverywhere(results, a),
+    us('tiny-eval', 'native', 1, 'tiny eval'),
+    us('tiny-eval', 'wasm', 2, 'tiny eval'),
+    us('ext', 'native', 0.5, 'ext get/set from Lua'),
+    us('ext', 'wasm', 1, 'ext get/set from Lua'),
+    ms('native', 5),
+    ms('wasm', 15),
+    bundleRow(results),
+  ];
+}
+
+module.exports = { checkTargets, accessors };
