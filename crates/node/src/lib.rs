@@ -137,12 +137,25 @@ impl Vm {
     }
 
     #[napi]
-    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, echo: bool) -> Result<Raw> {
+    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
-        let call = CallOptions { echo, ..Default::default() };
+        let call = CallOptions { echo, timeout_ms: timeout, chunk_name: None };
+        let mode = Mode::from_u32(mode);
         let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
-        let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
-        self.finish(&env, &mut h, out, Mode::First)
+        let out = self.engine.call_ref(&mut h, id, &args, &call, mode.want());
+        self.finish(&env, &mut h, out, mode)
+    }
+
+    /// Compiles a chunk for `callRef`; throws the syntax error as `exec` would.
+    #[napi]
+    pub fn compile(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>) -> Result<u32> {
+        self.engine.compile(code.as_bytes(), chunk_name.as_deref()).map_err(|e| {
+            let mut h = match self.host(&env, hooks) {
+                Ok(h) => h,
+                Err(err) => return err,
+            };
+            self.fail(&env, &mut h, &e)
+        })
     }
 
     fn finish(&self, env: &Env, h: &mut NodeHost, out: lua_persistent_core::Outcome<napi_value>, mode: Mode) -> Result<Raw> {
