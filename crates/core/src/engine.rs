@@ -197,7 +197,7 @@ impl<H: Host + 'static> Engine<H> {
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         self.shared.mark_dirty();
-        import_all(h, &tables).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
+        import_all(h, &tables, &self.shared.float_tags).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
     }
 
     /// Whether Lua changed any external table (or a restore replaced them) since the last
@@ -301,7 +301,7 @@ fn export_all<H: Host>(h: &mut H) -> Result<snapshot::Tables, String> {
     Ok(tables)
 }
 
-fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)]) -> Result<(), crate::host::HostError> {
+fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)], tags: &Cell<bool>) -> Result<(), crate::host::HostError> {
     let root = h.ext_root()?;
     for name in ext::root_names(h)? {
         if !tables.iter().any(|(n, _)| *n == name) {
@@ -320,7 +320,7 @@ fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)]) -> Re
                 m
             }
         };
-        ext::replace_contents(h, &map, entries)?;
+        ext::replace_contents(h, &map, entries, tags)?;
     }
     Ok(())
 }

@@ -63,6 +63,12 @@ unsafe fn reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
     Ok(r)
 }
 
+unsafe fn weak_reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
+    let mut r = ptr::null_mut();
+    check(sys::napi_create_reference(env, v, 0, &mut r), "create weak reference")?;
+    Ok(r)
+}
+
 #[napi(custom_finalize)]
 pub struct Vm {
     engine: Engine<NodeHost>,
@@ -249,7 +255,7 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
                     unsafe { sys::napi_delete_reference(env.raw(), x) };
                 }
@@ -278,6 +284,8 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_clear: reference(env, get(proto, "clear")?)?,
         interrupt_ref: ptr::null_mut(),
         interrupt: ptr::null(),
+        slots: weak_reference(env, get(hooks, "slots")?)?,
+        ext: weak_reference(env, get(hooks, "ext")?)?,
     })
 }
 
