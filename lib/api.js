@@ -80,6 +80,16 @@ function nativeInstance(Vm) {
   return { alive: true, create: (hooks, options) => new Vm(hooks, options), isTrap: () => false, trap() {} };
 }
 
+/**
+ * Compiled-chunk cache: `eval` of a source seen before calls the function compiled the
+ * first time instead of parsing again (the parser and the string copy into the backend
+ * are most of a small eval's cost). Small sources only, most recently used kept.
+ * Sources that mention `_ENV` are never cached: assigning `_ENV` in a main chunk
+ * changes its upvalue, which a second run of the same function would see.
+ */
+const CHUNK_CACHE_ENTRIES = 128;
+const CHUNK_CACHE_MAX_LENGTH = 4096;
+
 const TRAPPED = 'the wasm module trapped and was reset: this VM is gone (create a new one)';
 
 class Lua {
@@ -110,12 +120,14 @@ class Lua {
       interruptBuffer,
       print: userPrint || ((text) => console.log(text)),
       makeFunction(id) {
-        const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, true));
+        const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, undefined, 0, true));
         registry.register(f, id);
         return f;
       },
     };
     this._echoInRun = userPrint !== undefined;
+    /** source (prefixed by chunk name) -> compiled function id; see CHUNK_CACHE_ENTRIES. */
+    this._chunks = new Map();
     this._instance = instance;
     this._vm = instance.create(this._hooks, {
       stdlib,
@@ -177,25 +189,64 @@ class Lua {
     return t;
   }
 
+  /** Runs a chunk through the compiled-chunk cache. mode: 0 first value, 1 all, 2 run report. */
+  _exec(code, opts, mode, echo) {
+    const src = this._code(code);
+    const name = opts ? opts.chunkName : undefined;
+    const timeout = this._timeout(opts);
+    return this._call(() => {
+      const id = this._compiled(src, name);
+      return id === undefined
+        ? this._vm.exec(this._hooks, src, name, timeout, mode, echo)
+        : this._vm.callRef(this._hooks, id, [], timeout, mode, echo);
+    });
+  }
+
+  /** The cached function id for this source, compiling it on first sight; undefined when
+   * it is not cacheable or does not compile (exec then reports the error its usual way). */
+  _compiled(src, name) {
+    if (src.length > CHUNK_CACHE_MAX_LENGTH) return undefined;
+    const key = name === undefined ? src : `${name}\0${src}`;
+    const chunks = this._chunks;
+    let id = chunks.get(key);
+    if (id !== undefined) {
+      chunks.delete(key);
+      chunks.set(key, id);
+      return id;
+    }
+    if (src.includes('_ENV')) return undefined;
+    try {
+      id = this._vm.compile(this._hooks, src, name);
+    } catch (e) {
+      if (this._instance.isTrap(e)) throw e;
+      return undefined;
+    }
+    chunks.set(key, id);
+    if (chunks.size > CHUNK_CACHE_ENTRIES) {
+      const [oldest, oldId] = chunks.entries().next().value;
+      chunks.delete(oldest);
+      this._vm.releaseRef(oldId);
+    }
+    return id;
+  }
+
   /** Runs code; returns its first result. Throws LuaError. */
   eval(code, opts) {
-    const src = this._code(code);
-    return this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 0, true));
+    return this._exec(code, opts, 0, true);
   }
 
   /** Runs code; returns all its results as an array. Throws LuaError. */
   evalAll(code, opts) {
-    const src = this._code(code);
-    return this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, this._timeout(opts), 1, true));
+    return this._exec(code, opts, 1, true);
   }
 
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
   run(code, opts) {
     const src = this._code(code);
-    const timeout = this._timeout(opts);
+    this._timeout(opts); // invalid options throw, as in eval
     let r;
     try {
-      r = this._call(() => this._vm.exec(this._hooks, src, opts && opts.chunkName, timeout, 2, this._echoInRun));
+      r = this._exec(src, opts, 2, this._echoInRun);
     } catch (e) {
       const error = e instanceof LuaError ? e : new LuaError({ kind: 'runtime', message: String((e && e.message) || e) });
       return { ok: false, values: [], output: '', error, stats: {} };
@@ -253,6 +304,7 @@ class Lua {
   }
 
   reset() {
+    this._chunks.clear();
     this._guard(() => this._vm.reset(this._hooks));
   }
 

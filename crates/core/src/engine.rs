@@ -85,6 +85,18 @@ impl<H: Host + 'static> Engine<H> {
         })
     }
 
+    /// Compiles `code` once into a Lua function kept for JS under the returned id (JS
+    /// caches ids by source text so repeated `eval`s skip the parser); run it with
+    /// [`Engine::call_ref`], free it with [`Engine::release_ref`]. Calling the same
+    /// main chunk again behaves as loading it again, except for a chunk that assigns
+    /// `_ENV`: the JS cache never holds those.
+    pub fn compile(&self, code: &[u8], chunk_name: Option<&str>) -> Result<u32, LuaError> {
+        let lua = self.vm()?;
+        let name = chunk_name.unwrap_or(DEFAULT_CHUNK_NAME);
+        let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function().map_err(|e| from_mlua(&e))?;
+        Ok(self.shared.add_ref(f))
+    }
+
     /// Calls the global function `name` with JS arguments.
     pub fn call_global(&self, host: &mut H, name: &str, args: &[H::Value], call: &CallOptions, want: Want) -> Outcome<H::Value> {
         self.invoke(host, call, want, |lua, h, shared| {
@@ -185,7 +197,7 @@ impl<H: Host + 'static> Engine<H> {
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         self.shared.mark_dirty();
-        import_all(h, &tables).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
+        import_all(h, &tables, &self.shared.float_tags).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
     }
 
     /// Whether Lua changed any external table (or a restore replaced them) since the last
@@ -289,7 +301,7 @@ fn export_all<H: Host>(h: &mut H) -> Result<snapshot::Tables, String> {
     Ok(tables)
 }
 
-fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)]) -> Result<(), crate::host::HostError> {
+fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)], tags: &Cell<bool>) -> Result<(), crate::host::HostError> {
     let root = h.ext_root()?;
     for name in ext::root_names(h)? {
         if !tables.iter().any(|(n, _)| *n == name) {
@@ -308,7 +320,7 @@ fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)]) -> Re
                 m
             }
         };
-        ext::replace_contents(h, &map, entries)?;
+        ext::replace_contents(h, &map, entries, tags)?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! therefore recorded in a side Map hidden on each Map under a private symbol, checked
 //! by value so that JS overwriting the entry makes the tag stale and ignored.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use mlua::{AnyUserData, FromLuaMulti, Lua, MetaMethod, MultiValue, UserData, UserDataFields, UserDataMethods, Value};
@@ -100,11 +101,12 @@ pub(crate) fn classify<H: Host>(
     map: &H::Value,
     jk: &H::Value,
     v: H::Value,
+    tags: bool,
 ) -> Result<Entry<H::Value>, HostError> {
     Ok(match h.inspect(&v)? {
         JsKind::Undefined | JsKind::Null => Entry::Absent,
         JsKind::Bool(b) => Entry::Scalar(Stored::Bool(b)),
-        JsKind::Number(f) => Entry::Scalar(number_entry(h, map, jk, f)?),
+        JsKind::Number(f) => Entry::Scalar(number_entry(h, map, jk, f, tags)?),
         JsKind::BigInt(Some(i)) => Entry::Scalar(Stored::Int(i)),
         JsKind::String(s) => Entry::Scalar(Stored::Str(s)),
         JsKind::Bytes(b) => Entry::Scalar(Stored::Bytes(b)),
@@ -113,12 +115,14 @@ pub(crate) fn classify<H: Host>(
     })
 }
 
-fn number_entry<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, f: f64) -> Result<Stored, HostError> {
+/// `tags`: whether any Map may carry float tags (see `Shared::float_tags`); when none can,
+/// the side-Map lookup is skipped.
+fn number_entry<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, f: f64, tags: bool) -> Result<Stored, HostError> {
     let integral = f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18;
     if !integral {
         return Ok(Stored::Float(f));
     }
-    if let Some(aux) = h.map_aux(map, false)? {
+    if let Some(aux) = if tags { h.map_aux(map, false)? } else { None } {
         let tag = h.map_get(&aux, jk)?;
         if let JsKind::Number(t) = h.inspect(&tag)? {
             if t == f && t.is_sign_negative() == f.is_sign_negative() {
@@ -144,7 +148,7 @@ pub(crate) fn export_map<H: Host>(h: &mut H, map: &H::Value, path: &str, depth: 
             Ok(k) => k,
             Err(what) => return Err(format!("table '{path}' has a key of unsupported type ({what})")),
         };
-        match classify(h, map, &jk, jv).map_err(|e| e.message)? {
+        match classify(h, map, &jk, jv, true).map_err(|e| e.message)? {
             Entry::Absent => {}
             Entry::Scalar(s) => out.push((key, s)),
             Entry::Map(child) => {
@@ -240,8 +244,10 @@ fn is_integral(f: f64) -> bool {
     f.fract() == 0.0
 }
 
-/// Writes `value` under `jk`, building nested Maps bottom-up.
-pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &Stored) -> Result<(), HostError> {
+/// Writes `value` under `jk`, building nested Maps bottom-up. `tags` is the VM's
+/// `Shared::float_tags`: read to skip untagging when no Map can carry tags, set when
+/// this write tags a float.
+pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &Stored, tags: &Cell<bool>) -> Result<(), HostError> {
     let jv = match value {
         Stored::Bool(b) => h.boolean(*b)?,
         Stored::Int(i) => integer(h, *i)?,
@@ -252,7 +258,7 @@ pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &S
             let child = h.new_map()?;
             for (k, v) in entries {
                 let ck = key_to_js(h, k)?;
-                write(h, &child, &ck, v)?;
+                write(h, &child, &ck, v, tags)?;
             }
             child
         }
@@ -260,10 +266,12 @@ pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &S
     h.map_set(map, jk, &jv)?;
     match value {
         Stored::Float(f) if is_integral(*f) => {
+            tags.set(true);
             let aux = h.map_aux(map, true)?.ok_or_else(|| HostError::new("cannot tag floats"))?;
             h.map_set(&aux, jk, &jv)
         }
-        _ => untag(h, map, jk),
+        _ if tags.get() => untag(h, map, jk),
+        _ => Ok(()),
     }
 }
 
@@ -274,21 +282,24 @@ fn untag<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value) -> Result<(), HostEr
     Ok(())
 }
 
-pub(crate) fn delete<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value) -> Result<(), HostError> {
+pub(crate) fn delete<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, tags: bool) -> Result<(), HostError> {
     h.map_delete(map, jk)?;
-    untag(h, map, jk)
+    if tags {
+        untag(h, map, jk)?;
+    }
+    Ok(())
 }
 
 /// Replaces a Map's whole contents (restore), keeping the Map object itself so that
 /// JS references and Lua proxies to it stay valid.
-pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(Key, Stored)]) -> Result<(), HostError> {
+pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(Key, Stored)], tags: &Cell<bool>) -> Result<(), HostError> {
     h.map_clear(map)?;
     if let Some(aux) = h.map_aux(map, false)? {
         h.map_clear(&aux)?;
     }
     for (k, v) in entries {
         let jk = key_to_js(h, k)?;
-        write(h, map, &jk, v)?;
+        write(h, map, &jk, v, tags)?;
     }
     Ok(())
 }
@@ -296,6 +307,10 @@ pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(K
 // ---------------------------------------------------------------- proxies
 
 pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>) -> mlua::Result<mlua::AnyUserData> {
+    // A Map tagged elsewhere (by another VM, or loaded before) turns tag lookups on.
+    if !shared.float_tags.get() && h.map_aux(map, false).map_err(host_err)?.is_some() {
+        shared.float_tags.set(true);
+    }
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
     lua.create_userdata(ExtProxy { owner: SlotOwner::new(shared, slot), path, shared: shared.clone() })
@@ -310,7 +325,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let jk = key_to_js(h, &key).map_err(host_err)?;
         let v = h.map_get(&map, &jk).map_err(host_err)?;
-        let e = classify(h, &map, &jk, v).map_err(host_err)?;
+        let e = classify(h, &map, &jk, v, self.shared.float_tags.get()).map_err(host_err)?;
         entry_to_lua(lua, &self.shared, h, &self.path, &key, e)
     }
 
@@ -322,7 +337,9 @@ impl<H: Host + 'static> ExtProxy<H> {
         let stored = if value.is_nil() {
             None
         } else {
-            let mut path = vec![key.describe()];
+            // Scalars cannot fail: no key path is built for them (it is an allocation).
+            let scalar = matches!(value, Value::Boolean(_) | Value::Integer(_) | Value::Number(_) | Value::String(_));
+            let mut path = if scalar { Vec::new() } else { vec![key.describe()] };
             let v = to_stored(h, &value, &mut path, &mut Vec::new())
                 .map_err(|m| ext_error(lua, format!("{m} in table '{}'", self.path)))?;
             Some(v)
@@ -331,8 +348,8 @@ impl<H: Host + 'static> ExtProxy<H> {
         let jk = key_to_js(h, &key).map_err(host_err)?;
         self.shared.mark_dirty();
         match stored {
-            None => delete(h, &map, &jk),
-            Some(v) => write(h, &map, &jk, &v),
+            None => delete(h, &map, &jk, self.shared.float_tags.get()),
+            Some(v) => write(h, &map, &jk, &v, &self.shared.float_tags),
         }
         .map_err(host_err)
     }
@@ -415,7 +432,7 @@ impl<H: Host + 'static> ExtProxy<H> {
                 cursor.set(cursor.get() + 1);
                 let jk = key_to_js(h, key).map_err(host_err)?;
                 let v = h.map_get(&map, &jk).map_err(host_err)?;
-                let e = classify(h, &map, &jk, v).map_err(host_err)?;
+                let e = classify(h, &map, &jk, v, shared.float_tags.get()).map_err(host_err)?;
                 if matches!(e, Entry::Absent) {
                     continue;
                 }

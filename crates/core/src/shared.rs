@@ -70,6 +70,10 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) last_raised: RefCell<Option<(String, crate::error::Raised)>>,
     /// Set by every ext write from Lua (and restore) so autosave can skip unchanged data.
     dirty: Cell<bool>,
+    /// Whether any ext Map of this VM may carry float tags (integral floats, see ext.rs):
+    /// set when the core tags a float or meets a Map that has tags. Until then reads and
+    /// writes skip the side-Map lookups, which are a good part of an ext operation's cost.
+    pub(crate) float_tags: Cell<bool>,
     /// Period of the installed count hook (0: none).
     pub(crate) hook_period: Cell<u32>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
@@ -87,6 +91,7 @@ impl<H: Host> Shared<H> {
             last_exception: Cell::new(None),
             last_raised: RefCell::new(None),
             dirty: Cell::new(false),
+            float_tags: Cell::new(false),
             hook_period: Cell::new(0),
             runners: RefCell::new(None),
         })

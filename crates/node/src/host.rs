@@ -23,6 +23,11 @@ pub struct Refs {
     /// SharedArrayBuffer, whose memory never moves) alive; `interrupt` points at its
     /// first element. Both null without the option.
     pub interrupt_ref: napi_ref,
+    /// Weak references (count 0) to `hooks.slots` and `hooks.ext`: the JS layer owns
+    /// both for the VM's whole life; dereferencing is much cheaper than reading `hooks`
+    /// properties on every call, and being weak they add no GC root.
+    pub slots: napi_ref,
+    pub ext: napi_ref,
     pub interrupt: *const std::sync::atomic::AtomicI32,
 }
 
@@ -31,9 +36,6 @@ pub struct NodeHost {
     pub refs: Refs,
     pub clock: Instant,
     pub hooks: napi_value,
-    slots: napi_value,
-    root: napi_value,
-    aux: napi_value,
 }
 
 fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
@@ -45,18 +47,22 @@ fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
 }
 
 impl NodeHost {
-    /// Reads the hook fields up front: values fetched later inside a callback's handle
-    /// scope would dangle once that scope closes.
+    /// Nothing is read up front: values are fetched where used and never cached, since a
+    /// value fetched inside a callback's handle scope dangles once that scope closes.
     pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value) -> HostResult<Self> {
-        let mut h = NodeHost { env, refs, clock, hooks, slots: ptr::null_mut(), root: ptr::null_mut(), aux: ptr::null_mut() };
-        h.slots = h.get_named(hooks, "slots")?;
-        h.root = h.get_named(hooks, "ext")?;
-        h.aux = h.get_named(hooks, "auxSymbol")?;
-        Ok(h)
+        Ok(NodeHost { env, refs, clock, hooks })
+    }
+
+    fn weak(&self, r: napi_ref, what: &str) -> HostResult<napi_value> {
+        let v = self.deref(r)?;
+        if v.is_null() {
+            return Err(HostError::new(format!("the VM's {what} is gone (its Lua object was collected)")));
+        }
+        Ok(v)
     }
 
     fn slots(&mut self) -> HostResult<napi_value> {
-        Ok(self.slots)
+        self.weak(self.refs.slots, "slots")
     }
 
     pub fn deref(&self, r: napi_ref) -> HostResult<napi_value> {
@@ -366,7 +372,7 @@ impl Host for NodeHost {
     }
 
     fn map_aux(&mut self, map: &napi_value, create: bool) -> HostResult<Option<napi_value>> {
-        let sym = self.aux;
+        let sym = self.hook("auxSymbol")?;
         let mut v = ptr::null_mut();
         ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
         if let JsKind::Map = self.inspect(&v)? {
@@ -392,7 +398,7 @@ impl Host for NodeHost {
     }
 
     fn ext_root(&mut self) -> HostResult<napi_value> {
-        Ok(self.root)
+        self.weak(self.refs.ext, "ext Map")
     }
 
     fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {

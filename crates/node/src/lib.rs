@@ -63,6 +63,12 @@ unsafe fn reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
     Ok(r)
 }
 
+unsafe fn weak_reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
+    let mut r = ptr::null_mut();
+    check(sys::napi_create_reference(env, v, 0, &mut r), "create weak reference")?;
+    Ok(r)
+}
+
 #[napi(custom_finalize)]
 pub struct Vm {
     engine: Engine<NodeHost>,
@@ -137,12 +143,25 @@ impl Vm {
     }
 
     #[napi]
-    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, echo: bool) -> Result<Raw> {
+    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
-        let call = CallOptions { echo, ..Default::default() };
+        let call = CallOptions { echo, timeout_ms: timeout, chunk_name: None };
+        let mode = Mode::from_u32(mode);
         let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
-        let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
-        self.finish(&env, &mut h, out, Mode::First)
+        let out = self.engine.call_ref(&mut h, id, &args, &call, mode.want());
+        self.finish(&env, &mut h, out, mode)
+    }
+
+    /// Compiles a chunk for `callRef`; throws the syntax error as `exec` would.
+    #[napi]
+    pub fn compile(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>) -> Result<u32> {
+        self.engine.compile(code.as_bytes(), chunk_name.as_deref()).map_err(|e| {
+            let mut h = match self.host(&env, hooks) {
+                Ok(h) => h,
+                Err(err) => return err,
+            };
+            self.fail(&env, &mut h, &e)
+        })
     }
 
     fn finish(&self, env: &Env, h: &mut NodeHost, out: lua_persistent_core::Outcome<napi_value>, mode: Mode) -> Result<Raw> {
@@ -236,7 +255,7 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
                     unsafe { sys::napi_delete_reference(env.raw(), x) };
                 }
@@ -265,6 +284,8 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_clear: reference(env, get(proto, "clear")?)?,
         interrupt_ref: ptr::null_mut(),
         interrupt: ptr::null(),
+        slots: weak_reference(env, get(hooks, "slots")?)?,
+        ext: weak_reference(env, get(hooks, "ext")?)?,
     })
 }
 

@@ -77,11 +77,17 @@ impl Vm {
     }
 
     #[wasm_bindgen(js_name = callRef)]
-    pub fn call_ref(&self, hooks: JsValue, id: u32, args: Vec<JsValue>, echo: bool) -> Result<JsValue, JsValue> {
+    pub fn call_ref(&self, hooks: JsValue, id: u32, args: Vec<JsValue>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<JsValue, JsValue> {
         let mut h = WasmHost::new(hooks);
-        let call = CallOptions { echo, ..Default::default() };
-        let out = self.engine.call_ref(&mut h, id, &args, &call, Mode::First.want());
-        self.finish(&mut h, out, Mode::First)
+        let call = CallOptions { echo, timeout_ms: timeout, chunk_name: None };
+        let mode = Mode::from_u32(mode);
+        let out = self.engine.call_ref(&mut h, id, &args, &call, mode.want());
+        self.finish(&mut h, out, mode)
+    }
+
+    /// Compiles a chunk for `callRef`; throws the syntax error as `exec` would.
+    pub fn compile(&self, hooks: JsValue, code: &str, chunk_name: Option<String>) -> Result<u32, JsValue> {
+        self.engine.compile(code.as_bytes(), chunk_name.as_deref()).map_err(|e| self.fail(&mut WasmHost::new(hooks), &e))
     }
 
     #[wasm_bindgen(js_name = releaseRef)]
