@@ -71,9 +71,9 @@ async function setCode(code) {
 /** Ctrl-Enter; resolves to the new output block's text once the run has ended. */
 async function run(code) {
   if (code !== undefined) await setCode(code);
-  const before = await page.locator('#output .run').count();
+  const before = await page.locator('#output .run:not(.note)').count();
   await page.keyboard.press('Control+Enter');
-  await page.waitForFunction((n) => document.querySelectorAll('#output .run').length > n, before, { timeout: 10000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#output .run:not(.note)').length > n, before, { timeout: 10000 });
   await ready();
   return page.textContent('#output .run:last-child');
 }
@@ -209,7 +209,7 @@ test('Stop ends a runaway script; the page stays responsive and the next run wor
 
   await page.click('#stop');
   await ready();
-  expect(await page.textContent('#output .run:last-child')).toMatch(/stopped: the worker was terminated/);
+  expect(await page.textContent('#output .note:last-child')).toMatch(/run #2 · stopped.*stopped: the worker was terminated/);
   // The new worker reloaded the stored data; the loop's own write never reached storage.
   expect(await status()).toMatch(/^Stopped; new VM: 2 ext tables loaded from IndexedDB/);
   expect((await rowsOf('[data-table=flags]')).map((r) => r[0])).not.toContain('before_loop');
@@ -252,6 +252,7 @@ test('export, clear, import: a snapshot file round-trips the data', async () => 
   await page.setInputFiles('#import', junk);
   await statusIs(/^Could not import junk.luap/);
   expect(await page.getAttribute('#status', 'data-kind')).toBe('error');
+  expect(await page.textContent('#output .note:last-child')).toMatch(/^✗?\s*import.*bad magic/);
   await shot('import-refused');
 
   await page.setInputFiles('#import', file);

@@ -46,15 +46,28 @@ function addOutput(block) {
   out.scrollTop = out.scrollHeight;
 }
 
+/** A block with a small heading line; `ok` picks the ✓ or ✗ mark. */
+function block(ok, head, extraClass = '') {
+  const b = el('div', `run ${ok ? 'ok' : 'failed'} ${extraClass}`.trim());
+  b.append(el('div', 'run-head', head));
+  return b;
+}
+
+/** Storage actions and stops are reported in the output too, where the eye is. */
+function note(ok, head, text) {
+  const b = block(ok, head, 'note');
+  b.append(el('pre', ok ? 'quiet' : 'error', text));
+  addOutput(b);
+}
+
 function showResult(r) {
-  const block = el('div', `run ${r.ok ? 'ok' : 'failed'}`);
-  block.append(el('div', 'run-head', `run #${runCount}${r.ms !== undefined ? ` · ${r.ms} ms` : ''}`));
-  if (r.output) block.append(el('pre', 'print', r.output.replace(/\n$/, '')));
-  if (r.count) block.append(el('pre', 'values', r.values));
-  if (r.error) block.append(el('pre', 'error', `${r.error.kind} error: ${r.error.message}`));
-  if (r.saveError) block.append(el('pre', 'error', r.saveError));
-  if (r.ok && !r.output && !r.count) block.append(el('div', 'quiet', 'ok (no output)'));
-  addOutput(block);
+  const b = block(r.ok, `run #${runCount}${r.ms !== undefined ? ` · ${r.ms} ms` : ''}`);
+  if (r.output) b.append(el('pre', 'print', r.output.replace(/\n$/, '')));
+  if (r.count) b.append(el('pre', 'values', r.values));
+  if (r.error) b.append(el('pre', 'error', `${r.error.kind} error: ${r.error.message}`));
+  if (r.saveError) b.append(el('pre', 'error', r.saveError));
+  if (r.ok && !r.output && !r.count) b.append(el('div', 'quiet', 'ok (no output)'));
+  addOutput(b);
   if (r.error && r.error.line) editor.showError(r.error.line, `${r.error.kind} error: ${r.error.message}`);
 }
 
@@ -100,7 +113,7 @@ async function run() {
     await refreshTables();
   } catch (e) {
     if (!(e instanceof StoppedError)) {
-      addOutput(el('pre', 'run failed error', e.message));
+      note(false, `run #${runCount}`, e.message);
       setBusy(false);
     }
   } finally {
@@ -110,7 +123,7 @@ async function run() {
 
 function stop(why = `run #${runCount} stopped`) {
   if (!client.busy) return;
-  addOutput(el('pre', 'run failed error stopped', `${why}: the worker was terminated and a new VM started (globals reset, ext tables reloaded)`));
+  note(false, `run #${runCount} · stopped`, `${why}: the worker was terminated and a new VM started (globals reset, ext tables reloaded from IndexedDB)`);
   started(client.restart(why), 'Stopped; new VM: ');
 }
 
@@ -123,29 +136,34 @@ function download(bytes) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-/** Runs a storage action with the buttons disabled; reports failures in the status. */
-async function action(fn) {
+/** Runs a storage action with the buttons disabled; `fn` resolves to what to report. */
+async function action(what, fn) {
   setBusy(true);
   try {
-    await fn();
+    const text = await fn();
+    setStatus(text);
+    note(true, what, text);
   } catch (e) {
-    if (!(e instanceof StoppedError)) setStatus(e.message, 'error');
+    if (!(e instanceof StoppedError)) {
+      setStatus(e.message, 'error');
+      note(false, what, e.message);
+    }
   }
   setBusy(false);
   await refreshTables();
 }
 
-const exportSnapshot = () => action(async () => {
+const exportSnapshot = () => action('export', async () => {
   const bytes = await client.request('snapshot');
   download(bytes);
-  setStatus(`Exported a snapshot (${bytes.length} bytes)`);
+  return `Exported a snapshot (${bytes.length} bytes)`;
 });
 
-const importSnapshot = (file) => action(async () => {
+const importSnapshot = (file) => action('import', async () => {
   const bytes = new Uint8Array(await file.arrayBuffer());
   try {
     const n = await client.request('restore', { bytes }, [bytes.buffer]);
-    setStatus(`Imported ${file.name}: ${plural(n, 'ext table')}, saved to IndexedDB`);
+    return `Imported ${file.name}: ${plural(n, 'ext table')}, saved to IndexedDB`;
   } catch (e) {
     throw new Error(`Could not import ${file.name}: ${e.message} (nothing was changed)`);
   }
@@ -153,9 +171,9 @@ const importSnapshot = (file) => action(async () => {
 
 const clearStorage = () => {
   if (!confirm('Delete every ext table from IndexedDB and start a fresh VM?')) return;
-  action(async () => {
+  action('clear storage', async () => {
     await client.request('clear');
-    setStatus('Storage cleared: a fresh VM with no ext tables');
+    return 'Storage cleared: a fresh VM with no ext tables';
   });
 };
 

@@ -13,6 +13,7 @@ import { describeTables } from './tables.js';
 const params = new URL(self.location.href).searchParams;
 const DB = params.get('db') || 'lua-playground';
 const TIMEOUT = Number(params.get('timeout')) || 5000;
+const MAX_OUTPUT = 200000; // characters of print() output sent to the page per run
 const CHUNK = 'playground'; // error messages read "playground:3: ..."
 
 let lua = null;
@@ -48,6 +49,13 @@ async function saved() {
 }
 
 /** `line` only when it is a line of the editor's code (not of a chunk it load()ed). */
+/** Keeps the start and end of huge print() output: the page must stay quick to draw. */
+function clip(text) {
+  if (text.length <= MAX_OUTPUT) return text;
+  const half = MAX_OUTPUT / 2;
+  return `${text.slice(0, half)}\n... (${text.length - MAX_OUTPUT} characters left out) ...\n${text.slice(-half)}`;
+}
+
 function errorInfo(e) {
   const line = e.chunkName === CHUNK ? e.line : undefined;
   return { kind: e.kind, message: e.message, line, traceback: e.traceback };
@@ -60,7 +68,7 @@ const ops = {
       ok: r.ok,
       values: formatValues(r.values),
       count: r.values.length,
-      output: r.output,
+      output: clip(r.output),
       error: r.error && errorInfo(r.error),
       ms: r.stats && r.stats.durationMs,
       saveError: await saved(),
