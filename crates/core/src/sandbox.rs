@@ -9,7 +9,8 @@ use crate::options::{Options, Stdlib};
 use crate::shared::Shared;
 
 /// Trims the libraries to the safe set: no file or process access, no binary chunks,
-/// no debug library beyond `debug.traceback`, `collectgarbage` limited to harmless options.
+/// no debug library beyond `debug.traceback`, `collectgarbage` limited to harmless options,
+/// no `__gc` finalizers (they could run unbounded code outside any call's limits).
 const RESTRICT: &str = r#"
 local raw_load, select, cg, error, tostring = load, select, collectgarbage, error, tostring
 os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
@@ -19,6 +20,28 @@ string.dump = nil
 load = function(chunk, name, mode, ...)
   if select('#', ...) > 0 then return raw_load(chunk, name, 't', ...) end
   return raw_load(chunk, name, 't')
+end
+-- Finalizers run whenever the collector decides, also inside host calls that arm no
+-- timeout (lua.gc(), close(), reset(), a setGlobal that allocates): a looping __gc
+-- would hang the host. A metatable with any __gc field (even false, which marks the
+-- object and lets a function be put there later) is refused.
+do
+  -- Captured: scripts may replace the globals. The checks are made here, and the C
+  -- function's own error rethrown at level 2, so that messages point at the caller's
+  -- line as they do without the wrapper.
+  local setmetatable, rawget, type, error, pcall = setmetatable, rawget, type, error, pcall
+  _G.setmetatable = function(t, mt)
+    if type(t) ~= 'table' then
+      error("bad argument #1 to 'setmetatable' (table expected, got " .. type(t) .. ")", 2)
+    elseif mt ~= nil and type(mt) ~= 'table' then
+      error("bad argument #2 to 'setmetatable' (nil or table expected)", 2)
+    elseif mt ~= nil and rawget(mt, '__gc') ~= nil then
+      error('__gc metamethods are not available in the safe stdlib', 2)
+    end
+    local ok, r = pcall(setmetatable, t, mt)
+    if not ok then error(r, 2) end
+    return r
+  end
 end
 local allowed = { collect = true, count = true, step = true, isrunning = true }
 collectgarbage = function(opt, ...)
