@@ -74,9 +74,10 @@ class Repl {
     if (!typing && this.lastSigint) return this.rl.close();
     this.lastSigint = !typing;
     this.buffer = null;
+    // The typed text stays on screen after '^C'; readline's copy is cleared below it.
+    this.say(typing ? '^C' : '^C\n(To exit, press Ctrl-C again, Ctrl-D, or type .exit)');
     this.rl.write(null, { ctrl: true, name: 'e' });
     this.rl.write(null, { ctrl: true, name: 'u' });
-    this.say(typing ? '^C' : '^C\n(To exit, press Ctrl-C again, Ctrl-D, or type .exit)');
     this.rl.setPrompt('> ');
     this.rl.prompt();
   }
