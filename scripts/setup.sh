@@ -19,6 +19,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash scripts/setup-wasm.sh
+
+# The fuzz targets (scripts/fuzz.sh, part of scripts/test.sh) need cargo-fuzz on nightly.
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || true
+  cargo +nightly install cargo-fuzz --locked --quiet
+fi
 node scripts/build.js
 node scripts/build-wasm.js
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the core's cargo tests and the Jest suites (each on every backend),
-# then prints one line `summary: N passed, N failed`. Exits non-zero on any failure.
+# Runs every test: the core's cargo tests, the Jest suites (each on every backend) and
+# each fuzz target for 25 s (scripts/fuzz.sh --short; FUZZ=0 skips it), then prints one
+# line `summary: N passed, N failed`. Exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,19 @@ read -r j_pass j_fail < <(node -e "
   catch { console.log('0 1'); }")
 if [ "$jest_status" -ne 0 ] && [ "$j_fail" -eq 0 ]; then j_fail=1; fi
 
+# One "passed" per fuzz target that ran clean.
+f_pass=0 f_fail=0
+if [ "${FUZZ:-1}" != 0 ]; then
+  fuzz_log=$(mktemp)
+  bash scripts/fuzz.sh --short 2>&1 | tee "$fuzz_log"
+  fuzz_status=${PIPESTATUS[0]}
+  f_pass=$(grep -c ': passed (' "$fuzz_log")
+  f_fail=$(grep -c 'FAILED' "$fuzz_log")
+  if [ "$fuzz_status" -ne 0 ] && [ "$f_fail" -eq 0 ]; then f_fail=1; fi
+  rm -f "$fuzz_log"
+fi
+
 rm -f "$cargo_log" "$jest_json"
-echo "cargo: $c_pass passed, $c_fail failed; jest: $j_pass passed, $j_fail failed"
-echo "summary: $((c_pass + j_pass)) passed, $((c_fail + j_fail)) failed"
-[ $((c_fail + j_fail)) -eq 0 ]
+echo "cargo: $c_pass passed, $c_fail failed; jest: $j_pass passed, $j_fail failed; fuzz: $f_pass passed, $f_fail failed"
+echo "summary: $((c_pass + j_pass + f_pass)) passed, $((c_fail + j_fail + f_fail)) failed"
+[ $((c_fail + j_fail + f_fail)) -eq 0 ]

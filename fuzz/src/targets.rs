@@ -22,13 +22,13 @@ pub fn snapshot_decode(data: &[u8]) {
 
 /// Structure-aware: the input is the postcard body, wrapped in a valid header and
 /// checksum so every input reaches the decoder proper. What decodes must restore into
-/// a VM, be readable from Lua and snapshot again.
+/// a VM, be readable from Lua and snapshot again to exactly the same data.
 pub fn snapshot_body(data: &[u8]) {
     let blob = wrap_body(data);
     match snapshot::decode(&blob) {
         Ok(tables) => {
             check_reencode(&tables);
-            check_restores(&blob);
+            check_restores(&blob, &snapshot::encode(&tables));
         }
         Err(SnapshotError::Malformed(_) | SnapshotError::TooDeep(_)) => {}
         Err(other) => panic!("a checksummed body was refused for the wrong reason: {other}"),
@@ -108,7 +108,7 @@ end
 for _, name in ipairs(ext.tables()) do walk(ext.table(name), 0) end
 return n";
 
-fn check_restores(blob: &[u8]) {
+fn check_restores(blob: &[u8], canonical: &[u8]) {
     let (engine, mut host) = tight_engine();
     engine.restore(&mut host, blob).expect("restore of a snapshot that decodes");
     let walked = engine.exec(&mut host, WALK.as_bytes(), &CallOptions::default(), Want::First).result;
@@ -116,8 +116,8 @@ fn check_restores(blob: &[u8]) {
         // A big snapshot may take more instructions than the limit; nothing else may fail.
         assert_eq!(e.kind, ErrorKind::Instructions, "Lua could not read a restored snapshot: {}", e.message);
     }
-    let blob = engine.snapshot(&mut host).expect("a restored snapshot saves again");
-    snapshot::decode(&blob).expect("and that snapshot decodes");
+    let again = engine.snapshot(&mut host).expect("a restored snapshot saves again");
+    assert_eq!(again, canonical, "restore did not keep the data it accepted");
 }
 
 fn tight_engine() -> (Engine<MemHost>, MemHost) {

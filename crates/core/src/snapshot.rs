@@ -91,7 +91,39 @@ pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     if !rest.is_empty() {
         return Err(SnapshotError::Malformed(format!("{} trailing bytes", rest.len())));
     }
+    check_tables(&tables).map_err(SnapshotError::Malformed)?;
     Ok(tables)
+}
+
+/// What `encode` of real ext tables always satisfies, and restore relies on to give
+/// back exactly the data saved: unique table names, and per table unique keys with no
+/// NaN or integral float keys (JS Maps would merge or lose those; found by fuzzing).
+fn check_tables(tables: &Tables) -> Result<(), String> {
+    let mut names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("table '{}' appears twice", w[0]));
+    }
+    tables.iter().try_for_each(|(name, entries)| check_entries(name, entries))
+}
+
+fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), String> {
+    for (key, value) in entries {
+        if let Key::Float(f) = key {
+            if Key::from_float(*f) != Some(key.clone()) {
+                return Err(format!("table '{path}' has an invalid float key ({})", key.describe()));
+            }
+        }
+        if let Stored::Table(inner) = value {
+            check_entries(&format!("{path}.{}", key.describe()), inner)?;
+        }
+    }
+    let mut keys: Vec<&Key> = entries.iter().map(|(k, _)| k).collect();
+    keys.sort_unstable_by(|a, b| a.canonical_cmp(b));
+    match keys.windows(2).find(|w| w[0].canonical_cmp(w[1]).is_eq()) {
+        Some(w) => Err(format!("table '{path}' has the key {} twice", w[0].describe())),
+        None => Ok(()),
+    }
 }
 
 /// CRC-32 (IEEE), bitwise: snapshots are checked once per load, so a table-free
@@ -220,6 +252,24 @@ mod tests {
         let blob = nested_blob(MAX_DEPTH - 1);
         let t = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || decode(&blob).is_ok());
         assert!(t.unwrap().join().unwrap());
+    }
+
+    fn checksummed(tables: &Tables) -> Result<Tables, SnapshotError> {
+        decode(&encode(tables))
+    }
+
+    #[test]
+    fn keys_restore_could_not_keep_are_refused() {
+        let one = |k: Key| vec![("t".to_string(), vec![(Key::Int(1), Stored::Table(vec![(k, Stored::Bool(true))]))])];
+        for bad in [f64::NAN, 2.0, -0.0] {
+            let err = checksummed(&one(Key::Float(bad))).unwrap_err();
+            assert!(err.to_string().contains("invalid float key"), "{bad}: {err}");
+        }
+        assert!(checksummed(&one(Key::Float(2.5))).is_ok());
+        let twice = vec![("t".to_string(), vec![(Key::Str("a".into()), Stored::Int(1)), (Key::Str("a".into()), Stored::Int(2))])];
+        assert!(checksummed(&twice).unwrap_err().to_string().contains("key \"a\" twice"));
+        let names = vec![("t".to_string(), vec![]), ("t".to_string(), vec![])];
+        assert!(checksummed(&names).unwrap_err().to_string().contains("'t' appears twice"));
     }
 
     #[test]
