@@ -238,11 +238,17 @@ test('export, clear, import: a snapshot file round-trips the data', async () => 
   expect(fs.statSync(file).size).toBeGreaterThan(50);
   expect(await status()).toMatch(/^Exported a snapshot \(\d+ bytes\)/);
 
+  // Another tab with the playground open (its own VM, same database) does not block it.
+  const other = await context.newPage();
+  watchProblems(other, problems);
+  await other.goto(page.url());
+  await other.waitForSelector('#run:not([disabled])', { timeout: 20000 });
   await page.click('#clear');
   await statusIs(/^Storage cleared/);
   await ready();
+  await other.close();
   expect(await page.textContent('#inspector')).toMatch(/No ext tables yet/);
-  await page.reload(); // the database itself is gone, not only the VM's copy
+  await page.reload(); // the stored snapshot is gone, not only the VM's copy
   await ready();
   expect(await status()).toMatch(/^0 ext tables loaded/);
 

@@ -9,6 +9,7 @@
 import { createLua } from 'lua-persistent';
 import { formatValues } from './format.js';
 import { describeTables } from './tables.js';
+import { createStore, clear } from 'idb-keyval';
 
 const params = new URL(self.location.href).searchParams;
 const DB = params.get('db') || 'lua-playground';
@@ -28,14 +29,16 @@ function open() {
   });
 }
 
-/** Settles once the database is gone; another tab holding it open blocks that. */
-function deleteDatabase(name) {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(name);
-    req.onsuccess = () => resolve();
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error(`IndexedDB database "${name}" is open in another tab: close it and clear again`));
-  });
+/**
+ * Empties the object store the VM's storage uses (web/storage.js: database DB, store
+ * 'snapshots': the snapshot, its previous copy, any damaged copies kept aside). Clearing
+ * the store, unlike deleting the database, is an ordinary transaction: another tab with
+ * the database open cannot block it.
+ */
+async function clearStorage() {
+  const store = createStore(DB, 'snapshots');
+  await clear(store);
+  await store('readonly', (s) => s.transaction.db.close());
 }
 
 /** A save failure must not look like a failed run: it is reported next to the result. */
@@ -87,10 +90,13 @@ const ops = {
     return lua.ext.size;
   },
   async clear() {
-    await lua.close(); // releases the IndexedDB connection so the delete is not blocked
+    await lua.close(); // writes any pending save first, so nothing lands after the clear
     lua = null;
-    await deleteDatabase(DB);
-    lua = await open();
+    try {
+      await clearStorage();
+    } finally {
+      lua = await open(); // empty now, or (if clearing failed) the data as it was
+    }
   },
 };
 
