@@ -86,11 +86,11 @@ function serve(dir, { port = 8080, host = '127.0.0.1' } = {}) {
 }
 
 async function main() {
+  const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(process.env.PORT)}`);
   const out = await build();
   console.log(`built ${path.relative(ROOT, out)}/`);
   if (process.argv.includes('--build')) return;
-  const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(process.env.PORT)}`);
   const server = await serve(out, { port, host: process.env.HOST || '127.0.0.1' });
   const { port: actual } = server.address();
   console.log(`lua-persistent playground: http://localhost:${actual}/  (Ctrl-C to stop)`);

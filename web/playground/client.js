@@ -52,10 +52,6 @@ export class VmClient {
     });
   }
 
-  get busy() {
-    return this.pending.size > 0;
-  }
-
   /** Ends the worker at once, whatever it is doing, and starts a new one. */
   restart(why) {
     this.worker.terminate();

@@ -18,7 +18,8 @@ const client = new VmClient(query ? `?${query}` : '');
 
 let timeLimit = 5000;
 let runCount = 0;
-let ready = false;
+let ready = false; // a VM is up
+let busy = false; // a run or a storage action is under way
 
 function setStatus(text, kind = 'info') {
   const s = $('status');
@@ -26,7 +27,8 @@ function setStatus(text, kind = 'info') {
   s.dataset.kind = kind;
 }
 
-function setBusy(busy) {
+function setBusy(value) {
+  busy = value;
   document.body.classList.toggle('busy', busy);
   $('run').disabled = busy || !ready;
   $('stop').disabled = !busy;
@@ -98,7 +100,7 @@ async function started(promise, before) {
 }
 
 async function run() {
-  if (!ready || client.busy) return;
+  if (!ready || busy) return;
   editor.clearError();
   runCount++;
   setBusy(true);
@@ -122,7 +124,7 @@ async function run() {
 }
 
 function stop(why = `run #${runCount} stopped`) {
-  if (!client.busy) return;
+  if (!busy) return;
   note(false, `run #${runCount} · stopped`, `${why}: the worker was terminated and a new VM started (globals reset, ext tables reloaded from IndexedDB)`);
   started(client.restart(why), 'Stopped; new VM: ');
 }
