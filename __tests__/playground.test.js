@@ -36,8 +36,7 @@ beforeAll(async () => {
   page = await context.newPage();
   watchProblems(page, problems);
   page.on('dialog', (d) => d.accept()); // "Clear storage" asks first
-  await page.goto(`http://127.0.0.1:${server.address().port}/?timeout=${TIME_LIMIT}`);
-  await ready();
+  await open(TIME_LIMIT);
 }, 60000);
 
 afterAll(async () => {
@@ -56,6 +55,12 @@ const statusIs = (re) => page.waitForFunction((src) => new RegExp(src).test(docu
 
 /** Waits until the VM is up and idle (Run enabled). */
 const ready = () => page.waitForSelector('#run:not([disabled])', { timeout: 20000 });
+
+/** (Re)loads the playground with a time limit per run of `timeout` ms. */
+async function open(timeout) {
+  await page.goto(`http://127.0.0.1:${server.address().port}/?timeout=${timeout}`);
+  await ready();
+}
 
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 
@@ -193,13 +198,14 @@ test('a reload keeps the ext tables (IndexedDB) and the editor text', async () =
 });
 
 test('Stop ends a runaway script; the page stays responsive and the next run works', async () => {
+  await open(60000); // the time limit must not end the loop first on a slow machine
   await setCode("ext.table('flags').before_loop = 1\nwhile true do end");
   await page.keyboard.press('Control+Enter');
   await page.waitForSelector('#stop:not([disabled])');
   // The page's own thread is free: frames are drawn and the editor takes keystrokes.
   const t0 = Date.now();
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  expect(Date.now() - t0).toBeLessThan(500);
+  expect(Date.now() - t0).toBeLessThan(1500); // generous for a loaded CI machine; a frozen page never gets there
   await page.click('.cm-content');
   await page.keyboard.press('End');
   await page.keyboard.type(' -- typed while running');
@@ -207,15 +213,16 @@ test('Stop ends a runaway script; the page stays responsive and the next run wor
   expect(await status()).toMatch(/^Running/);
   await shot('running');
 
-  await page.click('#stop');
+  await page.click('#stop', { timeout: 5000 });
   await ready();
-  expect(await page.textContent('#output .note:last-child')).toMatch(/run #2 · stopped.*stopped: the worker was terminated/);
+  expect(await page.textContent('#output .note:last-child')).toMatch(/run #1 · stopped.*stopped: the worker was terminated/);
   // The new worker reloaded the stored data; the loop's own write never reached storage.
   expect(await status()).toMatch(/^Stopped; new VM: 2 ext tables loaded from IndexedDB/);
   expect((await rowsOf('[data-table=flags]')).map((r) => r[0])).not.toContain('before_loop');
   await shot('stopped');
   await run("return ext.table('users').ada.score, counter");
   expect(await values()).toBe('7\tnil');
+  await open(TIME_LIMIT);
 });
 
 test('the time limit ends a runaway script on its own', async () => {
@@ -224,7 +231,8 @@ test('the time limit ends a runaway script on its own', async () => {
   const took = Date.now() - t0;
   expect(text).toMatch(/timeout error: timeout: script ran longer than 1500 ms/);
   expect(took).toBeGreaterThanOrEqual(TIME_LIMIT - 100);
-  expect(took).toBeLessThan(TIME_LIMIT + 2000); // the VM's limit, not the page's watchdog
+  // The VM's own limit ended it: a run result, not the page watchdog's "stopped" note.
+  expect(took).toBeLessThan(TIME_LIMIT + 4000);
   expect(await disabled('stop')).toBe(true);
   await run('return 1 + 1'); // same VM, still usable
   expect(await values()).toBe('2');

@@ -54,6 +54,7 @@ export function createEditor(parent, doc, { onRun, onChange }) {
       Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (onRun(), true) }])),
       basicSetup,
       StreamLanguage.define(lua),
+      EditorView.lineWrapping, // the pane is narrow: long lines wrap instead of scrolling sideways
       errorField,
       EditorView.updateListener.of((u) => u.docChanged && onChange(u.state.doc.toString())),
     ],
