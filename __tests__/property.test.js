@@ -332,7 +332,7 @@ forEachBackend((backend) => {
   // BUG (core, where a float becomes Stored::Float): 0/0 is -NaN in both VMs, but the
   // native value crosses V8 (which drops a NaN's sign) and the wasm one does not, so the
   // same data gives different snapshot bytes. Fix: store every NaN as f64::NAN.
-  test.failing(`BUG: 0/0 stored on ${backend} and on ${other} gives the same snapshot bytes`, async () => {
+  if (other !== backend) test.failing(`BUG: 0/0 stored on ${backend} and on ${other} gives the same snapshot bytes`, async () => {
     const [lua, , cross] = await trio();
     for (const vm of [lua, cross]) vm.eval("ext.table('p').v = 0/0");
     expect(Buffer.from(lua.snapshot()).equals(Buffer.from(cross.snapshot()))).toBe(true);
