@@ -82,7 +82,7 @@ forEachBackend((backend) => {
     // unwinds straight through the wasm frames (Lua's error handling and Rust never see
     // it) and pcall cannot catch it. Fix: read it with Reflect::get (which catches) and
     // fall back to "a JavaScript exception". Native is fine.
-    (backend === 'wasm' ? test.failing : test)('an Error whose message getter throws: a runtime LuaError', () => {
+    test('an Error whose message getter throws: a runtime LuaError', () => {
       const e = new Error('x');
       Object.defineProperty(e, 'message', { get() { throw new Error('getter'); } });
       lua.setGlobal('fail', () => {
@@ -148,7 +148,7 @@ forEachBackend((backend) => {
     // Uint8Array"); wasm's inspect() falls through to Object and builds a table with
     // *string* keys "0", "1"... The core should own this rule (DESIGN.md): the
     // clear refusal is the one pinned here.
-    (backend === 'wasm' ? test.failing : test)('an Int32Array is refused with a clear error on both backends', () => {
+    test('an Int32Array is refused with a clear error on both backends', () => {
       returning(new Int32Array([1, 2]));
       expect(thrown(() => lua.eval('return give()')).message).toMatch(/typed array other than Uint8Array/);
     });
@@ -174,7 +174,7 @@ forEachBackend((backend) => {
     // BUG (crates/node/src/host.rs, inspect): napi's is_array is false for a Proxy of
     // an array, so native converts it as an object with string keys "0", "1"... (#arr is
     // 0); wasm uses Array.isArray and gets a sequence. Fix: check Array.isArray.
-    (backend === 'native' ? test.failing : test)('a Proxy with harmless traps converts like its target (traps run)', () => {
+    test('a Proxy with harmless traps converts like its target (traps run)', () => {
       lua.setGlobal('p', new Proxy({ a: 1 }, { get: () => 'trapped' }));
       lua.setGlobal('arr', new Proxy([1, 2, 3], {}));
       expect(lua.evalAll('return p.a, #arr, arr[3]')).toEqual(['trapped', 3, 3]);
@@ -194,16 +194,7 @@ forEachBackend((backend) => {
     // never restored, so after ~200 such calls every call fails with "C stack overflow"
     // for good (and memory leaks). Fix: use the catching variants (Reflect::own_keys,
     // Reflect::get, a JS-side inspect hook called with call1) and return HostError.
-    const unwindsOnWasm = (name) => backend === 'wasm' && name !== 'an own getter that throws';
-    test.each(Object.keys(hostile).filter((n) => !unwindsOnWasm(n)))('a callback returning %s: the eval throws, 300 times, and the VM stays sound', (name) => {
-      lua.setGlobal('give', hostile[name]);
-      const e = repeatThrown(() => lua.eval('local v = give()'));
-      expect(e).toBeInstanceOf(Error);
-      expectSound();
-    });
-
-    const broken = Object.keys(hostile).filter(unwindsOnWasm);
-    if (broken.length) test.failing.each(broken)('BUG: a callback returning %s: the eval throws, 300 times, and the VM stays sound', (name) => {
+    test.each(Object.keys(hostile))('a callback returning %s: the eval throws, 300 times, and the VM stays sound', (name) => {
       lua.setGlobal('give', hostile[name]);
       const e = repeatThrown(() => lua.eval('local v = give()'));
       expect(e).toBeInstanceOf(Error);

@@ -93,6 +93,16 @@ fn kind_name(k: &JsKind) -> &'static str {
     }
 }
 
+/// Every NaN is stored as the one quiet NaN: V8 drops a NaN's sign and payload and wasm
+/// keeps them, so without this the same data would give different snapshot bytes.
+fn canonical_nan(f: f64) -> f64 {
+    if f.is_nan() {
+        f64::NAN
+    } else {
+        f
+    }
+}
+
 // ---------------------------------------------------------------- reading
 
 /// Classifies the JS value `v` stored under `jk` in `map`.
@@ -118,9 +128,11 @@ pub(crate) fn classify<H: Host>(
 /// `tags`: whether any Map may carry float tags (see `Shared::float_tags`); when none can,
 /// the side-Map lookup is skipped.
 fn number_entry<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, f: f64, tags: bool) -> Result<Stored, HostError> {
-    let integral = f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18;
+    // Integers beyond +-(2^53-1) are stored as BigInts (see `write`), so a JS number out
+    // there is a float, as the value rules say for numbers passed in (convert.rs).
+    let integral = f.fract() == 0.0 && f.abs() <= crate::convert::MAX_SAFE_INTEGER as f64;
     if !integral {
-        return Ok(Stored::Float(f));
+        return Ok(Stored::Float(canonical_nan(f)));
     }
     if let Some(aux) = if tags { h.map_aux(map, false)? } else { None } {
         let tag = h.map_get(&aux, jk)?;
@@ -197,7 +209,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<
     Ok(match v {
         Value::Boolean(b) => Stored::Bool(*b),
         Value::Integer(i) => Stored::Int(*i),
-        Value::Number(f) => Stored::Float(*f),
+        Value::Number(f) => Stored::Float(canonical_nan(*f)),
         Value::String(s) => {
             let bytes = s.as_bytes();
             match std::str::from_utf8(&bytes) {

@@ -19,6 +19,8 @@ pub struct Refs {
     pub map_has: napi_ref,
     pub map_delete: napi_ref,
     pub map_clear: napi_ref,
+    /// The global `Array.isArray` (true for Proxies of arrays, unlike napi_is_array).
+    pub is_array: napi_ref,
     /// The `interruptBuffer` option: a reference keeps the Int32Array (and so its
     /// SharedArrayBuffer, whose memory never moves) alive; `interrupt` points at its
     /// first element. Both null without the option.
@@ -75,10 +77,19 @@ impl NodeHost {
         self.get_named(self.hooks, name)
     }
 
+    /// A property read; a throwing getter or Proxy trap becomes an error (and the JS
+    /// exception is cleared, so later N-API calls still work).
     pub fn get_named(&self, obj: napi_value, name: &str) -> HostResult<napi_value> {
         let key = self.str_value(name)?;
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_property(self.env, obj, key, &mut v) }, "get property")?;
+        if unsafe { sys::napi_get_property(self.env, obj, key, &mut v) } != sys::Status::napi_ok {
+            let mut exc = ptr::null_mut();
+            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+            if exc.is_null() {
+                return Err(HostError::new(format!("cannot read property '{name}'")));
+            }
+            return Err(HostError::new(self.describe_exception(exc)));
+        }
         Ok(v)
     }
 
@@ -114,11 +125,27 @@ impl NodeHost {
         self.invoke(*recv, f, args).map_err(|e| HostError::new(e.message))
     }
 
-    /// `error.message` for Error objects, `String(value)` otherwise.
+    /// The `message` of a thrown object when it is a string (Error objects), `String(value)`
+    /// otherwise; the same rule as the wasm adapter's `describe`.
     fn describe_exception(&self, exc: napi_value) -> String {
-        let mut is_error = false;
-        unsafe { sys::napi_is_error(self.env, exc, &mut is_error) };
-        let v = if is_error { self.get_named(exc, "message").unwrap_or(exc) } else { exc };
+        let mut t = sys::ValueType::napi_undefined;
+        unsafe { sys::napi_typeof(self.env, exc, &mut t) };
+        let mut v = exc;
+        if t == sys::ValueType::napi_object {
+            // Not get_named: it describes its own failures with this function.
+            let mut m = ptr::null_mut();
+            let read = self.str_value("message").map(|key| unsafe { sys::napi_get_property(self.env, exc, key, &mut m) });
+            if read == Ok(sys::Status::napi_ok) {
+                let mut mt = sys::ValueType::napi_undefined;
+                unsafe { sys::napi_typeof(self.env, m, &mut mt) };
+                if mt == sys::ValueType::napi_string {
+                    v = m;
+                }
+            } else {
+                let mut pending = ptr::null_mut();
+                unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut pending) };
+            }
+        }
         let mut s = ptr::null_mut();
         if unsafe { sys::napi_coerce_to_string(self.env, v, &mut s) } != sys::Status::napi_ok {
             let mut pending = ptr::null_mut();
@@ -140,6 +167,12 @@ impl NodeHost {
         buf.truncate(written);
         // V8 replaces lone surrogates with U+FFFD, so this is always valid UTF-8.
         Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    fn global(&self) -> HostResult<napi_value> {
+        let mut g = ptr::null_mut();
+        ok(unsafe { sys::napi_get_global(self.env, &mut g) }, "global")?;
+        Ok(g)
     }
 
     fn instance_of(&self, v: napi_value, ctor: napi_ref) -> HostResult<bool> {
@@ -257,8 +290,13 @@ impl Host for NodeHost {
                     ok(unsafe { sys::napi_get_array_length(self.env, *v, &mut len) }, "array length")?;
                     return Ok(JsKind::Array(len));
                 }
+                // instanceof, confirmed by a brand check (Map.prototype.has accepts only
+                // real Maps): a Proxy of a Map or a look-alike is read as an object.
                 if self.instance_of(*v, self.refs.map_ctor)? {
-                    return Ok(JsKind::Map);
+                    let undefined = self.undefined()?;
+                    if self.method(self.refs.map_has, v, &[undefined]).is_ok() {
+                        return Ok(JsKind::Map);
+                    }
                 }
                 let mut is_typed = false;
                 ok(unsafe { sys::napi_is_typedarray(self.env, *v, &mut is_typed) }, "isTypedArray")?;
@@ -277,6 +315,19 @@ impl Host for NodeHost {
                     }
                     let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
                     return Ok(JsKind::Bytes(bytes));
+                }
+                // napi_is_array is false for a Proxy of an array; Array.isArray, like the
+                // wasm adapter uses, is true.
+                let global = self.global()?;
+                let is_array = self.deref(self.refs.is_array)?;
+                let r = self.invoke(global, is_array, &[*v]).map_err(|e| HostError::new(e.message))?;
+                let mut yes = false;
+                ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut yes) }, "isArray")?;
+                if yes {
+                    let len = self.get_named(*v, "length")?;
+                    let mut n = 0f64;
+                    ok(unsafe { sys::napi_get_value_double(self.env, len, &mut n) }, "length")?;
+                    return Ok(JsKind::Array(n as u32));
                 }
                 JsKind::Object
             }

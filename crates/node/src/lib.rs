@@ -255,7 +255,7 @@ impl ObjectFinalize for Vm {
     fn finalize(mut self, env: Env) -> Result<()> {
         self.engine.close();
         if let Some(r) = self.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.interrupt_ref, r.slots, r.ext] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.is_array, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
                     unsafe { sys::napi_delete_reference(env.raw(), x) };
                 }
@@ -282,6 +282,11 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_has: reference(env, get(proto, "has")?)?,
         map_delete: reference(env, get(proto, "delete")?)?,
         map_clear: reference(env, get(proto, "clear")?)?,
+        is_array: {
+            let mut global = ptr::null_mut();
+            check(sys::napi_get_global(env, &mut global), "global")?;
+            reference(env, get(get(global, "Array")?, "isArray")?)?
+        },
         interrupt_ref: ptr::null_mut(),
         interrupt: ptr::null(),
         slots: weak_reference(env, get(hooks, "slots")?)?,

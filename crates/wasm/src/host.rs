@@ -4,25 +4,42 @@
 //! object (ext Map, slots array, helper functions) with every call, so no reference
 //! cycle runs through wasm-bindgen's heap table and a forgotten VM can be collected.
 
-use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, BigInt, DataView, Function, Map, Object, Reflect, Uint8Array};
 use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+// Operations that can run user code (getters, Proxy traps) must catch: a JS exception
+// that unwinds through the wasm frames skips Lua's error handling and leaves the VM
+// broken. js-sys's own bindings of these do not catch.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array(v: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
+}
 
 pub struct WasmHost {
     hooks: JsValue,
     ext: Option<Map>,
     slots: Option<Array>,
     aux: Option<JsValue>,
+    /// `hooks.Map.prototype` and its `has`, fetched on first use.
+    map_proto: Option<(JsValue, Function)>,
 }
 
 fn herr(e: JsValue) -> HostError {
     HostError::new(describe(&e))
 }
 
-/// `error.message` for Error objects, `String(value)` otherwise.
+/// The `message` of a thrown object when it is a string (Error objects), the value
+/// itself otherwise. Never lets a throwing getter escape.
 pub fn describe(e: &JsValue) -> String {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        return String::from(err.message());
+    if e.is_object() {
+        if let Some(m) = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()) {
+            return m;
+        }
     }
     match e.as_string() {
         Some(s) => s,
@@ -32,7 +49,7 @@ pub fn describe(e: &JsValue) -> String {
 
 impl WasmHost {
     pub fn new(hooks: JsValue) -> Self {
-        WasmHost { hooks, ext: None, slots: None, aux: None }
+        WasmHost { hooks, ext: None, slots: None, aux: None, map_proto: None }
     }
 
     fn hook(&self, name: &str) -> HostResult<JsValue> {
@@ -48,6 +65,32 @@ impl WasmHost {
             self.slots = Some(self.hook("slots")?.unchecked_into());
         }
         Ok(self.slots.as_ref().expect("just set"))
+    }
+
+    /// `v instanceof hooks.Map` (walking the prototype chain with catching calls: a
+    /// Proxy's trap may throw), confirmed by a brand check (`Map.prototype.has` accepts
+    /// only real Maps), as the napi adapter does.
+    fn is_map(&mut self, v: &JsValue) -> HostResult<bool> {
+        if !v.is_object() {
+            return Ok(false);
+        }
+        if self.map_proto.is_none() {
+            let proto = Reflect::get(&self.hook("Map")?, &"prototype".into()).map_err(herr)?;
+            let has: Function = Reflect::get(&proto, &"has".into()).map_err(herr)?.unchecked_into();
+            self.map_proto = Some((proto, has));
+        }
+        let (proto, has) = self.map_proto.as_ref().expect("just set");
+        let mut p = Reflect::get_prototype_of(v).map_err(herr)?;
+        for _ in 0..10_000 {
+            if p.is_null() {
+                return Ok(false);
+            }
+            if JsValue::from(p.clone()) == *proto {
+                return Ok(has.call1(v, &JsValue::UNDEFINED).is_ok());
+            }
+            p = Reflect::get_prototype_of(&p).map_err(herr)?;
+        }
+        Ok(false)
     }
 
     fn aux_symbol(&mut self) -> HostResult<JsValue> {
@@ -117,23 +160,27 @@ impl Host for WasmHost {
             JsKind::Function
         } else if v.is_symbol() {
             JsKind::Unsupported("symbol")
-        } else if Array::is_array(v) {
-            JsKind::Array(v.unchecked_ref::<Array>().length())
-        } else if v.is_instance_of::<Map>() {
+        } else if ArrayBuffer::is_view(v) && !v.is_instance_of::<DataView>() {
+            match v.dyn_ref::<Uint8Array>() {
+                Some(u) => JsKind::Bytes(u.to_vec()),
+                None => JsKind::Unsupported("typed array other than Uint8Array"),
+            }
+        } else if self.is_map(v)? {
             JsKind::Map
-        } else if let Some(u) = v.dyn_ref::<Uint8Array>() {
-            JsKind::Bytes(u.to_vec())
+        } else if is_array(v).map_err(herr)? {
+            let len = Reflect::get(v, &"length".into()).map_err(herr)?;
+            JsKind::Array(len.as_f64().unwrap_or(0.0) as u32)
         } else {
             JsKind::Object
         })
     }
 
     fn array_get(&mut self, array: &JsValue, index: u32) -> HostResult<JsValue> {
-        Ok(array.unchecked_ref::<Array>().get(index))
+        Reflect::get_u32(array, index).map_err(herr)
     }
 
     fn object_entries(&mut self, obj: &JsValue) -> HostResult<Vec<(String, JsValue)>> {
-        let keys = Object::keys(obj.unchecked_ref::<Object>());
+        let keys = object_keys(obj).map_err(herr)?;
         let mut out = Vec::with_capacity(keys.length() as usize);
         for k in keys.iter() {
             let v = Reflect::get(obj, &k).map_err(herr)?;
@@ -180,7 +227,7 @@ impl Host for WasmHost {
     fn map_aux(&mut self, map: &JsValue, create: bool) -> HostResult<Option<JsValue>> {
         let sym = self.aux_symbol()?;
         let v = Reflect::get(map, &sym).map_err(herr)?;
-        if v.is_instance_of::<Map>() {
+        if self.is_map(&v)? {
             return Ok(Some(v));
         }
         if !create {
