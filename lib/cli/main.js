@@ -102,8 +102,10 @@ async function main(argv) {
   });
   try {
     const o = parseArgs(argv);
-    if (o.help) return out(HELP), EXIT.ok;
-    if (o.version) return out(VERSION), EXIT.ok;
+    if (o.help || o.version) {
+      out(o.help ? HELP : VERSION);
+      return EXIT.ok;
+    }
     return await run(o);
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
