@@ -57,19 +57,25 @@ const MANY_VMS = `
   })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
 `;
 
-// Every worker waits at a barrier, then tries to open the same directory store.
+// Every worker waits at a barrier, then tries to open the same directory store; a
+// winner holds it until every other worker has tried (so a slow starter cannot simply
+// open it after the winner closed it), or 10 s.
 const RACE = `
   const { parentPort, workerData: { root, backend, dir, barrier, worker } } = require('worker_threads');
   const { createLua } = require(root);
-  const ready = new Int32Array(barrier);
-  Atomics.add(ready, 0, 1);
-  while (Atomics.load(ready, 0) < ready[1]) Atomics.wait(ready, 0, Atomics.load(ready, 0), 5);
+  const state = new Int32Array(barrier); // [ready, workers, failed]
+  Atomics.add(state, 0, 1);
+  while (Atomics.load(state, 0) < state[1]) Atomics.wait(state, 0, Atomics.load(state, 0), 5);
   createLua({ backend, storage: dir }).then(async (lua) => {
     lua.eval('ext.table("race").winner = ' + worker);
-    await new Promise((r) => setTimeout(r, 100)); // hold the store while the others try
+    const until = Date.now() + 10000;
+    while (Atomics.load(state, 2) < state[1] - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     await lua.close();
     parentPort.postMessage({ won: true });
-  }, (e) => parentPort.postMessage({ won: false, message: e.message }));
+  }, (e) => {
+    Atomics.add(state, 2, 1);
+    parentPort.postMessage({ won: false, message: e.message });
+  });
 `;
 
 forEachBackend((backend) => {
@@ -106,7 +112,7 @@ forEachBackend((backend) => {
 
   test('workers racing to open one directory store: exactly one wins, the others get a clear error', async () => {
     const dir = path.join(tmp, 'shared');
-    const barrier = new SharedArrayBuffer(8);
+    const barrier = new SharedArrayBuffer(12);
     new Int32Array(barrier)[1] = WORKERS;
     const results = (await Promise.all(
       Array.from({ length: WORKERS }, (_, w) => inWorker(RACE, { backend, dir, barrier, worker: w })),
