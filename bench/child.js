@@ -58,11 +58,11 @@ const TASKS = {
   },
 };
 
-async function startup(adapter) {
-  const vm = await adapter.open();
+async function startup(adapter, task) {
+  const vm = await adapter.open(task);
   const result = vm.run('return 1 + 1');
   const t1 = performance.now();
-  const second = await adapter.open();
+  const second = await adapter.open(task);
   second.run('return 1 + 1');
   const t2 = performance.now();
   await second.close();
@@ -77,10 +77,10 @@ async function main() {
   const adapter = spec.adapter();
   let vm;
   let out;
-  if (task.kind === 'startup') ({ vm, out } = await startup(adapter));
+  if (task.kind === 'startup') ({ vm, out } = await startup(adapter, task));
   else {
     if (!TASKS[task.kind]) throw new Error(`child.js: unknown task '${task.kind}'`);
-    vm = await adapter.open();
+    vm = await adapter.open(task);
     out = await TASKS[task.kind](vm, task);
   }
   await vm.close();

@@ -14,6 +14,7 @@ const { measureSizes } = require('./lib/sizes');
 const { machineInfo, builds } = require('./lib/machine');
 const { checkTargets } = require('./lib/targets');
 const { renderMarkdown } = require('./lib/report');
+const { killChildren } = require('./lib/spawn');
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -28,6 +29,16 @@ function checkBuilds(before) {
   return changed;
 }
 
+/** Writes latest.md and latest.json; returns the Markdown. */
+function write(dir, results) {
+  results.targets = checkTargets(results);
+  const md = renderMarkdown(results, results.targets);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.md'), md);
+  fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  return md;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
@@ -39,20 +50,24 @@ async function main() {
   const machine = machineInfo();
   const items = selectItems(opts);
   log(`benchmark: ${items.length} items${wantsSizes(opts) ? ' + sizes' : ''}, engines ${opts.engines.join(',')}, repeat ${opts.repeat}, warm-up ${opts.warmup}${opts.smoke ? ', SMOKE' : ''}`);
-  const measured = await runItems(items, opts, log);
+  const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
+  const base = { command, clock: opts.clock, machine, options: opts };
+  // A long run rewrites its report after every item, so an interrupted run leaves one.
+  const measured = await runItems(items, opts, log, (done) => {
+    if (done.length < items.length) write(opts.out, { ...base, partial: true, items: done, sizes: null });
+  });
   const sizes = wantsSizes(opts) ? await measureSizes(log) : null;
-  const results = {
-    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    clock: opts.clock, machine, options: opts, items: measured, sizes,
-    buildsChangedDuringRun: checkBuilds(machine.builds),
-  };
-  results.targets = checkTargets(results);
-  const md = renderMarkdown(results, results.targets);
-  fs.mkdirSync(opts.out, { recursive: true });
-  fs.writeFileSync(path.join(opts.out, 'latest.md'), md);
-  fs.writeFileSync(path.join(opts.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const md = write(opts.out, { ...base, items: measured, sizes, buildsChangedDuringRun: checkBuilds(machine.builds) });
   process.stdout.write(md);
   log(`wrote ${path.join(opts.out, 'latest.md')} and latest.json`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killChildren();
+    log(`bench: stopped by ${signal}`);
+    process.exit(130);
+  });
 }
 
 main().catch((e) => {

@@ -1,14 +1,16 @@
 'use strict';
 // lua-persistent through its public API, limits off (timeout, instructionLimit and
-// memoryLimit 0 = none), safe stdlib, in-memory storage. `ext` is the real ext API.
+// memoryLimit 0 = none), in-memory storage, stdlib from --stdlib (default 'safe', what
+// users get; its sandbox wraps a few functions such as setmetatable in Lua, so 'all' is
+// the like-for-like comparison with lua5.4). `ext` is the real ext API.
 // Loaded from the tree or from a release snapshot (see lib/package-root.js).
 const { packageRoot } = require('../lib/package-root');
 
 function engine(backend) {
   return {
-    async open() {
+    async open({ stdlib = 'safe' } = {}) {
       const { createLua } = require(packageRoot());
-      const lua = await createLua({ backend, timeout: 0, instructionLimit: 0, memoryLimit: 0, stdlib: 'safe' });
+      const lua = await createLua({ backend, timeout: 0, instructionLimit: 0, memoryLimit: 0, stdlib });
       if (lua.backend !== backend) throw new Error(`asked for the ${backend} backend, got ${lua.backend}`);
       return {
         run: (code) => lua.eval(code),

@@ -14,6 +14,8 @@ const USAGE = `Usage: node bench/run.js [options]
   --repeat N         fresh-process runs per engine and workload, median reported (default 5)
   --slow-repeat N    repeats for slow engines (fengari) on pure-Lua workloads (default 1)
   --warmup N         untimed runs before the timed one inside each process (default 1)
+  --stdlib safe|all  stdlib profile of our backends (default safe; lua5.4 and the peers
+                     always open their full standard library)
   --clock cpu|wall   clock for ratios and targets (default cpu; both are recorded)
   --jobs N           processes at once (default 1; --smoke: 3). Above 1 the engines
                      compete for cores, so only for checking that everything works
@@ -31,7 +33,7 @@ function count(name, v, min) {
 }
 
 function parseArgs(argv) {
-  const o = { smoke: false, only: [], engines: ALL, repeat: null, warmup: null, clock: 'cpu', out: null, jobs: null, slowRepeat: 1, pkg: null, help: false };
+  const o = { smoke: false, only: [], engines: ALL, repeat: null, warmup: null, clock: 'cpu', out: null, jobs: null, slowRepeat: 1, pkg: null, stdlib: 'safe', help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -46,6 +48,7 @@ function parseArgs(argv) {
     else if (a === '--slow-repeat') o.slowRepeat = count('--slow-repeat', value(), 1);
     else if (a === '--warmup') o.warmup = count('--warmup', value(), 0);
     else if (a === '--clock') o.clock = value();
+    else if (a === '--stdlib') o.stdlib = value();
     else if (a === '--jobs') o.jobs = count('--jobs', value(), 1);
     else if (a === '--package') o.pkg = path.resolve(value());
     else if (a === '--out') o.out = path.resolve(value());
@@ -53,6 +56,7 @@ function parseArgs(argv) {
   }
   const unknown = o.engines.filter((e) => !ALL.includes(e));
   if (unknown.length || o.engines.length === 0) throw new Error(`--engines: unknown engine '${unknown.join(',')}' (known: ${ALL.join(', ')})`);
+  if (!['safe', 'all'].includes(o.stdlib)) throw new Error(`--stdlib must be safe or all, got '${o.stdlib}'`);
   if (!['cpu', 'wall'].includes(o.clock)) throw new Error(`--clock must be cpu or wall, got '${o.clock}'`);
   // Keep the listed order of ALL so tables always read lua5.4, native, wasm, peers.
   o.engines = ALL.filter((e) => o.engines.includes(e));

@@ -4,7 +4,11 @@
 // a fresh process, resolving to { metrics..., checksum }. lib/runner.js repeats them.
 const { listWorkloads } = require('./workloads');
 const { ENGINES } = require('../engines');
-const { runChild, runLua54, runProcess, timeProcess } = require('./spawn');
+const spawn = require('./spawn');
+const { runLua54, runProcess, timeProcess } = spawn;
+
+/** A task in a fresh Node process, with the run's stdlib profile for our backends. */
+const runChild = (opts, engine, task) => spawn.runChild(engine, { ...task, stdlib: opts.stdlib });
 
 const TIME = ['cpu', 'wall'];
 const LUA54_MEMORY = "io.write(string.format('{\"bytes\":%.0f}\\n', collectgarbage('count') * 1024))";
@@ -34,7 +38,7 @@ function workloadItem(w, opts) {
       const warmup = warmupFor(engine);
       const r = engine === 'lua54'
         ? await runLua54(w.file, n, warmup)
-        : await runChild(engine, { kind: 'workload', file: w.file, n, warmup, ext: host });
+        : await runChild(opts, engine, { kind: 'workload', file: w.file, n, warmup, ext: host });
       return { cpu: r.cpuMs * scale, wall: r.wallMs * scale, checksum: r.checksum };
     },
   };
@@ -45,7 +49,7 @@ function childItem(id, kind, unit, description, task, opts) {
     id, group: 'host', unit, metrics: TIME, description, n: task.n || task.k,
     engines: opts.engines.filter((e) => e !== 'lua54'),
     async sample(engine) {
-      const r = await runChild(engine, { kind, ...task });
+      const r = await runChild(opts, engine, { kind, ...task });
       return { cpu: r.cpuUs, wall: r.wallUs, checksum: r.checksum };
     },
   };
@@ -73,7 +77,7 @@ function startupItem(opts) {
         // lua5.4 cannot time itself from exec; the parent times the whole process.
         return { process: await timeProcess('lua5.4', ['-e', LUA54_START]), checksum: '2' };
       }
-      const r = await runChild(engine, { kind: 'startup' });
+      const r = await runChild(opts, engine, { kind: 'startup' });
       return {
         sinceProcessStart: r.sinceProcessStartMs, importCreateEval: r.importCreateEvalMs,
         secondVm: r.secondVmMs, checksum: r.checksum,
@@ -91,7 +95,7 @@ function memoryItem(opts) {
         const r = await runProcess('lua5.4', ['-e', LUA54_MEMORY]);
         return { bytes: r.bytes, count: r.bytes };
       }
-      const r = await runChild(engine, { kind: 'memory' });
+      const r = await runChild(opts, engine, { kind: 'memory' });
       return { bytes: r.used !== undefined ? r.used : r.count, count: r.count };
     },
   };

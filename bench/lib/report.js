@@ -69,7 +69,8 @@ function sizesTable(sizes) {
     ['app bundle JS, gzip -9', ...get((n) => sizes.bundle[n].js && sizes.bundle[n].js.gzip)],
     ['**browser total, gzip -9**', ...get((n) => sizes.bundle[n].totalGzip).map((s) => `**${s}**`)],
   ];
-  return table(['Size', ...names], rows);
+  const errors = names.filter((n) => sizes.bundle[n].error).map((n) => `- ${n}: ${sizes.bundle[n].error}`);
+  return [table(['Size', ...names], rows), ...errors].join('\n\n');
 }
 
 function checksumLines(results) {
@@ -88,7 +89,7 @@ function machineLines(m, results) {
     `- CPU: ${m.cpu} × ${m.cores} cores; load average at start ${m.loadavg.join(', ')}`,
     `- ${m.os}; Node ${m.node}; ${m.lua54}; wasmoon ${m.wasmoon}; fengari ${m.fengari}`,
     `- Our backends: native ${build(b.native)}; wasm (Node) ${build(b.wasm)}; wasm (browser) ${build(b.wasmWeb)}`,
-    `- Command: \`${results.command}\` (repeats ${results.options.repeat}, warm-up runs ${results.options.warmup}; ${results.options.smoke ? 'SMOKE sizes, figures meaningless' : 'full sizes'})`,
+    `- Command: \`${results.command}\` (repeats ${results.options.repeat}, warm-up runs ${results.options.warmup}, stdlib '${results.options.stdlib || 'safe'}' on our backends; ${results.options.smoke ? 'SMOKE sizes, figures meaningless' : 'full sizes'})`,
   ].join('\n');
 }
 
@@ -96,7 +97,7 @@ function renderMarkdown(results, targets) {
   const other = results.clock === 'cpu' ? 'wall' : 'cpu';
   const clockName = { cpu: 'process CPU time', wall: 'wall-clock time' };
   const sections = [
-    '# lua-persistent benchmark',
+    results.partial ? '# lua-persistent benchmark (PARTIAL: the run has not finished)' : '# lua-persistent benchmark',
     machineLines(results.machine, results),
     `Medians of ${results.options.repeat} runs, each in a fresh process, timed inside the process around the run only. Primary clock: **${clockName[results.clock]}** (see docs/benchmarks.md).`,
     ['## Targets', table(['Target', 'Measured', 'Status'], targets.map((t) => [t.target, t.measured, t.status === 'MISS' ? '**MISS**' : t.status]))],

@@ -58,8 +58,12 @@ function logItem(item, result, log) {
   log(`${item.id.padEnd(12)} ${item.unit.padEnd(8)} ${brief}${result.checksumsAgree ? '' : '  CHECKSUMS DIFFER'}`);
 }
 
-/** Runs every sample of every item, `opts.jobs` processes at a time, in item order. */
-async function runItems(items, opts, log) {
+/**
+ * Runs every sample of every item, `opts.jobs` processes at a time, in item order.
+ * `onItem(results so far)` is called as each item completes (for partial reports).
+ */
+async function runItems(items, opts, log, onItem = () => {}) {
+  const finished = new Set();
   const states = items.map((item) => ({ samples: Object.fromEntries(item.engines.map((e) => [e, []])), errors: {} }));
   const done = items.map((item, i) => {
     const tasks = itemTasks(item, opts, states[i], log);
@@ -67,7 +71,11 @@ async function runItems(items, opts, log) {
     // Log each item as soon as its last sample is in, so long runs show progress.
     return tasks.map((t) => async () => {
       await t();
-      if (--left === 0) logItem(item, summarize(item, states[i].samples, states[i].errors), log);
+      if (--left === 0) {
+        logItem(item, summarize(item, states[i].samples, states[i].errors), log);
+        finished.add(i);
+        onItem(items.map((it, j) => (finished.has(j) ? summarize(it, states[j].samples, states[j].errors) : null)).filter(Boolean));
+      }
     });
   });
   await pool(done.flat(), opts.jobs);

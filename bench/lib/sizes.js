@@ -58,9 +58,9 @@ async function measureSizes(log) {
   const out = { wasm: {}, glue: {}, bundle: {} };
   try {
     for (const [name, app] of Object.entries(apps())) {
-      if (app.wasm) out.wasm[name] = fileSize(app.wasm);
-      if (app.glue) out.glue[name] = fileSize(app.glue);
       try {
+        if (app.wasm) out.wasm[name] = fileSize(app.wasm);
+        if (app.glue) out.glue[name] = fileSize(app.glue);
         out.bundle[name] = await bundle(name, app, tmp);
       } catch (e) {
         out.bundle[name] = { error: e.errors && e.errors[0] ? e.errors[0].text : String(e.message || e) };

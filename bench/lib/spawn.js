@@ -9,10 +9,18 @@ const CHILD = path.join(__dirname, '..', 'child.js');
 const DRIVER = path.join(__dirname, '..', 'lua54-driver.lua');
 const LIMIT_MS = 10 * 60 * 1000;
 
+// Running children, so an interrupted run can end them instead of leaving them behind.
+const active = new Set();
+
+function killChildren() {
+  for (const child of active) child.kill('SIGKILL');
+}
+
 /** Spawns a process; `onLine(line, child)` sees stdout lines; resolves with the last JSON line. */
 function runProcess(cmd, args, onLine = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    active.add(child);
     const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS);
     let buf = '';
     let err = '';
@@ -29,9 +37,10 @@ function runProcess(cmd, args, onLine = () => {}) {
       }
     });
     child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => { clearTimeout(timer); active.delete(child); reject(e); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      active.delete(child);
       if (code !== 0 || !last) {
         reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed (${signal || code}): ${err.trim().slice(-800)}`));
         return;
@@ -68,4 +77,4 @@ async function timeProcess(cmd, args) {
   return performance.now() - t0;
 }
 
-module.exports = { runChild, runLua54, runProcess, timeProcess };
+module.exports = { runChild, runLua54, runProcess, timeProcess, killChildren };
