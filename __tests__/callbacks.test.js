@@ -77,11 +77,8 @@ forEachBackend((backend) => {
       expectSound();
     });
 
-    // BUG (crates/wasm/src/host.rs, describe()): reading the thrown value's `message`
-    // is a js-sys call without `catch`; when that getter throws, the JS exception
-    // unwinds straight through the wasm frames (Lua's error handling and Rust never see
-    // it) and pcall cannot catch it. Fix: read it with Reflect::get (which catches) and
-    // fall back to "a JavaScript exception". Native is fine.
+    // Was a wasm bug (fixed in 0d89211): the getter's exception unwound through the
+    // wasm frames, past Lua's error handling.
     test('an Error whose message getter throws: a runtime LuaError', () => {
       const e = new Error('x');
       Object.defineProperty(e, 'message', { get() { throw new Error('getter'); } });
@@ -143,11 +140,7 @@ forEachBackend((backend) => {
         return s[1], s[2], s[3], #p, p.x, give("buf"), 1 / give("neg0"), give("nan") ~= give("nan")`)).toEqual([1, undefined, 3, 2, undefined, 'hi', -Infinity, true]);
     });
 
-    // BUG (adapters, not core): the backends disagree on typed arrays other than
-    // Uint8Array. Native refuses them ("cannot pass a JS typed array other than
-    // Uint8Array"); wasm's inspect() falls through to Object and builds a table with
-    // *string* keys "0", "1"... The core should own this rule (DESIGN.md): the
-    // clear refusal is the one pinned here.
+    // The backends used to disagree here (wasm built a table with string keys "0", "1"...).
     test('an Int32Array is refused with a clear error on both backends', () => {
       returning(new Int32Array([1, 2]));
       expect(thrown(() => lua.eval('return give()')).message).toMatch(/typed array other than Uint8Array/);
@@ -171,9 +164,7 @@ forEachBackend((backend) => {
       'a Proxy of an array whose get trap throws': () => new Proxy([1, 2], { get(t, k) { if (k === '0') throw new Error('get boom'); return Reflect.get(t, k); } }),
     };
 
-    // BUG (crates/node/src/host.rs, inspect): napi's is_array is false for a Proxy of
-    // an array, so native converts it as an object with string keys "0", "1"... (#arr is
-    // 0); wasm uses Array.isArray and gets a sequence. Fix: check Array.isArray.
+    // Native used to see a Proxy of an array as an object with string keys (fixed).
     test('a Proxy with harmless traps converts like its target (traps run)', () => {
       lua.setGlobal('p', new Proxy({ a: 1 }, { get: () => 'trapped' }));
       lua.setGlobal('arr', new Proxy([1, 2, 3], {}));
@@ -187,13 +178,9 @@ forEachBackend((backend) => {
       expectSound();
     });
 
-    // BUG (crates/wasm/src/host.rs: inspect / object_entries / array_get): Array::is_array,
-    // Object::keys, Array::get and instanceof checks are js-sys calls without `catch`.
-    // When a getter or Proxy trap throws while Lua is running (a callback's return
-    // value), the JS exception unwinds through Lua's C frames: Lua's C-call counter is
-    // never restored, so after ~200 such calls every call fails with "C stack overflow"
-    // for good (and memory leaks). Fix: use the catching variants (Reflect::own_keys,
-    // Reflect::get, a JS-side inspect hook called with call1) and return HostError.
+    // 300 rounds: on wasm these exceptions used to unwind through Lua's C frames and
+    // leave its C-call counter raised, until every call failed with "C stack overflow"
+    // (fixed in 0d89211: the wasm host catches every JS call that can throw).
     test.each(Object.keys(hostile))('a callback returning %s: the eval throws, 300 times, and the VM stays sound', (name) => {
       lua.setGlobal('give', hostile[name]);
       const e = repeatThrown(() => lua.eval('local v = give()'));
