@@ -272,12 +272,14 @@ forEachBackend((backend) => {
   });
 
   describe('a hostile global environment under the host API', () => {
-    test('erroring _G metamethods: host calls get a LuaError, the VM stays usable', () => {
+    test('erroring _G metamethods: Lua-side access errors, setGlobal/getGlobal are raw, the VM stays usable', () => {
       lua.eval(`setmetatable(_G, {__index = function(_, k) error("no global " .. tostring(k)) end,
         __newindex = function(_, k) error("read-only " .. tostring(k)) end})`);
       expect(thrown(() => lua.call('missing')).kind).toBe('runtime');
-      expect(thrown(() => lua.setGlobal('x', 1))).toBeInstanceOf(LuaError);
-      expect(thrown(() => lua.getGlobal('missing'))).toBeInstanceOf(LuaError);
+      expect(thrown(() => lua.eval('y = 1')).kind).toBe('runtime');
+      lua.setGlobal('x', 1);
+      expect(lua.getGlobal('x')).toBe(1);
+      expect(lua.getGlobal('missing')).toBeUndefined();
       lua.eval('setmetatable(_G, nil)');
       expectAlive();
     });
@@ -288,13 +290,9 @@ forEachBackend((backend) => {
       expect(thrown(() => vm.call('missing')).kind).toBe('timeout');
     });
 
-    // BUG (crates/core/src/engine.rs, set_global/get_global): they go through _G's
-    // __newindex/__index with no limit armed, so a script that did
-    // setmetatable(_G, {__newindex = function() while true do end end}) hangs the host's
-    // next setGlobal (same for getGlobal and __index) forever. Fix: raw_set/raw_get
-    // (the host API addresses the globals table itself), or arm the timeout as invoke()
-    // does. Run in a child process with a watchdog; remove `.failing` once fixed.
-    test.failing('BUG: a looping _G metamethod cannot hang setGlobal or getGlobal', () => {
+    // setGlobal/getGlobal address the globals table itself (raw access, engine.rs):
+    // a script's looping _G metamethods never run inside them. Child process + watchdog.
+    test('a looping _G metamethod cannot hang setGlobal or getGlobal', () => {
       const body = `
         lua.eval('setmetatable(_G, {__index = function() while true do end end, __newindex = function() while true do end end})');
         lua.setGlobal('x', 1);

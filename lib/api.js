@@ -83,7 +83,7 @@ function nativeInstance(Vm) {
 /**
  * Compiled-chunk cache: `eval` of a source seen before calls the function compiled the
  * first time instead of parsing again (the parser and the string copy into the backend
- * are most of a small eval's cost). Small sources only, most recently used kept.
+ * are most of a small eval's cost). Small sources only; the oldest leaves first.
  * Sources that mention `_ENV` are never cached: assigning `_ENV` in a main chunk
  * changes its upvalue, which a second run of the same function would see.
  */
@@ -209,11 +209,9 @@ class Lua {
     const key = name === undefined ? src : `${name}\0${src}`;
     const chunks = this._chunks;
     let id = chunks.get(key);
-    if (id !== undefined) {
-      chunks.delete(key);
-      chunks.set(key, id);
-      return id;
-    }
+    // First in, first out: refreshing an entry on every hit (delete + set) costs more
+    // than recompiling the rare hot source that ages out.
+    if (id !== undefined) return id;
     if (src.includes('_ENV')) return undefined;
     try {
       id = this._vm.compile(this._hooks, src, name);
@@ -375,11 +373,17 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
  */
 function wasmInstance(Vm, onDead) {
   const vms = new Set();
+  let sweepAt = 256;
   const instance = {
     alive: true,
     create(hooks, options) {
       const vm = new Vm(hooks, options);
       vms.add(new WeakRef(vm));
+      // Forget collected VMs now and then, so create/close cycles do not grow the set.
+      if (vms.size >= sweepAt) {
+        for (const ref of vms) if (ref.deref() === undefined) vms.delete(ref);
+        sweepAt = Math.max(256, vms.size * 2);
+      }
       return vm;
     },
     isTrap(e) {

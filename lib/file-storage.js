@@ -13,6 +13,24 @@ const path = require('path');
 
 const FILE = 'ext.luap';
 
+/**
+ * mkdir -p without Node's recursive mkdir, which never settles when the kernel answers
+ * ENOENT for a path whose parent exists (/proc). Fails with a clear message instead.
+ */
+async function makeDir(dir) {
+  try {
+    await fs.promises.mkdir(dir);
+  } catch (e) {
+    if (e.code === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (e.code !== 'ENOENT' || parent === dir || fs.existsSync(parent)) {
+      throw new Error(`lua-persistent: cannot create the store ${dir}: ${e.message}`);
+    }
+    await makeDir(parent);
+    await makeDir(dir);
+  }
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -95,7 +113,11 @@ function fileStorage(dir) {
     dir,
     path: current,
     async open() {
-      await fs.promises.mkdir(dir, { recursive: true });
+      // Look before creating: mkdir on an existing path under /proc never settles, and
+      // EEXIST for a file says nothing useful.
+      const st = await fs.promises.stat(dir).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+      if (st && !st.isDirectory()) throw new Error(`lua-persistent: the store ${dir} is not a directory`);
+      if (!st) await makeDir(dir);
       acquire();
     },
     async load() {

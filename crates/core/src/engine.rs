@@ -136,14 +136,15 @@ impl<H: Host + 'static> Engine<H> {
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         let v = FromJs { host: h, shared: &self.shared, lua: &lua }.value(value, 0).map_err(|e| from_mlua(&e))?;
-        lua.globals().set(name, v).map_err(|e| from_mlua(&e))
+        // Raw: a script's _G metamethods must not run (unbounded) inside a host call.
+        lua.globals().raw_set(name, v).map_err(|e| from_mlua(&e))
     }
 
     pub fn get_global(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
         let lua = self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
-        let v: Value = lua.globals().get(name).map_err(|e| from_mlua(&e))?;
+        let v: Value = lua.globals().raw_get(name).map_err(|e| from_mlua(&e))?;
         ToJs::new(h, &self.shared).value(&v).map_err(|e| from_mlua(&e))
     }
 
