@@ -30,7 +30,8 @@ else
 fi
 # -O: optimised; -a: debug assertions, which also turn on Lua's API checks (LUA_USE_APICHECK).
 build=(-O -a)
-cargo +nightly fuzz build "${build[@]}" >/dev/null 2>build.log || { tail -30 build.log >&2; echo "fuzz: build FAILED"; exit 1; }
+mkdir -p target
+cargo +nightly fuzz build "${build[@]}" >/dev/null 2>target/build.log || { tail -30 target/build.log >&2; echo "fuzz: build FAILED"; exit 1; }
 
 failed=0
 for t in "${targets[@]}"; do
@@ -50,7 +51,7 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t: passed (${execs:-?} execs, ${secs}s, cov ${cov:-?}, corpus ${corp:-?})"
   else
     failed=$((failed + 1))
-    artifact=$(grep -o "artifacts/$t/[a-z]*-[0-9a-f]*" "$log" | tail -1)
+    artifact=$(grep -oE "artifacts/$t/(crash|leak|timeout|oom|slow-unit)-[0-9a-f]+" "$log" | tail -1)
     echo "fuzz: $t: FAILED (${artifact:-see fuzz/$log})"
     grep -m3 -E 'panicked|ERROR: (AddressSanitizer|libFuzzer)' "$log" | sed 's/^/  /'
   fi

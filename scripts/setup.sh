@@ -22,7 +22,7 @@ bash scripts/setup-wasm.sh
 
 # The fuzz targets (scripts/fuzz.sh, part of scripts/test.sh) need cargo-fuzz on nightly.
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-  rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || true
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   cargo +nightly install cargo-fuzz --locked --quiet
 fi
 node scripts/build.js

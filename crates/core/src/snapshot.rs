@@ -259,6 +259,13 @@ mod tests {
     }
 
     #[test]
+    fn every_nan_is_written_the_same() {
+        let nan = |bits: u64| encode(&vec![("t".into(), vec![(Key::Int(1), Stored::Float(f64::from_bits(bits)))])]);
+        assert_eq!(nan(0xfff8_0000_0000_0000), nan(0x7ff8_0000_0000_0000));
+        assert_eq!(nan(0x7fff_ffff_f600_0000), nan(f64::NAN.to_bits()));
+    }
+
+    #[test]
     fn keys_restore_could_not_keep_are_refused() {
         let one = |k: Key| vec![("t".to_string(), vec![(Key::Int(1), Stored::Table(vec![(k, Stored::Bool(true))]))])];
         for bad in [f64::NAN, 2.0, -0.0] {

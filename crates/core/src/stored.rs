@@ -22,7 +22,10 @@ pub enum Key {
 pub enum Stored {
     Bool(bool),
     Int(i64),
-    Float(f64),
+    /// NaN is written as one canonical NaN: its sign and payload differ between native
+    /// code and wasm (and JS engines drop them), so snapshots of the same data stay
+    /// byte-identical (found by fuzzing: a payload NaN did not survive a restore).
+    Float(#[serde(serialize_with = "canonical_nan")] f64),
     /// A UTF-8 Lua string (a JS string).
     Str(String),
     /// A Lua string that is not UTF-8 (a JS Uint8Array).
@@ -30,6 +33,10 @@ pub enum Stored {
     /// A nested table (a JS Map), entries in insertion order. Decoding counts nesting
     /// (see [`nested`]) so crafted input cannot recurse without bound.
     Table(#[serde(deserialize_with = "nested")] Vec<(Key, Stored)>),
+}
+
+fn canonical_nan<S: serde::Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(if f.is_nan() { f64::NAN } else { *f })
 }
 
 thread_local! {
