@@ -26,6 +26,9 @@ pub(crate) struct ExtProxy<H: Host> {
     pub(crate) owner: SlotOwner<H>,
     /// "name" or "name.key.key", for messages and tostring.
     path: Rc<str>,
+    /// Nesting depth of the proxied Map as `snapshot()` counts it (an ext table is 0), so
+    /// writes refuse exactly what a snapshot could not save.
+    depth: usize,
     shared: Rc<Shared<H>>,
 }
 
@@ -176,13 +179,13 @@ pub(crate) fn export_map<H: Host>(h: &mut H, map: &H::Value, path: &str, depth: 
     Ok(out)
 }
 
-fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, path: &str, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
+fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, path: &str, depth: usize, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
     Ok(match e {
         Entry::Absent => Value::Nil,
         Entry::Scalar(s) => scalar_to_lua(lua, s)?,
         Entry::Map(m) => {
             let child = format!("{path}.{}", key.describe());
-            Value::UserData(new_proxy(lua, shared, h, &m, child.into())?)
+            Value::UserData(new_proxy(lua, shared, h, &m, child.into(), depth + 1)?)
         }
         Entry::Unsupported(what) => {
             return Err(ext_error(lua, format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe())))
@@ -204,7 +207,8 @@ fn scalar_to_lua(lua: &Lua, s: Stored) -> mlua::Result<Value> {
 // ---------------------------------------------------------------- writing
 
 /// Lua value -> `Stored`, validating everything before anything is written.
-pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
+/// `base`: the depth the value will have once stored (its Map's depth + 1).
+pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, base: usize, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
     let here = |path: &Vec<String>| path.join(".");
     Ok(match v {
         Value::Boolean(b) => Stored::Bool(*b),
@@ -222,7 +226,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<
             if visiting.contains(&ptr) {
                 return Err(format!("cannot store a cyclic table at key {}", here(path)));
             }
-            if visiting.len() >= MAX_DEPTH {
+            if base + visiting.len() >= MAX_DEPTH {
                 return Err(format!("table nested deeper than {MAX_DEPTH} levels at key {}", here(path)));
             }
             visiting.push(ptr);
@@ -231,7 +235,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<
                 let (k, val) = pair.map_err(|e| e.to_string())?;
                 let key = key_from_lua(&k).map_err(|m| format!("{m} (at key {})", here(path)))?;
                 path.push(key.describe());
-                let stored = to_stored(h, &val, path, visiting)?;
+                let stored = to_stored(h, &val, base, path, visiting)?;
                 path.pop();
                 entries.push((key, stored));
             }
@@ -244,7 +248,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, path: &mut Vec<
         Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {
             Ok(p) => {
                 let map = h.slot_get(p.owner.slot).map_err(|e| e.message)?;
-                Stored::Table(export_map(h, &map, &p.path, visiting.len())?)
+                Stored::Table(export_map(h, &map, &p.path, base + visiting.len())?)
             }
             Err(_) => return Err(format!("cannot store a userdata at key {}", here(path))),
         },
@@ -318,14 +322,14 @@ pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(K
 
 // ---------------------------------------------------------------- proxies
 
-pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>) -> mlua::Result<mlua::AnyUserData> {
+pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>, depth: usize) -> mlua::Result<mlua::AnyUserData> {
     // A Map tagged elsewhere (by another VM, or loaded before) turns tag lookups on.
     if !shared.float_tags.get() && h.map_aux(map, false).map_err(host_err)?.is_some() {
         shared.float_tags.set(true);
     }
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
-    lua.create_userdata(ExtProxy { owner: SlotOwner::new(shared, slot), path, shared: shared.clone() })
+    lua.create_userdata(ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone() })
 }
 
 impl<H: Host + 'static> ExtProxy<H> {
@@ -338,7 +342,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         let jk = key_to_js(h, &key).map_err(host_err)?;
         let v = h.map_get(&map, &jk).map_err(host_err)?;
         let e = classify(h, &map, &jk, v, self.shared.float_tags.get()).map_err(host_err)?;
-        entry_to_lua(lua, &self.shared, h, &self.path, &key, e)
+        entry_to_lua(lua, &self.shared, h, &self.path, self.depth, &key, e)
     }
 
     fn new_index(&self, lua: &Lua, key: Value, value: Value) -> mlua::Result<()> {
@@ -352,7 +356,7 @@ impl<H: Host + 'static> ExtProxy<H> {
             // Scalars cannot fail: no key path is built for them (it is an allocation).
             let scalar = matches!(value, Value::Boolean(_) | Value::Integer(_) | Value::Number(_) | Value::String(_));
             let mut path = if scalar { Vec::new() } else { vec![key.describe()] };
-            let v = to_stored(h, &value, &mut path, &mut Vec::new())
+            let v = to_stored(h, &value, self.depth + 1, &mut path, &mut Vec::new())
                 .map_err(|m| ext_error(lua, format!("{m} in table '{}'", self.path)))?;
             Some(v)
         };
@@ -430,6 +434,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         };
         let shared = self.shared.clone();
         let path = self.path.clone();
+        let depth = self.depth;
         let cursor = std::cell::Cell::new(0usize);
         let sh = self.shared.clone();
         crate::plain::function(lua, &sh, move |lua, _: MultiValue| {
@@ -448,7 +453,7 @@ impl<H: Host + 'static> ExtProxy<H> {
                 if matches!(e, Entry::Absent) {
                     continue;
                 }
-                let value = entry_to_lua(lua, &shared, h, &path, key, e)?;
+                let value = entry_to_lua(lua, &shared, h, &path, depth, key, e)?;
                 let lk = match key {
                     Key::Str(s) => Value::String(lua.create_string(s)?),
                     Key::Int(i) => Value::Integer(*i),
@@ -518,7 +523,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let s = Scope::open(host);
             let h = &mut *s.host;
             let map = open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?;
-            let proxy = new_proxy(lua, &sh, h, &map, name.into())?;
+            let proxy = new_proxy(lua, &sh, h, &map, name.into(), 0)?;
             Ok(MultiValue::from(vec![Value::UserData(proxy)]))
         })?,
     )?;

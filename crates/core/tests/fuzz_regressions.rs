@@ -1,8 +1,7 @@
 //! Replays the fuzz seeds (`fuzz/seeds/<target>/`) and every finding
 //! (`fuzz/regressions/<target>/`) through the fuzz targets' own code
 //! (`fuzz/src/targets.rs`), on stable, as part of `cargo test -p lua-persistent-core`.
-//! Findings whose fix is not in yet sit in `fuzz/regressions/open/<target>/` and replay
-//! in an ignored test. See docs/fuzzing.md.
+//! See docs/fuzzing.md.
 
 mod memhost;
 #[path = "../../../fuzz/src/targets.rs"]
@@ -65,11 +64,6 @@ fn fixed_findings_stay_fixed() {
     replay("regressions");
 }
 
-#[test]
-#[ignore = "open findings: their fixes belong in crates/core/src/ext.rs (see docs/fuzzing.md)"]
-fn open_findings() {
-    replay("regressions/open");
-}
 
 /// The known issue behind the depth limit: a crafted blob with a valid checksum
 /// nested a million levels deep used to overflow the stack in the decoder.
@@ -118,19 +112,16 @@ fn stored_data_snapshots(code: &str) {
     }
 }
 
-/// Writes and snapshots must agree on the limit: today a write accepts a chain of 200
-/// tables, which `snapshot()` (export_map) then refuses, so data Lua stored cannot be
-/// saved. The fix belongs in ext.rs (`to_stored`: refuse at MAX_DEPTH - 1 tables).
+/// Writes and snapshots agree on the limit: a write refuses a chain that `snapshot()`
+/// (export_map) could not save.
 #[test]
-#[ignore = "open: ext.rs to_stored accepts one level more than export_map saves"]
 fn writes_accept_no_more_than_snapshots_save() {
     stored_data_snapshots(&store_chain(MAX_DEPTH));
 }
 
-/// The same through a nested proxy: `to_stored` counts from 0 at every proxy, so 150
-/// levels of proxies plus a 100-table value are accepted and never saved.
+/// The same through a nested proxy: proxies know their depth, so 150 levels of proxies
+/// plus a 100-table value are refused.
 #[test]
-#[ignore = "open: ext.rs to_stored does not count the depth of the proxy written to"]
 fn writes_through_nested_proxies_count_their_depth() {
     let descend = "ext.table('t').a = {} local p = ext.table('t').a for i = 1, 149 do p[1] = {} p = p[1] end ";
     stored_data_snapshots(&format!("{descend}{}", store_chain(100).replace("ext.table('t').x", "p.x")));
