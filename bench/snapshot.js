@@ -12,7 +12,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
-const { builds } = require('./lib/machine');
+const { builds, treeCommit } = require('./lib/machine');
 const { TREE } = require('./lib/package-root');
 const { platformTriple } = require(path.join(TREE, 'lib', 'native'));
 
@@ -37,6 +37,8 @@ function snapshot(dir) {
   fs.copyFileSync(path.join(TREE, 'target', 'release', LIB), path.join(dir, `lua-persistent.${platformTriple()}.node`));
   if (!fs.existsSync(RELEASE_WASM)) throw new Error(`no release wasm at ${RELEASE_WASM}; run \`npm run build:release\` first`);
   wasmGlue(dir);
+  // What the builds were made from, for the report (cargo's outputs are already built).
+  fs.writeFileSync(path.join(dir, 'bench-snapshot.json'), `${JSON.stringify({ commit: treeCommit(), taken: new Date().toISOString() })}\n`);
   const b = builds(dir);
   const notRelease = Object.entries(b).filter(([, x]) => x.profile !== 'release').map(([k, x]) => `${k} (${x.profile || 'missing'})`);
   if (notRelease.length) {

@@ -47,8 +47,23 @@ function builds(root = packageRoot()) {
   };
 }
 
-function gitCommit() {
-  return version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+/** HEAD of the tree, and how many files differ from it (other engineers' work in progress). */
+function treeCommit() {
+  const head = version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  let dirty = '';
+  try {
+    const n = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    if (n) dirty = ` (+${n} uncommitted)`;
+  } catch { /* not a git checkout */ }
+  return `${head}${dirty}`;
+}
+
+/** For a snapshot, the commit it was taken from; else the tree's. */
+function measuredCommit() {
+  const file = path.join(packageRoot(), 'bench-snapshot.json');
+  if (!fs.existsSync(file)) return treeCommit();
+  const s = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return `${s.commit}, snapshot taken ${s.taken}`;
 }
 
 function machineInfo() {
@@ -63,10 +78,10 @@ function machineInfo() {
     lua54: version('lua5.4', ['-v']),
     wasmoon: pkgVersion('wasmoon'),
     fengari: pkgVersion('fengari'),
-    commit: gitCommit(),
+    commit: measuredCommit(),
     package: packageRoot(),
     builds: builds(),
   };
 }
 
-module.exports = { machineInfo, builds };
+module.exports = { machineInfo, builds, treeCommit };
