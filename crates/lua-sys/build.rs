@@ -68,10 +68,13 @@ fn main() {
 
     if env::var("TARGET").unwrap_or_default() == "wasm32-unknown-unknown" {
         let mut sources = lua_sources;
+        sources.extend(c_files(&csrc_dir));
         sources.extend(c_files(&csrc_dir.join("wasm")));
         build_wasm(&lua_dir, &csrc_dir, &include_dir, sources);
     } else {
-        build_native(&lua_dir, &csrc_dir, lua_sources);
+        let mut sources = lua_sources;
+        sources.extend(c_files(&csrc_dir));
+        build_native(&lua_dir, &csrc_dir, sources);
     }
 }
 

@@ -21,28 +21,7 @@ load = function(chunk, name, mode, ...)
   if select('#', ...) > 0 then return raw_load(chunk, name, 't', ...) end
   return raw_load(chunk, name, 't')
 end
--- Finalizers run whenever the collector decides, also inside host calls that arm no
--- timeout (lua.gc(), close(), reset(), a setGlobal that allocates): a looping __gc
--- would hang the host. A metatable with any __gc field (even false, which marks the
--- object and lets a function be put there later) is refused.
-do
-  -- Captured: scripts may replace the globals. The checks are made here, and the C
-  -- function's own error rethrown at level 2, so that messages point at the caller's
-  -- line as they do without the wrapper.
-  local setmetatable, rawget, type, error, pcall = setmetatable, rawget, type, error, pcall
-  _G.setmetatable = function(t, mt)
-    if type(t) ~= 'table' then
-      error("bad argument #1 to 'setmetatable' (table expected, got " .. type(t) .. ")", 2)
-    elseif mt ~= nil and type(mt) ~= 'table' then
-      error("bad argument #2 to 'setmetatable' (nil or table expected)", 2)
-    elseif mt ~= nil and rawget(mt, '__gc') ~= nil then
-      error('__gc metamethods are not available in the safe stdlib', 2)
-    end
-    local ok, r = pcall(setmetatable, t, mt)
-    if not ok then error(r, 2) end
-    return r
-  end
-end
+-- setmetatable is replaced in Rust (`safe_setmetatable`): no __gc finalizers.
 local allowed = { collect = true, count = true, step = true, isrunning = true }
 collectgarbage = function(opt, ...)
   if opt == nil then opt = 'collect' end
@@ -65,6 +44,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
     if options.stdlib == Stdlib::Safe {
         lua.load(RESTRICT).set_name("=sandbox").exec()?;
+        lua.globals().raw_set("setmetatable", safe_setmetatable(&lua)?)?;
     }
     crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
@@ -74,6 +54,20 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
         lua.set_memory_limit(options.memory_limit)?;
     }
     Ok(lua)
+}
+
+/// Lua's `setmetatable` refusing metatables with a `__gc` field (`csrc/luap_safe.c` in
+/// lua-sys): finalizers run whenever the collector decides, also inside host calls that
+/// arm no timeout (`gc()`, `close()`, `reset()`, an allocating `setGlobal`), so a looping
+/// `__gc` could hang the host. In C, so metatable-heavy code pays nothing for the check.
+fn safe_setmetatable(lua: &Lua) -> mlua::Result<mlua::Function> {
+    type Raw = unsafe extern "C-unwind" fn(*mut std::ffi::c_void) -> std::ffi::c_int;
+    // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
+    // only because lua-sys does not depend on mlua-sys.
+    unsafe {
+        let f = std::mem::transmute::<Raw, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_safe_setmetatable);
+        lua.create_c_function(f)
+    }
 }
 
 /// `print` writes to the call's captured output (and to the host when echo is on),

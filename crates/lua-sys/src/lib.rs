@@ -122,6 +122,12 @@ fn stdout_hook() -> fn(u32, &[u8]) {
     }
 }
 
+extern "C-unwind" {
+    /// The safe stdlib's `setmetatable` (`csrc/luap_safe.c`): Lua's own, refusing
+    /// metatables with a `__gc` field. A `lua_CFunction`.
+    pub fn luap_safe_setmetatable(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+}
+
 #[cfg(target_arch = "wasm32")]
 mod ffi {
     extern "C" {
