@@ -23,8 +23,12 @@ const STORAGE_SRC = path.join(ROOT, 'web', 'storage-test');
 const STORAGE_OUT = path.join(ROOT, 'dist', 'web-storage');
 const WASM = path.join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
 
-/** Bundles `src`/main.js (+ index.html and the wasm) into `out`, replacing it. */
-async function bundle(src, out, quiet) {
+/**
+ * Bundles `entries` of `src` (+ the `statics` files and the wasm) into `out`, replacing
+ * it, and checks that the browser condition picked web/index.js and nothing Node-only.
+ * Shared with scripts/playground.js.
+ */
+async function bundle(src, out, quiet, { entries = ['main.js'], statics = ['index.html'] } = {}) {
   const esbuild = require('esbuild');
   if (!fs.existsSync(WASM)) {
     throw new Error(`${path.relative(ROOT, WASM)} is missing: run node scripts/build-wasm.js first`);
@@ -34,8 +38,8 @@ async function bundle(src, out, quiet) {
 
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: [path.join(src, 'main.js')],
-    outfile: path.join(out, 'main.js'),
+    entryPoints: entries.map((f) => path.join(src, f)),
+    outdir: out,
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -52,7 +56,7 @@ async function bundle(src, out, quiet) {
   const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('dist/wasm-node/'));
   if (nodeOnly.length) throw new Error(`bundle pulled in Node-only files: ${nodeOnly.join(', ')}`);
 
-  fs.copyFileSync(path.join(src, 'index.html'), path.join(out, 'index.html'));
+  for (const f of statics) fs.copyFileSync(path.join(src, f), path.join(out, f));
   fs.copyFileSync(WASM, path.join(out, 'lua_persistent_bg.wasm'));
 }
 
@@ -82,7 +86,7 @@ async function buildStorageTest({ quiet = false } = {}) {
   return { out: STORAGE_OUT };
 }
 
-module.exports = { build, OUT, buildStorageTest, STORAGE_OUT };
+module.exports = { build, OUT, buildStorageTest, STORAGE_OUT, bundle };
 
 if (require.main === module) {
   (async () => {

@@ -15,10 +15,11 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 
+const { bundle } = require('./build-web');
+
 const ROOT = path.join(__dirname, '..');
 const SRC = path.join(ROOT, 'web', 'playground');
 const OUT = path.join(ROOT, 'dist', 'playground');
-const WASM = path.join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
 const STATIC = ['index.html', 'style.css'];
 
 const MIME = {
@@ -31,30 +32,7 @@ const MIME = {
 
 /** Bundles the playground into `out` (replaced); returns `out`. */
 async function build({ out = OUT, quiet = false } = {}) {
-  const esbuild = require('esbuild');
-  if (!fs.existsSync(WASM)) throw new Error(`${path.relative(ROOT, WASM)} is missing: run node scripts/build-wasm.js first`);
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: ['main.js', 'worker.js'].map((f) => path.join(SRC, f)),
-    outdir: out,
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: ['es2022'],
-    minify: true,
-    sourcemap: 'linked',
-    metafile: true,
-    logLevel: quiet ? 'error' : 'warning',
-  });
-  // The worker must run the browser entry (wasm backend), never the Node one.
-  const inputs = Object.keys(result.metafile.inputs).map((p) => p.split(path.sep).join('/'));
-  if (!inputs.includes('web/index.js') || inputs.includes('index.js')) {
-    throw new Error(`the playground bundle does not use web/index.js alone: ${inputs.join(', ')}`);
-  }
-  for (const f of STATIC) fs.copyFileSync(path.join(SRC, f), path.join(out, f));
-  fs.copyFileSync(WASM, path.join(out, path.basename(WASM)));
+  await bundle(SRC, out, quiet, { entries: ['main.js', 'worker.js'], statics: STATIC });
   return out;
 }
 
