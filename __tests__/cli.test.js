@@ -4,16 +4,13 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const { forEachBackend, ROOT } = require('./backends');
+const { runCli } = require('./helpers');
 
 const BIN = path.join(ROOT, 'bin', 'lua-persistent.js');
 
-/** Runs the CLI; `input` is piped to stdin. Returns { status, stdout, stderr }. */
-function cli(args, { input = '', env = {}, cwd = ROOT } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, cwd, encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args, opts) => runCli(args, { timeout: 30000, ...opts });
 
 let tmp;
 beforeAll(() => {

@@ -4,10 +4,9 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const { forEachBackend, ROOT } = require('./backends');
+const { runCli } = require('./helpers');
 
-const BIN = path.join(ROOT, 'bin', 'lua-persistent.js');
 const EXAMPLES = path.join(ROOT, 'examples');
 const TESTED = ['counter.lua', 'todo.lua', 'state-machine.lua', 'data-processing.lua'];
 
@@ -25,10 +24,7 @@ forEachBackend((backend) => {
   /** A runner bound to a fresh store: run(args) -> { status, stdout, stderr }. */
   function withStore(name) {
     const store = path.join(tmp, `${name}-${backend}`);
-    return (args) => {
-      const r = spawnSync(process.execPath, [BIN, '--backend', backend, '--store', store, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60000 });
-      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-    };
+    return (args) => runCli(['--backend', backend, '--store', store, ...args]);
   }
   const ok = (r) => {
     expect(r.stderr).toBe('');

@@ -103,4 +103,11 @@ function crc32(bytes) {
   return ~crc >>> 0;
 }
 
-module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, crc32, ROOT };
+/** Runs the CLI (bin/lua-persistent.js); `input` is piped to stdin. -> { status, stdout, stderr }. */
+function runCli(args, { input = '', env = {}, cwd = ROOT, timeout = 60000 } = {}) {
+  const bin = path.join(ROOT, 'bin', 'lua-persistent.js');
+  const r = spawnSync(process.execPath, [bin, ...args], { input, cwd, encoding: 'utf8', timeout, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, runCli, crc32, ROOT };
