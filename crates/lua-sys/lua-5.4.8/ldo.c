@@ -535,6 +535,8 @@ l_sinline int precallC (lua_State *L, StkId func, int nresults,
   lua_unlock(L);
   n = (*f)(L);  /* do the actual call */
   lua_lock(L);
+  if (l_unlikely(L->status == LUA_YIELD))  /* luap_fastyield: 'f' yielded */
+    return 0;  /* leave 'ci' as 'luaD_throw' would; callers return too */
   api_checknelems(L, n);
   luaD_poscall(L, ci, n);
   return n;
@@ -726,6 +728,7 @@ static void finishCcall (lua_State *L, CallInfo *ci) {
     if (ci->callstatus & CIST_YPCALL)   /* was inside a 'lua_pcallk'? */
       status = finishpcallk(L, ci);  /* finish it */
     adjustresults(L, LUA_MULTRET);  /* finish 'lua_callk' */
+    ci->callstatus |= CIST_KCONT;  /* luap_fastyield: not called by 'precallC' */
     lua_unlock(L);
     n = (*ci->u.c.k)(L, status, ci->u.c.ctx);  /* call continuation */
     lua_lock(L);
@@ -744,6 +747,8 @@ static void unroll (lua_State *L, void *ud) {
   CallInfo *ci;
   UNUSED(ud);
   while ((ci = L->ci) != &L->base_ci) {  /* something in the stack */
+    if (l_unlikely(L->status == LUA_YIELD))  /* luap_fastyield: suspended */
+      return;
     if (!isLua(ci))  /* C function? */
       finishCcall(L, ci);  /* complete its execution */
     else {  /* Lua function */
@@ -808,6 +813,7 @@ static void resume (lua_State *L, void *ud) {
     }
     else {  /* 'common' yield */
       if (ci->u.c.k != NULL) {  /* does it have a continuation function? */
+        ci->callstatus |= CIST_KCONT;  /* luap_fastyield */
         lua_unlock(L);
         n = (*ci->u.c.k)(L, LUA_YIELD, ci->u.c.ctx); /* call continuation */
         lua_lock(L);
@@ -855,11 +861,14 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
   if (getCcalls(L) >= LUAI_MAXCCALLS)
     return resume_error(L, "C stack overflow", nargs);
   L->nCcalls++;
+  L->nCbase = L->nCcalls;  /* luap_fastyield: the level 'lua_yieldk' compares */
   luai_userstateresume(L, nargs);
   api_checknelems(L, (L->status == LUA_OK) ? nargs + 1 : nargs);
   status = luaD_rawrunprotected(L, resume, &nargs);
    /* continue running after recoverable errors */
   status = precover(L, status);
+  if (status == LUA_OK)  /* luap_fastyield: a fast yield returns normally */
+    status = L->status;
   if (l_likely(!errorstatus(status)))
     lua_assert(status == L->status);  /* normal end or yield */
   else {  /* unrecoverable error */
@@ -876,6 +885,21 @@ LUA_API int lua_resume (lua_State *L, lua_State *from, int nargs,
 
 LUA_API int lua_isyieldable (lua_State *L) {
   return yieldable(L);
+}
+
+
+/*
+** lua-persistent (luap_fastyield): may this yield return to 'lua_resume' instead
+** of long-jumping there? Only when 'ci' is a C function called by 'precallC'
+** (not a hook, not a continuation) with no C frame between it and the running
+** 'lua_resume' but the VM's: 'ccall' adds to nCcalls for every other frame.
+** Every caller of 'precallC' (and 'unroll') checks L->status and returns, leaving
+** the thread exactly as the long jump would. On wasm the long jump is a
+** WebAssembly exception, ~20x dearer than returning.
+*/
+static int luap_canfastyield (lua_State *L, CallInfo *ci) {
+  return L->nCcalls == L->nCbase &&
+         !(ci->callstatus & (CIST_HOOKED | CIST_KCONT));
 }
 
 
@@ -902,6 +926,10 @@ LUA_API int lua_yieldk (lua_State *L, int nresults, lua_KContext ctx,
   else {
     if ((ci->u.c.k = k) != NULL)  /* is there a continuation? */
       ci->u.c.ctx = ctx;  /* save context */
+    if (luap_canfastyield(L, ci)) {
+      lua_unlock(L);
+      return 0;  /* back to 'precallC', which returns up to 'lua_resume' */
+    }
     luaD_throw(L, LUA_YIELD);
   }
   lua_assert(ci->callstatus & CIST_HOOKED);  /* must be inside a hook */

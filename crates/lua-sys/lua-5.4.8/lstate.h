@@ -221,6 +221,8 @@ struct CallInfo {
 #define CIST_RECST	10
 #if defined(LUA_COMPAT_LT_LE)
 #define CIST_LEQ	(1<<13)  /* using __lt for __le */
+/* lua-persistent (luap_fastyield): C function is running its continuation */
+#define CIST_KCONT	(1<<14)
 #endif
 
 
@@ -325,6 +327,7 @@ struct lua_State {
   volatile lua_Hook hook;
   ptrdiff_t errfunc;  /* current error handling function (stack index) */
   l_uint32 nCcalls;  /* number of nested (non-yieldable | C)  calls */
+  l_uint32 nCbase;  /* lua-persistent (luap_fastyield): nCcalls of the running resume */
   int oldpc;  /* last pc traced */
   int basehookcount;
   int hookcount;

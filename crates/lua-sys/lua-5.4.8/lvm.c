@@ -1682,8 +1682,11 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
           L->top.p = ra + b;  /* top signals number of arguments */
         /* else previous instruction set top */
         savepc(L);  /* in case of errors */
-        if ((newci = luaD_precall(L, ra, nresults)) == NULL)
+        if ((newci = luaD_precall(L, ra, nresults)) == NULL) {
+          if (l_unlikely(L->status == LUA_YIELD))  /* luap_fastyield */
+            return;  /* suspended: 'unroll' resumes at 'savedpc' */
           updatetrap(ci);  /* C call; nothing else to be done */
+        }
         else {  /* Lua call: run function in this same C frame */
           ci = newci;
           goto startfunc;
@@ -1710,6 +1713,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         if ((n = luaD_pretailcall(L, ci, ra, b, delta)) < 0)  /* Lua function? */
           goto startfunc;  /* execute the callee */
         else {  /* C function? */
+          if (l_unlikely(L->status == LUA_YIELD))  /* luap_fastyield */
+            return;  /* suspended, as after a long jump */
           ci->func.p -= delta;  /* restore 'func' (if vararg) */
           luaD_poscall(L, ci, n);  /* finish caller */
           updatetrap(ci);  /* 'luaD_poscall' can change hooks */
