@@ -77,7 +77,13 @@ function mapEntries(m) {
  * the next createLua. `isTrap(e)` tells such a failure from ordinary errors.
  */
 function nativeInstance(Vm) {
-  return { alive: true, create: (hooks, options) => new Vm(hooks, options), isTrap: () => false, trap() {} };
+  const create = (hooks, options) => {
+    const vm = new Vm(hooks, options);
+    // The addon's raw N-API callRef (the hot path of a cached eval), bound to this VM.
+    vm.callRef = vm.fastCallRef();
+    return vm;
+  };
+  return { alive: true, create, isTrap: () => false, trap() {} };
 }
 
 /**

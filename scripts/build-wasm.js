@@ -7,6 +7,7 @@
 const { execFileSync } = require('child_process');
 const { existsSync, statSync, mkdirSync } = require('fs');
 const { join } = require('path');
+const { inlineImportWrappers } = require('./wasm-glue');
 
 const root = join(__dirname, '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
@@ -29,6 +30,7 @@ function glue(wasm, distRoot, release) {
     const out = join(distRoot, 'dist', dir);
     mkdirSync(out, { recursive: true });
     run('wasm-bindgen', ['--target', target, '--weak-refs', '--experimental-reset-state-function', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
+    inlineImportWrappers(join(out, 'lua_persistent.js'));
     const bin = join(out, 'lua_persistent_bg.wasm');
     if (release) {
       // binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.

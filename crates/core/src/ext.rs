@@ -30,6 +30,14 @@ pub(crate) struct ExtProxy<H: Host> {
     /// writes refuse exactly what a snapshot could not save.
     depth: usize,
     shared: Rc<Shared<H>>,
+    /// Its userdata address, registered in `Shared::proxies` for the fast path.
+    addr: Cell<usize>,
+}
+
+impl<H: Host> Drop for ExtProxy<H> {
+    fn drop(&mut self) {
+        self.shared.proxies.borrow_mut().remove(&self.addr.get());
+    }
 }
 
 /// What an entry of a Map holds, in ext terms.
@@ -329,7 +337,12 @@ pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h:
     }
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
-    lua.create_userdata(ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone() })
+    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone(), addr: Cell::new(0) };
+    let ud = lua.create_userdata(proxy)?;
+    let addr = ud.to_pointer() as usize;
+    ud.borrow::<ExtProxy<H>>()?.addr.set(addr);
+    shared.proxies.borrow_mut().insert(addr, slot);
+    Ok(ud)
 }
 
 impl<H: Host + 'static> ExtProxy<H> {
@@ -478,19 +491,24 @@ impl<H: Host + 'static> UserData for ExtProxy<H> {
         // What Lua's own messages call the type ("table expected, got ext.table").
         fields.add_meta_field("__name", "ext.table");
         // Index and NewIndex can fail in ways scripts handle: plain-string errors.
+        // Scalar reads and writes take the fast path (ext_fast.rs); the rest these.
         fields.add_meta_field_with(MetaMethod::Index, |lua| {
-            crate::plain::function(lua, &shared_of::<H>(lua)?, |lua, args| {
+            let shared = shared_of::<H>(lua)?;
+            let slow = crate::plain::function(lua, &shared, |lua, args| {
                 let (ud, key) = <(AnyUserData, Value)>::from_lua_multi(args, lua)?;
                 let v = ud.borrow::<ExtProxy<H>>()?.index(lua, key)?;
                 Ok(MultiValue::from(vec![v]))
-            })
+            })?;
+            crate::ext_fast::index_function(lua, &shared, slow)
         });
         fields.add_meta_field_with(MetaMethod::NewIndex, |lua| {
-            crate::plain::function(lua, &shared_of::<H>(lua)?, |lua, args| {
+            let shared = shared_of::<H>(lua)?;
+            let slow = crate::plain::function(lua, &shared, |lua, args| {
                 let (ud, key, value) = <(AnyUserData, Value, Value)>::from_lua_multi(args, lua)?;
                 ud.borrow::<ExtProxy<H>>()?.new_index(lua, key, value)?;
                 Ok(MultiValue::new())
-            })
+            })?;
+            crate::ext_fast::new_index_function(lua, &shared, slow)
         });
     }
 

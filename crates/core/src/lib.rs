@@ -7,6 +7,7 @@ mod convert;
 mod engine;
 mod error;
 mod ext;
+mod ext_fast;
 mod host;
 mod limits;
 mod options;

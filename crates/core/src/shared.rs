@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::{Rc, Weak};
 
 use crate::error::Raised;
@@ -77,6 +78,31 @@ pub(crate) struct Shared<H: Host> {
     /// Period of the installed count hook (0: none).
     pub(crate) hook_period: Cell<u32>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
+    /// Live ext proxies: userdata address -> slot of their Map (see ext_fast.rs).
+    pub(crate) proxies: RefCell<HashMap<usize, u32, BuildHasherDefault<AddrHasher>>>,
+    /// Bytes of the last string an ext fast-path read pushed (see ext_fast.rs).
+    pub(crate) scratch: RefCell<Vec<u8>>,
+}
+
+/// Hashes addresses (already unique; only their low bits need mixing).
+#[derive(Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl<H: Host> Shared<H> {
@@ -94,6 +120,8 @@ impl<H: Host> Shared<H> {
             float_tags: Cell::new(false),
             hook_period: Cell::new(0),
             runners: RefCell::new(None),
+            proxies: RefCell::new(HashMap::default()),
+            scratch: RefCell::new(Vec::new()),
         })
     }
 

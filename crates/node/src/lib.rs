@@ -3,9 +3,12 @@
 //! with the core's `report` module. No global state: every VM owns its references, so
 //! the addon loads in worker_threads and many VMs coexist.
 
+mod fast;
 mod host;
 
+use std::cell::Cell;
 use std::ptr;
+use std::rc::Rc;
 use std::time::Instant;
 
 use host::{NodeHost, Refs};
@@ -71,9 +74,33 @@ unsafe fn weak_reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> 
 
 #[napi(custom_finalize)]
 pub struct Vm {
+    core: Rc<VmCore>,
+}
+
+/// What a VM's methods work on; shared (weakly) with its raw N-API methods (fast.rs).
+pub(crate) struct VmCore {
     engine: Engine<NodeHost>,
-    refs: Option<Refs>,
+    /// `None` once the VM is finalized (the references are deleted then).
+    refs: Cell<Option<Refs>>,
     clock: Instant,
+}
+
+impl VmCore {
+    fn host(&self, env: napi_env, hooks: napi_value) -> Result<NodeHost> {
+        match self.refs.get() {
+            Some(refs) => NodeHost::new(env, refs, self.clock, hooks)
+                .map_err(|e| Error::new(Status::InvalidArg, format!("lua-persistent: bad hooks: {}", e.message))),
+            None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
+        }
+    }
+
+    /// `callRef`: the outcome shaped for JS, or the value to throw.
+    fn call_ref(&self, h: &mut NodeHost, id: u32, args: &[napi_value], timeout: Option<f64>, mode: u32, echo: bool) -> std::result::Result<napi_value, napi_value> {
+        let call = CallOptions { echo, timeout_ms: timeout, chunk_name: None };
+        let mode = Mode::from_u32(mode);
+        let out = self.engine.call_ref(h, id, args, &call, mode.want());
+        report::finish(h, &self.engine, out, mode)
+    }
 }
 
 #[napi(object)]
@@ -106,19 +133,26 @@ impl Vm {
             unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };
         }
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
-        Ok(Vm { engine, refs: Some(refs), clock: Instant::now() })
+        Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), clock: Instant::now() }) })
     }
 
     fn host(&self, env: &Env, hooks: Raw) -> Result<NodeHost> {
-        match self.refs {
-            Some(refs) => NodeHost::new(env.raw(), refs, self.clock, hooks.0)
-                .map_err(|e| Error::new(Status::InvalidArg, format!("lua-persistent: bad hooks: {}", e.message))),
-            None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
-        }
+        self.core.host(env.raw(), hooks.0)
+    }
+
+    fn engine(&self) -> &Engine<NodeHost> {
+        &self.core.engine
+    }
+
+    /// `callRef(hooks, id, args, timeout, mode, echo)` as a raw N-API function bound to
+    /// this VM (see fast.rs); the JS layer installs it on the instance.
+    #[napi]
+    pub fn fast_call_ref(&self, env: Env) -> Result<Raw> {
+        unsafe { fast::call_ref_function(env.raw(), &self.core) }.map(Raw)
     }
 
     fn fail(&self, env: &Env, host: &mut NodeHost, e: &LuaError) -> Error {
-        let info = report::fail(host, &self.engine, e);
+        let info = report::fail(host, self.engine(), e);
         throw(env.raw(), info)
     }
 
@@ -128,7 +162,7 @@ impl Vm {
         let mut h = self.host(&env, hooks)?;
         let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
         let mode = Mode::from_u32(mode);
-        let out = self.engine.exec(&mut h, code.as_bytes(), &call, mode.want());
+        let out = self.engine().exec(&mut h, code.as_bytes(), &call, mode.want());
         self.finish(&env, &mut h, out, mode)
     }
 
@@ -138,24 +172,14 @@ impl Vm {
         let call = CallOptions { echo, ..Default::default() };
         let mode = Mode::from_u32(mode);
         let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
-        let out = self.engine.call_global(&mut h, &name, &args, &call, mode.want());
-        self.finish(&env, &mut h, out, mode)
-    }
-
-    #[napi]
-    pub fn call_ref(&self, env: Env, hooks: Raw, id: u32, args: Vec<Raw>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
-        let mut h = self.host(&env, hooks)?;
-        let call = CallOptions { echo, timeout_ms: timeout, chunk_name: None };
-        let mode = Mode::from_u32(mode);
-        let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
-        let out = self.engine.call_ref(&mut h, id, &args, &call, mode.want());
+        let out = self.engine().call_global(&mut h, &name, &args, &call, mode.want());
         self.finish(&env, &mut h, out, mode)
     }
 
     /// Compiles a chunk for `callRef`; throws the syntax error as `exec` would.
     #[napi]
     pub fn compile(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>) -> Result<u32> {
-        self.engine.compile(code.as_bytes(), chunk_name.as_deref()).map_err(|e| {
+        self.engine().compile(code.as_bytes(), chunk_name.as_deref()).map_err(|e| {
             let mut h = match self.host(&env, hooks) {
                 Ok(h) => h,
                 Err(err) => return err,
@@ -165,7 +189,7 @@ impl Vm {
     }
 
     fn finish(&self, env: &Env, h: &mut NodeHost, out: lua_persistent_core::Outcome<napi_value>, mode: Mode) -> Result<Raw> {
-        match report::finish(h, &self.engine, out, mode) {
+        match report::finish(h, self.engine(), out, mode) {
             Ok(v) => Ok(Raw(v)),
             Err(info) => Err(throw(env.raw(), info)),
         }
@@ -173,19 +197,19 @@ impl Vm {
 
     #[napi]
     pub fn release_ref(&self, id: u32) {
-        self.engine.release_ref(id);
+        self.engine().release_ref(id);
     }
 
     #[napi]
     pub fn set_global(&self, env: Env, hooks: Raw, name: String, value: Raw) -> Result<()> {
         let mut h = self.host(&env, hooks)?;
-        self.engine.set_global(&mut h, &name, &value.0).map_err(|e| self.fail(&env, &mut h, &e))
+        self.engine().set_global(&mut h, &name, &value.0).map_err(|e| self.fail(&env, &mut h, &e))
     }
 
     #[napi]
     pub fn get_global(&self, env: Env, hooks: Raw, name: String) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
-        match self.engine.get_global(&mut h, &name) {
+        match self.engine().get_global(&mut h, &name) {
             Ok(v) => Ok(Raw(v)),
             Err(e) => Err(self.fail(&env, &mut h, &e)),
         }
@@ -194,7 +218,7 @@ impl Vm {
     #[napi]
     pub fn memory(&self, env: Env, hooks: Raw) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
-        match self.engine.memory() {
+        match self.engine().memory() {
             Ok(m) => report::memory(&mut h, &m).map(Raw).map_err(|e| Error::new(Status::GenericFailure, e.message)),
             Err(e) => Err(self.fail(&env, &mut h, &e)),
         }
@@ -203,34 +227,34 @@ impl Vm {
     #[napi]
     pub fn gc(&self, env: Env, hooks: Raw) -> Result<()> {
         let mut h = self.host(&env, hooks)?;
-        self.engine.gc().map_err(|e| self.fail(&env, &mut h, &e))
+        self.engine().gc().map_err(|e| self.fail(&env, &mut h, &e))
     }
 
     #[napi]
     pub fn reset(&self, env: Env, hooks: Raw) -> Result<()> {
         let mut h = self.host(&env, hooks)?;
-        self.engine.reset().map_err(|e| self.fail(&env, &mut h, &e))
+        self.engine().reset().map_err(|e| self.fail(&env, &mut h, &e))
     }
 
     #[napi]
     pub fn close(&self) {
-        self.engine.close();
+        self.engine().close();
     }
 
     #[napi]
     pub fn take_dirty(&self) -> bool {
-        self.engine.take_dirty()
+        self.engine().take_dirty()
     }
 
     #[napi]
     pub fn is_closed(&self) -> bool {
-        self.engine.is_closed()
+        self.engine().is_closed()
     }
 
     #[napi]
     pub fn snapshot(&self, env: Env, hooks: Raw) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
-        match self.engine.snapshot(&mut h) {
+        match self.engine().snapshot(&mut h) {
             Ok(bytes) => {
                 use lua_persistent_core::Host;
                 h.bytes(&bytes).map(Raw).map_err(|e| Error::new(Status::GenericFailure, e.message))
@@ -247,14 +271,14 @@ impl Vm {
             Ok(JsKind::Bytes(b)) => b,
             _ => return Err(Error::new(Status::InvalidArg, "restore() expects a Uint8Array")),
         };
-        self.engine.restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
+        self.engine().restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
     }
 }
 
 impl ObjectFinalize for Vm {
-    fn finalize(mut self, env: Env) -> Result<()> {
-        self.engine.close();
-        if let Some(r) = self.refs.take() {
+    fn finalize(self, env: Env) -> Result<()> {
+        self.engine().close();
+        if let Some(r) = self.core.refs.take() {
             for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.is_array, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
                     unsafe { sys::napi_delete_reference(env.raw(), x) };

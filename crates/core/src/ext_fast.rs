@@ -1,0 +1,209 @@
+//! The scalar fast path of ext proxies' `__index` and `__newindex`.
+//!
+//! Going through mlua's callback machinery (argument conversion, userdata borrow, result
+//! packing) and the `plain` error wrapper was most of an ext read or write. Here a raw
+//! `lua_CFunction` handles the common case, a scalar key with a scalar value, straight
+//! from the Lua stack, using the very same core functions (`classify`, `write`,
+//! `delete`) as the full path. Anything else (a nested Map, a table value, a bad key, a
+//! host failure) is a *miss*: a small Lua glue function then tail-calls the full
+//! `plain`-wrapped implementation, which decides and reports exactly as before. The
+//! fast path never raises an error of its own, so no Rust frame is ever unwound.
+//!
+//! A proxy is recognised by its userdata address, registered in `Shared::proxies` while
+//! the proxy lives, so a forged first argument is simply a miss.
+
+use std::ffi::{c_int, c_void};
+use std::rc::Rc;
+
+use mlua::ffi::{self, lua_State};
+use mlua::{Function, Lua};
+
+use crate::convert::integer;
+use crate::ext::{classify, delete, write, Entry};
+use crate::host::{Host, HostError};
+use crate::shared::{Scope, Shared};
+use crate::stored::{Key, Stored};
+
+/// The glue: `fast` answers `hit, value` (index) or `hit` (newindex); on a miss the full
+/// implementation is tail-called. Named "plain" so that error positions skip it, as they
+/// skip the `plain` wrappers (see `lua_position`).
+const GLUE: &str = r#"
+local function index(fast, slow)
+  return function(t, k)
+    local hit, v = fast(t, k)
+    if hit then return v end
+    return slow(t, k)
+  end
+end
+local function newindex(fast, slow)
+  return function(t, k, v)
+    if not fast(t, k, v) then return slow(t, k, v) end
+  end
+end
+return index, newindex
+"#;
+
+/// `__index` for ext proxies: the fast path in front of `slow`.
+pub(crate) fn index_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow: Function) -> mlua::Result<Function> {
+    glued(lua, shared, fast_index::<H>, slow, 0)
+}
+
+/// `__newindex` for ext proxies: the fast path in front of `slow`.
+pub(crate) fn new_index_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow: Function) -> mlua::Result<Function> {
+    glued(lua, shared, fast_new_index::<H>, slow, 1)
+}
+
+fn glued<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: ffi::lua_CFunction, slow: Function, which: usize) -> mlua::Result<Function> {
+    // The upvalue points at `Shared`, which the Lua state keeps alive as its app data
+    // (sandbox.rs) for as long as any of its functions can run.
+    let data = Rc::as_ptr(shared) as *mut c_void;
+    // SAFETY: pushes one C closure with one upvalue; `exec_raw` checks the stack.
+    let fast: Function = unsafe {
+        lua.exec_raw((), |state| {
+            ffi::lua_pushlightuserdata(state, data);
+            ffi::lua_pushcclosure(state, f, 1);
+        })?
+    };
+    let (index, newindex): (Function, Function) = lua.load(GLUE).set_name("=plain").call(())?;
+    [index, newindex][which].call((fast, slow))
+}
+
+unsafe fn shared_at<'a, H: Host>(state: *mut lua_State) -> &'a Shared<H> {
+    &*(ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const Shared<H>)
+}
+
+/// The slot of the proxy at `idx`, when it is one of ours.
+unsafe fn proxy_slot<H: Host>(state: *mut lua_State, shared: &Shared<H>, idx: c_int) -> Option<u32> {
+    if ffi::lua_type(state, idx) != ffi::LUA_TUSERDATA {
+        return None;
+    }
+    let addr = ffi::lua_touserdata(state, idx) as usize;
+    shared.proxies.borrow().get(&addr).copied()
+}
+
+/// A Lua string at `idx` as UTF-8 text, borrowed from the Lua stack.
+unsafe fn text_at<'a>(state: *mut lua_State, idx: c_int) -> Result<&'a str, &'a [u8]> {
+    let mut len = 0usize;
+    let p = ffi::lua_tolstring(state, idx, &mut len) as *const u8;
+    let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(p, len) };
+    std::str::from_utf8(bytes).map_err(|_| bytes)
+}
+
+/// A scalar key at `idx` (what `key_from_lua` accepts), else `None`.
+unsafe fn key_at<'a>(state: *mut lua_State, idx: c_int) -> Option<FastKey<'a>> {
+    Some(match ffi::lua_type(state, idx) {
+        ffi::LUA_TNUMBER if ffi::lua_isinteger(state, idx) != 0 => FastKey::Key(Key::Int(ffi::lua_tointegerx(state, idx, std::ptr::null_mut()))),
+        ffi::LUA_TNUMBER => FastKey::Key(Key::from_float(ffi::lua_tonumberx(state, idx, std::ptr::null_mut()))?),
+        ffi::LUA_TBOOLEAN => FastKey::Key(Key::Bool(ffi::lua_toboolean(state, idx) != 0)),
+        ffi::LUA_TSTRING => FastKey::Str(text_at(state, idx).ok()?),
+        _ => return None,
+    })
+}
+
+/// A key without copying string keys.
+enum FastKey<'a> {
+    Key(Key),
+    Str(&'a str),
+}
+
+fn key_value<H: Host>(h: &mut H, k: &FastKey) -> Result<H::Value, HostError> {
+    match k {
+        FastKey::Str(s) => h.string(s),
+        FastKey::Key(Key::Int(i)) => integer(h, *i),
+        FastKey::Key(k) => crate::ext::key_to_js(h, k),
+    }
+}
+
+/// A scalar value at `idx` as `to_stored` would make it (`None` for nil), or a miss.
+unsafe fn value_at(state: *mut lua_State, idx: c_int) -> Option<Option<Stored>> {
+    Some(Some(match ffi::lua_type(state, idx) {
+        ffi::LUA_TNIL => return Some(None),
+        ffi::LUA_TBOOLEAN => Stored::Bool(ffi::lua_toboolean(state, idx) != 0),
+        ffi::LUA_TNUMBER if ffi::lua_isinteger(state, idx) != 0 => Stored::Int(ffi::lua_tointegerx(state, idx, std::ptr::null_mut())),
+        ffi::LUA_TNUMBER => {
+            let f = ffi::lua_tonumberx(state, idx, std::ptr::null_mut());
+            Stored::Float(if f.is_nan() { f64::NAN } else { f })
+        }
+        ffi::LUA_TSTRING => match text_at(state, idx) {
+            Ok(t) => Stored::Str(t.to_string()),
+            Err(b) => Stored::Bytes(b.to_vec()),
+        },
+        _ => return None,
+    }))
+}
+
+/// `t[k]`: pushes `true, value` on a hit, `false` on a miss.
+unsafe extern "C-unwind" fn fast_index<H: Host + 'static>(state: *mut lua_State) -> c_int {
+    let shared = shared_at::<H>(state);
+    let hit = match (proxy_slot(state, shared, 1), key_at(state, 2)) {
+        (Some(slot), Some(key)) => read(shared, slot, &key),
+        _ => None,
+    };
+    match hit {
+        None => {
+            ffi::lua_pushboolean(state, 0);
+            1
+        }
+        Some(v) => {
+            ffi::lua_pushboolean(state, 1);
+            push_scalar(state, shared, v);
+            2
+        }
+    }
+}
+
+fn read<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey) -> Option<Option<Stored>> {
+    let host = shared.host().ok()?;
+    let s = Scope::open(host);
+    let h = &mut *s.host;
+    let map = h.slot_get(slot).ok()?;
+    let jk = key_value(h, key).ok()?;
+    let v = h.map_get(&map, &jk).ok()?;
+    match classify(h, &map, &jk, v, shared.float_tags.get()).ok()? {
+        Entry::Absent => Some(None),
+        Entry::Scalar(s) => Some(Some(s)),
+        Entry::Map(_) | Entry::Unsupported(_) => None,
+    }
+}
+
+/// Pushes a scalar. A string may raise Lua's memory error: its bytes are first moved to
+/// `Shared::scratch`, so no Rust value owning memory is live in this frame if it does.
+unsafe fn push_scalar<H: Host>(state: *mut lua_State, shared: &Shared<H>, v: Option<Stored>) {
+    let bytes = match v {
+        None => return ffi::lua_pushnil(state),
+        Some(Stored::Bool(b)) => return ffi::lua_pushboolean(state, b as c_int),
+        Some(Stored::Int(i)) => return ffi::lua_pushinteger(state, i),
+        Some(Stored::Float(f)) => return ffi::lua_pushnumber(state, f),
+        Some(Stored::Str(s)) => s.into_bytes(),
+        Some(Stored::Bytes(b)) => b,
+        Some(Stored::Table(_)) => unreachable!("tables are read as proxies"),
+    };
+    *shared.scratch.borrow_mut() = bytes;
+    let scratch = &*shared.scratch.as_ptr();
+    ffi::lua_pushlstring(state, scratch.as_ptr() as *const _, scratch.len());
+}
+
+/// `t[k] = v`: pushes whether it was done.
+unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_State) -> c_int {
+    let shared = shared_at::<H>(state);
+    let done = match (proxy_slot(state, shared, 1), key_at(state, 2), value_at(state, 3)) {
+        (Some(slot), Some(key), Some(value)) => store(shared, slot, &key, value.as_ref()).is_some(),
+        _ => false,
+    };
+    ffi::lua_pushboolean(state, done as c_int);
+    1
+}
+
+fn store<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey, value: Option<&Stored>) -> Option<()> {
+    let host = shared.host().ok()?;
+    let s = Scope::open(host);
+    let h = &mut *s.host;
+    let map = h.slot_get(slot).ok()?;
+    let jk = key_value(h, key).ok()?;
+    shared.mark_dirty();
+    match value {
+        None => delete(h, &map, &jk, shared.float_tags.get()),
+        Some(v) => write(h, &map, &jk, v, &shared.float_tags),
+    }
+    .ok()
+}
