@@ -26,7 +26,10 @@ pub enum Want {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
-    pub duration_ms: f64,
+    /// The host clock (ms) when the call began. `report::stats` reads the clock again
+    /// for `durationMs`: only `run()` reports it, so eval pays one clock read, not two.
+    /// `None` when the call never started (closed VM).
+    pub started_ms: Option<f64>,
     /// Approximate (counted in hook periods); `None` when no limit needed a hook.
     pub instructions: Option<u64>,
     pub memory_used: usize,
@@ -255,7 +258,7 @@ impl<H: Host + 'static> Engine<H> {
         peak = peak.max(used);
         self.peak.set(self.peak.get().max(peak));
         let stats = Stats {
-            duration_ms: h.now_ms() - start,
+            started_ms: Some(start),
             instructions: hooked.then_some(instructions),
             memory_used: used,
             memory_peak: peak,

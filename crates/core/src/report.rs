@@ -37,7 +37,11 @@ pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError
 
 pub fn stats<H: Host>(h: &mut H, s: &Stats) -> HostResult<H::Value> {
     let o = h.new_object()?;
-    set_num(h, &o, "durationMs", s.duration_ms)?;
+    let duration = match s.started_ms {
+        Some(start) => h.now_ms() - start,
+        None => 0.0,
+    };
+    set_num(h, &o, "durationMs", duration)?;
     match s.instructions {
         Some(n) => set_num(h, &o, "instructions", n as f64)?,
         None => set_str(h, &o, "instructions", None)?,
