@@ -188,17 +188,18 @@ forEachBackend((backend) => {
       expectSound();
     });
 
-    // Wished-for (both backends, crates/core convert.rs + adapters): a JS exception
-    // while converting a callback's result should be a Lua error like one thrown by the
-    // callback itself: catchable by pcall, reaching JS as a LuaError with the exception
-    // as cause. Today it bypasses pcall (native) or escapes raw (both, for ownKeys).
-    test.failing('a callback result whose conversion throws is catchable by pcall', () => {
+    // A JS exception while converting a callback's result is a Lua error like one the
+    // callback threw: catchable by pcall, reaching JS as a LuaError with the exception as
+    // cause (Host::take_exception). Native once let it escape raw, past pcall.
+    test('a callback result whose conversion throws is catchable by pcall', () => {
       for (const make of Object.values(hostile)) {
         lua.setGlobal('give', make);
         expect(lua.evalAll('local ok, e = pcall(give) return ok, type(e)')).toEqual([false, 'string']);
         const e = thrown(() => lua.eval('give()'));
         expect(e).toBeInstanceOf(LuaError);
         expect(e.cause).toBeInstanceOf(Error);
+        expect(e.message).toBe(`eval:1: ${e.cause.message}`);
+        expectSound();
       }
     });
   });

@@ -234,6 +234,19 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
     }
 }
 
+/// A callback's result that could not be converted: when a JS exception caused it (a
+/// throwing getter or Proxy trap), the same error as if the callback had thrown it.
+fn conversion_failure<H: Host + 'static>(host: &mut H, shared: &Rc<Shared<H>>, pos: &str, e: mlua::Error) -> mlua::Error {
+    let Some(exc) = host.take_exception() else { return e };
+    let message = match &e {
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>().map(|r| r.to_string()),
+        _ => None,
+    }
+    .unwrap_or_else(|| e.to_string());
+    let exception_id = shared.keep_exception(host, &exc);
+    Raised::Host { message: format!("{pos}{message}"), exception_id }.into_lua()
+}
+
 /// Wraps a JS function as a Lua function. Lua arguments are converted to JS, the
 /// result back to Lua; a JS exception becomes a catchable Lua error carrying the
 /// original exception for the JS side.
@@ -274,7 +287,11 @@ pub(crate) fn js_function<H: Host + 'static>(
                     .into_lua());
             }
         };
-        let v = FromJs { host: &mut *scope.host, shared: &shared, lua }.value(&result, 0)?;
-        Ok(MultiValue::from(vec![v]))
+        scope.host.take_exception(); // forget failures the callback itself handled
+        let converted = FromJs { host: &mut *scope.host, shared: &shared, lua }.value(&result, 0);
+        match converted {
+            Ok(v) => Ok(MultiValue::from(vec![v])),
+            Err(e) => Err(conversion_failure(scope.host, shared, &pos, e)),
+        }
     })
 }

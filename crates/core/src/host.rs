@@ -102,6 +102,12 @@ pub trait Host {
     // ---- environment
     /// Live print output (the `print` option), when the caller asked for it.
     fn print(&mut self, text: &str);
+    /// The JS exception behind the last failed operation (a getter or Proxy trap that
+    /// threw while a value was read), taken once: a callback's result that fails to
+    /// convert then carries it as `cause`, like an exception the callback threw.
+    fn take_exception(&mut self) -> Option<Self::Value> {
+        None
+    }
     /// Milliseconds from an arbitrary origin, monotonic enough for timeouts.
     fn now_ms(&mut self) -> f64;
     /// Whether another thread asked the running call to stop (the `interruptBuffer`

@@ -1,5 +1,6 @@
 //! `Host` over raw N-API: each primitive is one or two N-API calls. No rules here.
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 use std::time::Instant;
@@ -38,21 +39,34 @@ pub struct NodeHost {
     pub refs: Refs,
     pub clock: Instant,
     pub hooks: napi_value,
+    /// The JS exception behind the last failed operation, for `take_exception` (null: none).
+    caught: Cell<napi_value>,
 }
 
-fn ok(status: sys::napi_status, what: &str) -> HostResult<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(HostError::new(format!("N-API call failed: {what} (status {status})")))
-    }
-}
 
 impl NodeHost {
+    /// An N-API status as a result. A failure that left a JS exception pending (a getter
+    /// or Proxy trap that threw) clears it, so later N-API calls still work, describes
+    /// it, and keeps it for `take_exception`.
+    fn ok(&self, status: sys::napi_status, what: &str) -> HostResult<()> {
+        if status == sys::Status::napi_ok {
+            return Ok(());
+        }
+        let mut pending = false;
+        unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
+        if pending {
+            let mut exc = ptr::null_mut();
+            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+            self.caught.set(exc);
+            return Err(HostError::new(self.describe_exception(exc)));
+        }
+        Err(HostError::new(format!("N-API call failed: {what} (status {status})")))
+    }
+
     /// Nothing is read up front: values are fetched where used and never cached, since a
     /// value fetched inside a callback's handle scope dangles once that scope closes.
     pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value) -> HostResult<Self> {
-        Ok(NodeHost { env, refs, clock, hooks })
+        Ok(NodeHost { env, refs, clock, hooks, caught: Cell::new(ptr::null_mut()) })
     }
 
     fn weak(&self, r: napi_ref, what: &str) -> HostResult<napi_value> {
@@ -69,7 +83,7 @@ impl NodeHost {
 
     pub fn deref(&self, r: napi_ref) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) }, "get reference")?;
+        self.ok(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) }, "get reference")?;
         Ok(v)
     }
 
@@ -88,6 +102,7 @@ impl NodeHost {
             if exc.is_null() {
                 return Err(HostError::new(format!("cannot read property '{name}'")));
             }
+            self.caught.set(exc);
             return Err(HostError::new(self.describe_exception(exc)));
         }
         Ok(v)
@@ -95,7 +110,7 @@ impl NodeHost {
 
     fn str_value(&self, s: &str) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(
+        self.ok(
             unsafe { sys::napi_create_string_utf8(self.env, s.as_ptr() as *const _, s.len() as isize, &mut v) },
             "create string",
         )?;
@@ -122,7 +137,15 @@ impl NodeHost {
 
     fn method(&self, r: napi_ref, recv: &napi_value, args: &[napi_value]) -> HostResult<napi_value> {
         let f = self.deref(r)?;
-        self.invoke(*recv, f, args).map_err(|e| HostError::new(e.message))
+        self.invoke(*recv, f, args).map_err(|e| self.keep(e))
+    }
+
+    /// A failed call as a `HostError`, keeping its exception for `take_exception`.
+    fn keep(&self, e: CallError<napi_value>) -> HostError {
+        if let Some(exc) = e.exception {
+            self.caught.set(exc);
+        }
+        HostError::new(e.message)
     }
 
     /// The `message` of a thrown object when it is a string (Error objects), `String(value)`
@@ -157,10 +180,10 @@ impl NodeHost {
 
     fn read_string(&self, v: napi_value) -> HostResult<String> {
         let mut len = 0usize;
-        ok(unsafe { sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len) }, "string length")?;
+        self.ok(unsafe { sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len) }, "string length")?;
         let mut buf = vec![0u8; len + 1];
         let mut written = 0usize;
-        ok(
+        self.ok(
             unsafe { sys::napi_get_value_string_utf8(self.env, v, buf.as_mut_ptr() as *mut _, len + 1, &mut written) },
             "read string",
         )?;
@@ -171,14 +194,14 @@ impl NodeHost {
 
     fn global(&self) -> HostResult<napi_value> {
         let mut g = ptr::null_mut();
-        ok(unsafe { sys::napi_get_global(self.env, &mut g) }, "global")?;
+        self.ok(unsafe { sys::napi_get_global(self.env, &mut g) }, "global")?;
         Ok(g)
     }
 
     fn instance_of(&self, v: napi_value, ctor: napi_ref) -> HostResult<bool> {
         let c = self.deref(ctor)?;
         let mut r = false;
-        ok(unsafe { sys::napi_instanceof(self.env, v, c, &mut r) }, "instanceof")?;
+        self.ok(unsafe { sys::napi_instanceof(self.env, v, c, &mut r) }, "instanceof")?;
         Ok(r)
     }
 }
@@ -188,25 +211,25 @@ impl Host for NodeHost {
 
     fn undefined(&mut self) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_undefined(self.env, &mut v) }, "undefined")?;
+        self.ok(unsafe { sys::napi_get_undefined(self.env, &mut v) }, "undefined")?;
         Ok(v)
     }
 
     fn boolean(&mut self, b: bool) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_boolean(self.env, b, &mut v) }, "boolean")?;
+        self.ok(unsafe { sys::napi_get_boolean(self.env, b, &mut v) }, "boolean")?;
         Ok(v)
     }
 
     fn number(&mut self, n: f64) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_create_double(self.env, n, &mut v) }, "number")?;
+        self.ok(unsafe { sys::napi_create_double(self.env, n, &mut v) }, "number")?;
         Ok(v)
     }
 
     fn bigint(&mut self, n: i64) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_create_bigint_int64(self.env, n, &mut v) }, "bigint")?;
+        self.ok(unsafe { sys::napi_create_bigint_int64(self.env, n, &mut v) }, "bigint")?;
         Ok(v)
     }
 
@@ -217,12 +240,12 @@ impl Host for NodeHost {
     fn bytes(&mut self, b: &[u8]) -> HostResult<napi_value> {
         let mut data: *mut c_void = ptr::null_mut();
         let mut ab = ptr::null_mut();
-        ok(unsafe { sys::napi_create_arraybuffer(self.env, b.len(), &mut data, &mut ab) }, "arraybuffer")?;
+        self.ok(unsafe { sys::napi_create_arraybuffer(self.env, b.len(), &mut data, &mut ab) }, "arraybuffer")?;
         if !b.is_empty() {
             unsafe { ptr::copy_nonoverlapping(b.as_ptr(), data as *mut u8, b.len()) };
         }
         let mut v = ptr::null_mut();
-        ok(
+        self.ok(
             unsafe { sys::napi_create_typedarray(self.env, sys::TypedarrayType::uint8_array, b.len(), ab, 0, &mut v) },
             "Uint8Array",
         )?;
@@ -231,51 +254,51 @@ impl Host for NodeHost {
 
     fn new_array(&mut self, len: u32) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_create_array_with_length(self.env, len as usize, &mut v) }, "array")?;
+        self.ok(unsafe { sys::napi_create_array_with_length(self.env, len as usize, &mut v) }, "array")?;
         Ok(v)
     }
 
     fn array_set(&mut self, array: &napi_value, index: u32, v: &napi_value) -> HostResult<()> {
-        ok(unsafe { sys::napi_set_element(self.env, *array, index, *v) }, "set element")
+        self.ok(unsafe { sys::napi_set_element(self.env, *array, index, *v) }, "set element")
     }
 
     fn new_object(&mut self) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_create_object(self.env, &mut v) }, "object")?;
+        self.ok(unsafe { sys::napi_create_object(self.env, &mut v) }, "object")?;
         Ok(v)
     }
 
     fn object_set(&mut self, obj: &napi_value, key: &str, v: &napi_value) -> HostResult<()> {
         let k = self.str_value(key)?;
-        ok(unsafe { sys::napi_set_property(self.env, *obj, k, *v) }, "set property")
+        self.ok(unsafe { sys::napi_set_property(self.env, *obj, k, *v) }, "set property")
     }
 
     fn lua_function(&mut self, id: u32) -> HostResult<napi_value> {
         let f = self.hook("makeFunction")?;
         let arg = self.number(id as f64)?;
-        self.invoke(self.hooks, f, &[arg]).map_err(|e| HostError::new(e.message))
+        self.invoke(self.hooks, f, &[arg]).map_err(|e| self.keep(e))
     }
 
     fn inspect(&mut self, v: &napi_value) -> HostResult<JsKind> {
         let mut t = 0;
-        ok(unsafe { sys::napi_typeof(self.env, *v, &mut t) }, "typeof")?;
+        self.ok(unsafe { sys::napi_typeof(self.env, *v, &mut t) }, "typeof")?;
         Ok(match t {
             sys::ValueType::napi_undefined => JsKind::Undefined,
             sys::ValueType::napi_null => JsKind::Null,
             sys::ValueType::napi_boolean => {
                 let mut b = false;
-                ok(unsafe { sys::napi_get_value_bool(self.env, *v, &mut b) }, "bool")?;
+                self.ok(unsafe { sys::napi_get_value_bool(self.env, *v, &mut b) }, "bool")?;
                 JsKind::Bool(b)
             }
             sys::ValueType::napi_number => {
                 let mut n = 0.0;
-                ok(unsafe { sys::napi_get_value_double(self.env, *v, &mut n) }, "number")?;
+                self.ok(unsafe { sys::napi_get_value_double(self.env, *v, &mut n) }, "number")?;
                 JsKind::Number(n)
             }
             sys::ValueType::napi_bigint => {
                 let mut n = 0i64;
                 let mut lossless = false;
-                ok(unsafe { sys::napi_get_value_bigint_int64(self.env, *v, &mut n, &mut lossless) }, "bigint")?;
+                self.ok(unsafe { sys::napi_get_value_bigint_int64(self.env, *v, &mut n, &mut lossless) }, "bigint")?;
                 JsKind::BigInt(lossless.then_some(n))
             }
             sys::ValueType::napi_string => JsKind::String(self.read_string(*v)?),
@@ -284,10 +307,10 @@ impl Host for NodeHost {
             sys::ValueType::napi_external => JsKind::Unsupported("external"),
             _ => {
                 let mut is_array = false;
-                ok(unsafe { sys::napi_is_array(self.env, *v, &mut is_array) }, "isArray")?;
+                self.ok(unsafe { sys::napi_is_array(self.env, *v, &mut is_array) }, "isArray")?;
                 if is_array {
                     let mut len = 0u32;
-                    ok(unsafe { sys::napi_get_array_length(self.env, *v, &mut len) }, "array length")?;
+                    self.ok(unsafe { sys::napi_get_array_length(self.env, *v, &mut len) }, "array length")?;
                     return Ok(JsKind::Array(len));
                 }
                 // instanceof, confirmed by a brand check (Map.prototype.has accepts only
@@ -299,14 +322,14 @@ impl Host for NodeHost {
                     }
                 }
                 let mut is_typed = false;
-                ok(unsafe { sys::napi_is_typedarray(self.env, *v, &mut is_typed) }, "isTypedArray")?;
+                self.ok(unsafe { sys::napi_is_typedarray(self.env, *v, &mut is_typed) }, "isTypedArray")?;
                 if is_typed {
                     let mut kind = 0;
                     let mut len = 0usize;
                     let mut data: *mut c_void = ptr::null_mut();
                     let mut ab = ptr::null_mut();
                     let mut off = 0usize;
-                    ok(
+                    self.ok(
                         unsafe { sys::napi_get_typedarray_info(self.env, *v, &mut kind, &mut len, &mut data, &mut ab, &mut off) },
                         "typedarray info",
                     )?;
@@ -320,13 +343,13 @@ impl Host for NodeHost {
                 // wasm adapter uses, is true.
                 let global = self.global()?;
                 let is_array = self.deref(self.refs.is_array)?;
-                let r = self.invoke(global, is_array, &[*v]).map_err(|e| HostError::new(e.message))?;
+                let r = self.invoke(global, is_array, &[*v]).map_err(|e| self.keep(e))?;
                 let mut yes = false;
-                ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut yes) }, "isArray")?;
+                self.ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut yes) }, "isArray")?;
                 if yes {
                     let len = self.get_named(*v, "length")?;
                     let mut n = 0f64;
-                    ok(unsafe { sys::napi_get_value_double(self.env, len, &mut n) }, "length")?;
+                    self.ok(unsafe { sys::napi_get_value_double(self.env, len, &mut n) }, "length")?;
                     return Ok(JsKind::Array(n as u32));
                 }
                 JsKind::Object
@@ -336,13 +359,13 @@ impl Host for NodeHost {
 
     fn array_get(&mut self, array: &napi_value, index: u32) -> HostResult<napi_value> {
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_element(self.env, *array, index, &mut v) }, "get element")?;
+        self.ok(unsafe { sys::napi_get_element(self.env, *array, index, &mut v) }, "get element")?;
         Ok(v)
     }
 
     fn object_entries(&mut self, obj: &napi_value) -> HostResult<Vec<(String, napi_value)>> {
         let mut names = ptr::null_mut();
-        ok(
+        self.ok(
             unsafe {
                 sys::napi_get_all_property_names(
                     self.env,
@@ -356,12 +379,12 @@ impl Host for NodeHost {
             "property names",
         )?;
         let mut len = 0u32;
-        ok(unsafe { sys::napi_get_array_length(self.env, names, &mut len) }, "names length")?;
+        self.ok(unsafe { sys::napi_get_array_length(self.env, names, &mut len) }, "names length")?;
         let mut out = Vec::with_capacity(len as usize);
         for i in 0..len {
             let k = self.array_get(&names, i)?;
             let mut v = ptr::null_mut();
-            ok(unsafe { sys::napi_get_property(self.env, *obj, k, &mut v) }, "get property")?;
+            self.ok(unsafe { sys::napi_get_property(self.env, *obj, k, &mut v) }, "get property")?;
             out.push((self.read_string(k)?, v));
         }
         Ok(out)
@@ -375,7 +398,7 @@ impl Host for NodeHost {
     fn new_map(&mut self) -> HostResult<napi_value> {
         let ctor = self.deref(self.refs.map_ctor)?;
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_new_instance(self.env, ctor, 0, ptr::null(), &mut v) }, "new Map")?;
+        self.ok(unsafe { sys::napi_new_instance(self.env, ctor, 0, ptr::null(), &mut v) }, "new Map")?;
         Ok(v)
     }
 
@@ -394,14 +417,14 @@ impl Host for NodeHost {
     fn map_has(&mut self, map: &napi_value, key: &napi_value) -> HostResult<bool> {
         let r = self.method(self.refs.map_has, map, &[*key])?;
         let mut b = false;
-        ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut b) }, "has")?;
+        self.ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut b) }, "has")?;
         Ok(b)
     }
 
     fn map_size(&mut self, map: &napi_value) -> HostResult<u32> {
         let s = self.get_named(*map, "size")?;
         let mut n = 0u32;
-        ok(unsafe { sys::napi_get_value_uint32(self.env, s, &mut n) }, "size")?;
+        self.ok(unsafe { sys::napi_get_value_uint32(self.env, s, &mut n) }, "size")?;
         Ok(n)
     }
 
@@ -412,9 +435,9 @@ impl Host for NodeHost {
     fn map_entries(&mut self, map: &napi_value) -> HostResult<Vec<(napi_value, napi_value)>> {
         // One JS call returns [k0, v0, k1, v1, ...]: N-API cannot iterate a Map itself.
         let f = self.hook("mapEntries")?;
-        let flat = self.invoke(self.hooks, f, &[*map]).map_err(|e| HostError::new(e.message))?;
+        let flat = self.invoke(self.hooks, f, &[*map]).map_err(|e| self.keep(e))?;
         let mut len = 0u32;
-        ok(unsafe { sys::napi_get_array_length(self.env, flat, &mut len) }, "entries length")?;
+        self.ok(unsafe { sys::napi_get_array_length(self.env, flat, &mut len) }, "entries length")?;
         let mut out = Vec::with_capacity(len as usize / 2);
         for i in (0..len).step_by(2) {
             out.push((self.array_get(&flat, i)?, self.array_get(&flat, i + 1)?));
@@ -425,7 +448,7 @@ impl Host for NodeHost {
     fn map_aux(&mut self, map: &napi_value, create: bool) -> HostResult<Option<napi_value>> {
         let sym = self.hook("auxSymbol")?;
         let mut v = ptr::null_mut();
-        ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
+        self.ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
         if let JsKind::Map = self.inspect(&v)? {
             return Ok(Some(v));
         }
@@ -444,7 +467,7 @@ impl Host for NodeHost {
             attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
             data: ptr::null_mut(),
         };
-        ok(unsafe { sys::napi_define_properties(self.env, *map, 1, &prop) }, "set aux")?;
+        self.ok(unsafe { sys::napi_define_properties(self.env, *map, 1, &prop) }, "set aux")?;
         Ok(Some(m))
     }
 
@@ -454,7 +477,7 @@ impl Host for NodeHost {
 
     fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {
         let slots = self.slots()?;
-        ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
+        self.ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
     }
 
     fn slot_get(&mut self, slot: u32) -> HostResult<napi_value> {
@@ -470,6 +493,11 @@ impl Host for NodeHost {
     fn print(&mut self, text: &str) {
         let (Ok(f), Ok(arg)) = (self.hook("print"), self.str_value(text)) else { return };
         let _ = self.invoke(self.hooks, f, &[arg]);
+    }
+
+    fn take_exception(&mut self) -> Option<napi_value> {
+        let exc = self.caught.replace(ptr::null_mut());
+        (!exc.is_null()).then_some(exc)
     }
 
     fn now_ms(&mut self) -> f64 {

@@ -29,8 +29,16 @@ pub struct WasmHost {
     map_proto: Option<(JsValue, Function)>,
 }
 
+thread_local! {
+    /// The JS exception behind the last failed operation, for `take_exception`.
+    static CAUGHT: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A caught JS exception as a `HostError`, kept for `take_exception`.
 fn herr(e: JsValue) -> HostError {
-    HostError::new(describe(&e))
+    let err = HostError::new(describe(&e));
+    CAUGHT.with(|c| c.replace(Some(e)));
+    err
 }
 
 /// The `message` of a thrown object when it is a string (Error objects), the value
@@ -265,6 +273,10 @@ impl Host for WasmHost {
         if let Ok(f) = self.hook_fn("print") {
             let _ = f.call1(&self.hooks, &JsValue::from_str(text));
         }
+    }
+
+    fn take_exception(&mut self) -> Option<JsValue> {
+        CAUGHT.with(|c| c.take())
     }
 
     fn now_ms(&mut self) -> f64 {
