@@ -5,7 +5,9 @@
 // in the Rust core; this file only holds what is JavaScript by nature (classes,
 // promises, option parsing, finalization).
 
-const { Persistence, autosaveMode } = require('./persist');
+// lib/persist.js is required on first need only (see `persistence`): a VM with the
+// default 'memory' storage never loads it unless save() is called.
+const persist = () => require('./persist');
 
 const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted'];
 
@@ -142,7 +144,7 @@ class Lua {
       instructionLimit: limitOption(options, 'instructionLimit'),
       interruptBuffer,
     });
-    this._persist = new Persistence(this, options.storage, autosaveMode(options.autosave, options.storage), options.onSaveError);
+    this._persist = persistence(this, options);
   }
 
   /** When the stored snapshot could not be read at load: { error, keptAs, usedPrevious }. */
@@ -328,6 +330,29 @@ class Lua {
 }
 
 /**
+ * A VM's storage bookkeeping (lib/persist.js). With 'memory' storage and no autosave
+ * option there is nothing to load, write or schedule, so a stand-in serves until the
+ * first save() swaps in the real one: cold start skips loading that module.
+ */
+function persistence(lua, { storage, autosave, onSaveError }) {
+  if (storage !== 'memory' || autosave !== undefined) {
+    const { Persistence, autosaveMode } = persist();
+    return new Persistence(lua, storage, autosaveMode(autosave, storage), onSaveError);
+  }
+  return {
+    recovery: null,
+    open() {},
+    afterCall() {},
+    pendingAtClose: () => false,
+    close: () => Promise.resolve(),
+    save(bytes) {
+      lua._persist = new (persist().Persistence)(lua, storage, false, onSaveError);
+      return lua._persist.save(bytes);
+    },
+  };
+}
+
+/**
  * Backend loaders, in the order 'auto' tries them. Each returns the backend's Vm class
  * or throws why it cannot load.
  */
@@ -346,7 +371,7 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function' && typeof storage.load === 'function')) {
       throw new TypeError("createLua: storage must be 'memory', a directory path (Node) or an adapter { load(), save(bytes) }");
     }
-    autosaveMode(options.autosave, storage);
+    if (options.autosave !== undefined) persist().autosaveMode(options.autosave, storage);
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
     for (const name of order) {

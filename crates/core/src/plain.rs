@@ -41,7 +41,10 @@ pub(crate) struct Runners {
 }
 
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua::Result<()> {
-    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").eval()?;
+    // `call`, not `eval`: mlua's eval first tries the source as an expression
+    // (`return <source>`), which fails to parse here and costs a syntax error (and, on
+    // wasm, compiling its formatting code) at every VM creation.
+    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
     *shared.runners.borrow_mut() = Some(Runners { first, all });
     lua.set_named_registry_value(REGISTRY_KEY, factory)
 }
