@@ -55,12 +55,13 @@ function glue(wasm, distRoot, release) {
 }
 
 /**
- * Whether the nightly toolchain can rebuild std for wasm32 (rust-src and the wasm32
- * target installed: scripts/setup-wasm.sh adds them when rustup can download them).
- * `LUA_WASM_STD=stable` forces the stable build.
+ * Whether to rebuild std with nightly: only with `LUA_WASM_STD=nightly` for now (measured
+ * ~11 KB gzip smaller but 3-5% slower on the closures and ext workloads; see the size
+ * notes in docs/benchmarks.md), and only when nightly has rust-src and the wasm32 target
+ * (scripts/setup-wasm.sh adds them when rustup can download them).
  */
 function nightlyStd() {
-  if (process.env.LUA_WASM_STD === 'stable') return false;
+  if (process.env.LUA_WASM_STD !== 'nightly') return false;
   try {
     const sysroot = execFileSync('rustc', ['+nightly', '--print', 'sysroot'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     const lib = join(sysroot, 'lib', 'rustlib');
@@ -97,7 +98,7 @@ function main() {
   const cargoHome = process.env.CARGO_HOME || join(require('os').homedir(), '.cargo');
   const rustflags = [`--remap-path-prefix=${join(cargoHome, 'registry', 'src')}=/cargo`, `--remap-path-prefix=${root}=/lua-persistent`];
   let nightly = release && nightlyStd();
-  if (release && !nightly) console.warn('build-wasm: nightly rust-src or its wasm32 target missing; stable std (module ~11 KB gzip larger)');
+  if (release && process.env.LUA_WASM_STD === 'nightly' && !nightly) console.warn('build-wasm: nightly rust-src or its wasm32 target missing; stable std');
   try {
     cargoBuild(profile, rustflags, nightly);
   } catch (e) {
