@@ -56,8 +56,8 @@ function glue(wasm, distRoot, release) {
 
 /**
  * Whether to rebuild std with nightly: only with `LUA_WASM_STD=nightly` for now (measured
- * ~11 KB gzip smaller but 3-5% slower on the closures and ext workloads; see the size
- * notes in docs/benchmarks.md), and only when nightly has rust-src and the wasm32 target
+ * ~12 KB gzip smaller, but measured 3-5% slower on the closures and ext workloads, cause
+ * not yet isolated), and only when nightly has rust-src and the wasm32 target
  * (scripts/setup-wasm.sh adds them when rustup can download them).
  */
 function nightlyStd() {
