@@ -174,6 +174,7 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
         "-mllvm".into(),
         "-wasm-enable-eh".into(),
         "-mexception-handling".into(),
+        "-mnontrapping-fptoint".into(),
         // signal() exists only as wasi-libc's emulation; clock() likewise.
         "-D_WASI_EMULATED_SIGNAL".into(),
         "-D_WASI_EMULATED_PROCESS_CLOCKS".into(),
