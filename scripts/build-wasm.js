@@ -59,8 +59,10 @@ function glue(wasm, distRoot, release) {
 /**
  * Whether to rebuild std with nightly: only with `LUA_WASM_STD=nightly` for now (measured
  * ~12 KB gzip smaller, but measured 3-5% slower on the closures and ext workloads, cause
- * not yet isolated), and only when nightly has rust-src and the wasm32 target
- * (scripts/setup-wasm.sh adds them when rustup can download them).
+ * not yet isolated), and only when nightly has rust-src and the wasm32 target:
+ * `rustup component add rust-src --toolchain nightly && rustup target add
+ * wasm32-unknown-unknown --toolchain nightly` (setup does not download them: the
+ * default build does not use them).
  */
 function nightlyStd() {
   if (process.env.LUA_WASM_STD !== 'nightly') return false;

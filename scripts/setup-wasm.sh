@@ -6,8 +6,7 @@
 #   chromium                   - the real browser the browser tests drive (playwright-core)
 #   lua5.4                     - the reference interpreter the corpus test and bench compare with
 #   tmux                       - a real terminal for the CLI REPL tests
-# plus the Rust target wasm32-unknown-unknown (also for nightly, with rust-src, when a
-# nightly toolchain is installed: see below) and wasm-bindgen-cli 0.2.130 (the exact
+# plus the Rust target wasm32-unknown-unknown and wasm-bindgen-cli 0.2.130 (the exact
 # version of the wasm-bindgen crate). wasm-opt comes from npm (binaryen): Debian's
 # binaryen 108 corrupts wasm-bindgen's externref table.
 # Idempotent and quiet when everything is present: `apt-get update` runs only when a
@@ -53,19 +52,6 @@ fi
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup-wasm: adding Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown >/dev/null
-fi
-
-# The release module rebuilds std with nightly (see scripts/build-wasm.js): nightly's
-# rust-src and wasm32 target. Optional: without them the release build uses stable std.
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -qx rust-src; then
-    echo "setup-wasm: adding rust-src to nightly (smaller release module)"
-    rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || echo "setup-wasm: could not add nightly rust-src; release builds use stable std" >&2
-  fi
-  if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    echo "setup-wasm: adding Rust target wasm32-unknown-unknown to nightly"
-    rustup target add wasm32-unknown-unknown --toolchain nightly >/dev/null 2>&1 || echo "setup-wasm: could not add the nightly wasm32 target; release builds use stable std" >&2
-  fi
 fi
 
 WASM_BINDGEN_VERSION=0.2.130

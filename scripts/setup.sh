@@ -18,13 +18,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+bash scripts/setup-wasm.sh
+
 # The fuzz targets (scripts/fuzz.sh, part of scripts/test.sh) need cargo-fuzz on nightly.
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   cargo +nightly install cargo-fuzz --locked --quiet
 fi
-# After nightly: setup-wasm.sh also gives nightly what the small release module needs.
-bash scripts/setup-wasm.sh
 node scripts/build.js
 node scripts/build-wasm.js
 
