@@ -6,21 +6,11 @@
 // and be the same on every backend. Limits must stop code that yields in a loop.
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const { forEachBackend } = require('./backends');
-const { LuaError, vms, thrown } = require('./helpers');
+const { LuaError, vms, thrown, luaReference } = require('./helpers');
 
 const FILE = path.join(__dirname, 'coroutines.lua');
 const source = fs.readFileSync(FILE, 'utf8');
-
-function reference() {
-  try {
-    return execFileSync('lua5.4', ['coroutines.lua'], { cwd: __dirname, encoding: 'utf8' });
-  } catch (e) {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
 /** A generator pipeline that yields forever: only a limit ends it. */
 const ENDLESS = `
@@ -41,7 +31,7 @@ forEachBackend((backend) => {
     expect(lines).toContain('got bar');
     expect(lines).toContain('false,attempt to yield across a C-call boundary');
     expect(lines).toContain('989973');
-    const ref = reference();
+    const ref = luaReference('coroutines.lua');
     if (ref !== null) expect(r.output).toBe(ref);
   });
 

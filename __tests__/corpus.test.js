@@ -4,21 +4,12 @@
 // the same output as the reference interpreter `lua5.4` when it is installed.
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const { createLua } = require('..');
 const { backends } = require('./backends');
+const { luaReference } = require('./helpers');
 
 const CORPUS = path.join(__dirname, 'corpus.lua');
 const source = fs.readFileSync(CORPUS, 'utf8');
-
-function reference() {
-  try {
-    return execFileSync('lua5.4', ['corpus.lua'], { cwd: __dirname, encoding: 'latin1' });
-  } catch (e) {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
 async function outputOf(backend) {
   const lua = await createLua({ backend });
@@ -40,7 +31,7 @@ test('every backend prints exactly the same corpus output', async () => {
 });
 
 test('the corpus output matches the reference interpreter lua5.4', async () => {
-  const ref = reference();
+  const ref = luaReference('corpus.lua', 'latin1');
   if (ref === null) {
     console.warn('lua5.4 not installed: reference comparison skipped (scripts/setup-wasm.sh installs it)');
     return;

@@ -7,7 +7,7 @@
 // value with this realm's Map/Array/Object (keeping shared references and cycles) so
 // deep comparisons are meaningful; `isMap` checks the brand, not the prototype.
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { spawnSync, execFileSync } = require('child_process');
 const { createLua, LuaError } = require('..');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -110,4 +110,17 @@ function runCli(args, { input = '', env = {}, cwd = ROOT, timeout = 60000 } = {}
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, runCli, crc32, ROOT };
+/**
+ * What the reference interpreter `lua5.4` prints for `__tests__/<file>` (run from this
+ * folder, so chunk names match), or null when lua5.4 is not installed.
+ */
+function luaReference(file, encoding = 'utf8') {
+  try {
+    return execFileSync('lua5.4', [file], { cwd: __dirname, encoding });
+  } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+module.exports = { createLua, LuaError, isMap, local, vms, thrown, runIsolated, runCli, crc32, luaReference, ROOT };
