@@ -110,3 +110,17 @@ describe('bench options', () => {
     expect(narrow.sizes).toBeNull();
   }, 60000);
 });
+
+describe('bench/floor.js (the C floor under the wasm module)', () => {
+  test('smoke mode links Lua + wasi-libc alone, smaller than our module, and cold-starts all three', () => {
+    const dir = path.join(out, 'floor');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'floor.js'), '--smoke', '--out', dir], { encoding: 'utf8', timeout: 170000 });
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const floor = JSON.parse(fs.readFileSync(path.join(dir, 'floor.json'), 'utf8'));
+    // A real Lua (tens of KB compressed), and less than ours, which links the same objects.
+    expect(floor.sizes.floor.gzip).toBeGreaterThan(50000);
+    expect(floor.sizes.floor.gzip).toBeLessThan(floor.sizes.ours.gzip);
+    for (const name of ['floor', 'ours', 'wasmoon']) expect(floor.cold[name]).toBeGreaterThan(0);
+    expect(r.stdout).toContain('| Lua 5.4 + wasi-libc alone');
+  }, 180000);
+});

@@ -22,6 +22,16 @@ const FEATURES = ['--enable-exception-handling', '--enable-bulk-memory', '--enab
  */
 const OPT = ['--low-memory-unused', '-Oz', '--gufa-optimizing', '-Oz', '--converge'];
 
+/**
+ * The release module's wasm-opt pass (also bench/floor.js's, so both are optimised alike).
+ * binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.
+ * `keepNames` keeps the name section (for size breakdowns by function).
+ */
+function wasmOpt(input, output, keepNames = false) {
+  const strip = keepNames ? ['-g', '--strip-producers'] : ['--strip-debug', '--strip-producers'];
+  run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), ...OPT, ...strip, ...FEATURES, input, '-o', output]);
+}
+
 /** cargo's module for a profile (its file is replaced only by a build of that profile). */
 function cargoWasm(release) {
   return join(root, 'target', 'wasm32-unknown-unknown', release ? 'wasm-release' : 'debug', 'lua_persistent_wasm.wasm');
@@ -46,8 +56,7 @@ function glue(wasm, distRoot, release) {
       if (last && last.input.equals(input)) {
         writeFileSync(bin, last.output);
       } else {
-        // binaryen from npm: Debian's (v108) mishandles wasm-bindgen's externref table.
-        run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), ...OPT, '--strip-debug', '--strip-producers', ...FEATURES, bin, '-o', bin]);
+        wasmOpt(bin, bin);
         last = { input, output: readFileSync(bin) };
       }
     }
@@ -118,6 +127,6 @@ function main() {
   for (const bin of glue(wasm, root, release)) console.log(`built ${bin} (${statSync(bin).size} bytes, ${how})`);
 }
 
-module.exports = { glue, cargoWasm };
+module.exports = { glue, cargoWasm, wasmOpt };
 
 if (require.main === module) main();

@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+'use strict';
+// The floor under our wasm module: how much of its size and cold start is Lua itself and
+// how much is the boundary around it (Rust core, mlua, wasm-bindgen, JS).
+//
+//   npm run build:release && node bench/floor.js [--package DIR] [--repeat N] [--breakdown] [--out DIR]
+//   node bench/floor.js --smoke    (CI: proves it still works; the figures mean nothing)
+//
+// 1. Links bench/floor/floor.c with the Lua objects of the last release build
+//    (crates/lua-sys's archive, the same -O2/-Oz split) and wasi-libc: Lua 5.4 with
+//    nothing around it, wasm-opt'd with the release module's own passes.
+// 2. Sizes (raw, gzip -9) of that floor, of our browser module and of wasmoon's.
+// 3. Cold start in fresh processes, timed like bench/child.js: from just before the
+//    engine is loaded to the result of a first `return 1 + 1` (median of --repeat).
+// 4. --breakdown: our module's code by origin (Lua C per file, libc, Rust per crate,
+//    wasm-bindgen shims), from a copy wasm-opt'd with its function names kept.
+//
+// Prints Markdown; writes floor.md/floor.json next to the main report (bench/results).
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+
+const { TREE, packageRoot } = require('./lib/package-root');
+const { wasmOpt, cargoWasm } = require(path.join(TREE, 'scripts', 'build-wasm'));
+
+const LUA_DIR = path.join(TREE, 'crates', 'lua-sys', 'lua-5.4.8');
+const WASI = { include: '/usr/include/wasm32-wasi', lib: '/usr/lib/wasm32-wasi' };
+const WASI_LIBS = ['libc.a', 'libwasi-emulated-signal.a', 'libwasi-emulated-process-clocks.a'];
+const WASMOON = path.join(TREE, 'node_modules', 'wasmoon', 'dist', 'glue.wasm');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+// --smoke (CI): one sample, dev builds accepted, results to a temp dir; figures mean nothing.
+const smoke = args.includes('--smoke');
+const repeat = smoke ? 1 : Number(opt('--repeat', 9));
+if (opt('--package')) process.env.LUA_BENCH_PACKAGE = path.resolve(opt('--package'));
+
+const sh = (cmd, argv) => execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const measure = (file) => { const b = fs.readFileSync(file); return { raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length }; };
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
+
+/**
+ * crates/lua-sys's archive from the newest release build (cargo keeps one dir per hash);
+ * in smoke mode the dev build's will do (same C flags, plus Lua's API checks).
+ */
+function luaArchive() {
+  const profiles = smoke ? [true, false] : [true];
+  const found = profiles.flatMap((release) => {
+    const build = path.join(path.dirname(cargoWasm(release)), 'build');
+    if (!fs.existsSync(build)) return [];
+    return fs.readdirSync(build)
+      .filter((d) => d.startsWith('lua-persistent-sys-'))
+      .map((d) => path.join(build, d, 'out', 'liblua54wasm.a'))
+      .filter((f) => fs.existsSync(f));
+  }).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (!found.length) throw new Error('no release build of crates/lua-sys; run `npm run build:release` first');
+  return found[0];
+}
+
+function buildFloor(tmp, archive) {
+  const obj = path.join(tmp, 'floor.o');
+  const linked = path.join(tmp, 'floor-linked.wasm');
+  const out = path.join(tmp, 'floor.wasm');
+  const resource = sh('clang-19', ['-print-resource-dir']).trim();
+  sh('clang-19', ['--target=wasm32-wasi', '-nostdinc', '-I', LUA_DIR, '-isystem', path.join(resource, 'include'),
+    '-isystem', WASI.include, '-Oz', '-c', path.join(__dirname, 'floor', 'floor.c'), '-o', obj]);
+  sh('wasm-ld-19', ['--no-entry', '--gc-sections', '-o', linked, obj, archive, ...WASI_LIBS.map((l) => path.join(WASI.lib, l))]);
+  wasmOpt(linked, out);
+  return out;
+}
+
+// ---- cold start, one fresh process per sample
+
+const CHILD = {
+  floor: (wasm) => `
+    const t0 = performance.now();
+    const m = new WebAssembly.Module(require('fs').readFileSync(${JSON.stringify(wasm)}));
+    const x = new WebAssembly.Instance(m, {}).exports;
+    if (x.floor_new() !== 0) throw new Error('floor_new failed');
+    const at = x.floor_buffer();
+    new Uint8Array(x.memory.buffer).set(Buffer.from('return 1 + 1\\0'), at);
+    const r = x.floor_eval();
+    console.log(JSON.stringify({ ms: performance.now() - t0, r: Number(r) }));`,
+  ours: (root) => `
+    const t0 = performance.now();
+    require(${JSON.stringify(root)}).createLua({ backend: 'wasm' }).then((lua) => {
+      const r = lua.eval('return 1 + 1');
+      console.log(JSON.stringify({ ms: performance.now() - t0, r }));
+    });`,
+  wasmoon: (modules) => `
+    const t0 = performance.now();
+    const { LuaFactory } = require(${JSON.stringify(path.join(modules, 'wasmoon'))});
+    new LuaFactory().createEngine().then((lua) => {
+      const r = lua.doStringSync('return 1 + 1');
+      console.log(JSON.stringify({ ms: performance.now() - t0, r }));
+    });`,
+};
+
+function coldStart(engines) {
+  const times = Object.fromEntries(Object.keys(engines).map((k) => [k, []]));
+  for (let i = 0; i < repeat; i++) {
+    for (const [name, code] of Object.entries(engines)) {
+      const p = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+      if (p.status !== 0) throw new Error(`${name} cold start failed: ${p.stderr}`);
+      const { ms, r } = JSON.parse(p.stdout);
+      if (r !== 2) throw new Error(`${name} returned ${r} for 1 + 1`);
+      times[name].push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+// ---- our module's code by origin
+
+/** Function sizes by name, from wasm-objdump's listing of a module with a name section. */
+function functionSizes(wasm) {
+  const rows = [];
+  for (const line of sh('wasm-objdump', ['-x', '-j', 'Code', wasm]).split('\n')) {
+    const m = /^ - func\[\d+\] size=(\d+)(?: <(.*)>)?/.exec(line);
+    if (m) rows.push({ size: Number(m[1]), name: m[2] || '' });
+  }
+  return rows;
+}
+
+/** Which Lua object file defines each C symbol. */
+function luaSymbols(archive) {
+  const owner = new Map();
+  let file = null;
+  for (const line of sh('llvm-nm-19', ['--defined-only', archive]).split('\n')) {
+    const f = /^(.*\.o):$/.exec(line);
+    if (f) { file = f[1]; continue; }
+    const s = /^\S*\s+[A-Za-z]\s+(\S+)$/.exec(line);
+    if (s && file) owner.set(s[1], file);
+  }
+  return owner;
+}
+
+const RUST_CRATES = ['lua_persistent_core', 'lua_persistent_wasm', 'mlua', 'wasm_bindgen', 'js_sys', 'postcard', 'serde', 'hashbrown', 'parking_lot', 'alloc', 'core', 'std'];
+
+function origin(name, lua) {
+  if (lua.has(name)) return `Lua C: ${lua.get(name)}`;
+  if (/ shim| wrapper$/.test(name)) return 'wasm-bindgen export shims (Rust inlined)';
+  if (name.includes('::') || name.startsWith('<') || /^_[RZ]/.test(name)) {
+    const crate = RUST_CRATES.find((c) => new RegExp(`(^|[<\\s&*(])${c}(\\[[0-9a-f]+\\])?::`).test(name));
+    return `Rust: ${crate || 'other'}`;
+  }
+  return 'libc and other C';
+}
+
+function breakdown(tmp, archive) {
+  const named = path.join(tmp, 'named');
+  execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', named, '--out-name', 'm', cargoWasm(true)], { stdio: 'inherit' });
+  const wasm = path.join(named, 'm_bg.wasm');
+  wasmOpt(wasm, wasm, true);
+  const lua = luaSymbols(archive);
+  const by = new Map();
+  for (const { size, name } of functionSizes(wasm)) {
+    const k = origin(name, lua);
+    by.set(k, (by.get(k) || 0) + size);
+  }
+  const total = [...by.values()].reduce((a, b) => a + b, 0);
+  const group = (k) => k.split(':')[0];
+  const groups = new Map();
+  for (const [k, v] of by) groups.set(group(k), (groups.get(group(k)) || 0) + v);
+  return { total, groups: Object.fromEntries(groups), detail: Object.fromEntries([...by].sort((a, b) => b[1] - a[1])) };
+}
+
+// ---- report
+
+const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+
+function report(r) {
+  const lines = ['# The floor under the wasm module', '',
+    `Release builds, ${new Date().toISOString().slice(0, 10)}; cold start: median of ${repeat} fresh processes, `
+    + 'from just before the engine loads to the result of `return 1 + 1`.', '',
+    '| Module | wasm raw | wasm gzip -9 | cold start to first eval |', '| --- | --- | --- | --- |'];
+  for (const [name, label] of [['floor', 'Lua 5.4 + wasi-libc alone (our objects, no Rust)'], ['ours', 'lua-persistent (browser module)'], ['wasmoon', 'wasmoon 1.16']]) {
+    lines.push(`| ${label} | ${kb(r.sizes[name].raw)} | ${kb(r.sizes[name].gzip)} | ${r.cold[name].toFixed(1)} ms |`);
+  }
+  const boundary = r.sizes.ours.gzip - r.sizes.floor.gzip;
+  lines.push('', `Our boundary around Lua (Rust core, mlua, wasm-bindgen exports, their data): ${kb(boundary)} gzip, `
+    + `${(r.cold.ours - r.cold.floor).toFixed(1)} ms of cold start.`);
+  if (r.breakdown) {
+    lines.push('', `Our module's code by origin (${kb(r.breakdown.total)} of function bodies):`, '', '| Origin | Code |', '| --- | --- |');
+    const rows = Object.entries(r.breakdown.groups).filter(([k]) => k !== 'Rust');
+    rows.push(...Object.entries(r.breakdown.detail).filter(([k]) => k.startsWith('Rust: ')));
+    for (const [k, v] of rows.sort((a, b) => b[1] - a[1])) lines.push(`| ${k} | ${kb(v)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-floor-'));
+  try {
+    const archive = luaArchive();
+    const floorWasm = buildFloor(tmp, archive);
+    const root = packageRoot();
+    const ours = path.join(root, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
+    const sizes = { floor: measure(floorWasm), ours: measure(ours), wasmoon: measure(WASMOON) };
+    const cold = coldStart({ floor: CHILD.floor(floorWasm), ours: CHILD.ours(root), wasmoon: CHILD.wasmoon(path.join(TREE, 'node_modules')) });
+    const r = { sizes, cold, breakdown: args.includes('--breakdown') ? breakdown(tmp, archive) : null };
+    const md = report(r);
+    const outDir = opt('--out', smoke ? path.join(tmp, 'results') : path.join(__dirname, 'results'));
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'floor.md'), md);
+    fs.writeFileSync(path.join(outDir, 'floor.json'), `${JSON.stringify(r, null, 2)}\n`);
+    process.stdout.write(md);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main();
