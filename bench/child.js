@@ -7,10 +7,16 @@ const { now, since } = require('./lib/clock');
 const { checksumText } = require('./lib/checksum');
 const { ENGINES } = require('./engines');
 
-/** Runs `fn` k times; µs per call on both clocks, and the last result. */
+/**
+ * Runs `fn` k times untimed, then k times timed; µs per call on both clocks, and the last
+ * result. The warm-up is as long as the timed part so that V8 has tiered up (TurboFan
+ * compiles hot wasm and JS functions on helper threads, which the CPU clock counts): with
+ * a tenth of k, our wasm tiny eval measured 2.5 µs CPU / 1.8 µs wall, still compiling;
+ * with k, 1.2 µs on both (wasmoon ~4 µs either way).
+ */
 function timeLoop(k, fn) {
   let last;
-  for (let i = 0; i < Math.ceil(k / 10); i++) last = fn();
+  for (let i = 0; i < k; i++) last = fn();
   const t0 = now();
   for (let i = 0; i < k; i++) last = fn();
   const t = since(t0);
