@@ -7,28 +7,34 @@
 //   node bench/floor.js --smoke    (CI: proves it still works; the figures mean nothing)
 //
 // 1. Links bench/floor/floor.c with the Lua objects of the last release build
-//    (crates/lua-sys's archive, the same -O2/-Oz split) and wasi-libc: Lua 5.4 with
-//    nothing around it, wasm-opt'd with the release module's own passes.
-// 2. Sizes (raw, gzip -9) of that floor, of our browser module and of wasmoon's.
-// 3. Cold start in fresh processes, timed like bench/child.js: from just before the
-//    engine is loaded to the result of a first `return 1 + 1` (median of --repeat).
+//    (crates/lua-sys's archive, the same hot/cold flag split) and wasi-libc: Lua 5.4
+//    with nothing around it, wasm-opt'd with the release module's own passes.
+// 2. Sizes (raw, gzip -9, as lib/sizes.js measures them) of that floor, of our browser
+//    module and of wasmoon's.
+// 3. Cold start in fresh processes, from just before the engine is loaded to the result
+//    of a first `return 1 + 1` (median of --repeat): ours and wasmoon's are the main
+//    benchmark's start-up task (bench/child.js), the floor's the same span by hand.
 // 4. --breakdown: our module's code by origin (Lua C per file, libc, Rust per crate,
 //    wasm-bindgen shims), from a copy wasm-opt'd with its function names kept.
 //
 // Prints Markdown; writes floor.md/floor.json next to the main report (bench/results).
-const { execFileSync, spawnSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const zlib = require('zlib');
 
-const { TREE, packageRoot } = require('./lib/package-root');
+const { TREE } = require('./lib/package-root');
+const { fileSize, apps } = require('./lib/sizes');
+const { median } = require('./lib/stats');
+const { runChild, runProcess } = require('./lib/spawn');
 const { wasmOpt, cargoWasm } = require(path.join(TREE, 'scripts', 'build-wasm'));
 
 const LUA_DIR = path.join(TREE, 'crates', 'lua-sys', 'lua-5.4.8');
-const WASI = { include: '/usr/include/wasm32-wasi', lib: '/usr/lib/wasm32-wasi' };
+// Debian's wasi-libc, or LUA_WASM_SYSROOT as crates/lua-sys/build.rs reads it.
+const SYSROOT = process.env.LUA_WASM_SYSROOT;
+const WASI = SYSROOT ? { include: path.join(SYSROOT, 'include'), lib: path.join(SYSROOT, 'lib') }
+  : { include: '/usr/include/wasm32-wasi', lib: '/usr/lib/wasm32-wasi' };
 const WASI_LIBS = ['libc.a', 'libwasi-emulated-signal.a', 'libwasi-emulated-process-clocks.a'];
-const WASMOON = path.join(TREE, 'node_modules', 'wasmoon', 'dist', 'glue.wasm');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -38,8 +44,6 @@ const repeat = smoke ? 1 : Number(opt('--repeat', 9));
 if (opt('--package')) process.env.LUA_BENCH_PACKAGE = path.resolve(opt('--package'));
 
 const sh = (cmd, argv) => execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-const measure = (file) => { const b = fs.readFileSync(file); return { raw: b.length, gzip: zlib.gzipSync(b, { level: 9 }).length }; };
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
 
 /**
  * crates/lua-sys's archive from the newest release build (cargo keeps one dir per hash);
@@ -73,40 +77,29 @@ function buildFloor(tmp, archive) {
 
 // ---- cold start, one fresh process per sample
 
-const CHILD = {
-  floor: (wasm) => `
-    const t0 = performance.now();
-    const m = new WebAssembly.Module(require('fs').readFileSync(${JSON.stringify(wasm)}));
-    const x = new WebAssembly.Instance(m, {}).exports;
-    if (x.floor_new() !== 0) throw new Error('floor_new failed');
-    const at = x.floor_buffer();
-    new Uint8Array(x.memory.buffer).set(Buffer.from('return 1 + 1\\0'), at);
-    const r = x.floor_eval();
-    console.log(JSON.stringify({ ms: performance.now() - t0, r: Number(r) }));`,
-  ours: (root) => `
-    const t0 = performance.now();
-    require(${JSON.stringify(root)}).createLua({ backend: 'wasm' }).then((lua) => {
-      const r = lua.eval('return 1 + 1');
-      console.log(JSON.stringify({ ms: performance.now() - t0, r }));
-    });`,
-  wasmoon: (modules) => `
-    const t0 = performance.now();
-    const { LuaFactory } = require(${JSON.stringify(path.join(modules, 'wasmoon'))});
-    new LuaFactory().createEngine().then((lua) => {
-      const r = lua.doStringSync('return 1 + 1');
-      console.log(JSON.stringify({ ms: performance.now() - t0, r }));
-    });`,
-};
+/** The floor's start-up in a child: compile, instantiate, new state + libraries, eval. */
+const floorChild = (wasm) => `
+  const t0 = performance.now();
+  const m = new WebAssembly.Module(require('fs').readFileSync(${JSON.stringify(wasm)}));
+  const x = new WebAssembly.Instance(m, {}).exports;
+  if (x.floor_new() !== 0) throw new Error('floor_new failed');
+  new Uint8Array(x.memory.buffer).set(Buffer.from('return 1 + 1\\0'), x.floor_buffer());
+  const r = x.floor_eval();
+  console.log(JSON.stringify({ importCreateEvalMs: performance.now() - t0, checksum: String(r) }));`;
 
-function coldStart(engines) {
-  const times = Object.fromEntries(Object.keys(engines).map((k) => [k, []]));
+/** Median ms to a first eval per engine, the engines taken in turn on each repeat. */
+async function coldStart(floorWasm) {
+  const run = {
+    floor: () => runProcess(process.execPath, ['-e', floorChild(floorWasm)]),
+    ours: () => runChild('wasm', { kind: 'startup' }),
+    wasmoon: () => runChild('wasmoon', { kind: 'startup' }),
+  };
+  const times = { floor: [], ours: [], wasmoon: [] };
   for (let i = 0; i < repeat; i++) {
-    for (const [name, code] of Object.entries(engines)) {
-      const p = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
-      if (p.status !== 0) throw new Error(`${name} cold start failed: ${p.stderr}`);
-      const { ms, r } = JSON.parse(p.stdout);
-      if (r !== 2) throw new Error(`${name} returned ${r} for 1 + 1`);
-      times[name].push(ms);
+    for (const [name, start] of Object.entries(run)) {
+      const { importCreateEvalMs, checksum } = await start();
+      if (checksum !== '2') throw new Error(`${name} returned ${checksum} for 1 + 1`);
+      times[name].push(importCreateEvalMs);
     }
   }
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
@@ -191,15 +184,14 @@ function report(r) {
   return `${lines.join('\n')}\n`;
 }
 
-function main() {
+async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-floor-'));
   try {
     const archive = luaArchive();
     const floorWasm = buildFloor(tmp, archive);
-    const root = packageRoot();
-    const ours = path.join(root, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
-    const sizes = { floor: measure(floorWasm), ours: measure(ours), wasmoon: measure(WASMOON) };
-    const cold = coldStart({ floor: CHILD.floor(floorWasm), ours: CHILD.ours(root), wasmoon: CHILD.wasmoon(path.join(TREE, 'node_modules')) });
+    const { ours, wasmoon } = apps();
+    const sizes = { floor: fileSize(floorWasm), ours: fileSize(ours.wasm), wasmoon: fileSize(wasmoon.wasm) };
+    const cold = await coldStart(floorWasm);
     const r = { sizes, cold, breakdown: args.includes('--breakdown') ? breakdown(tmp, archive) : null };
     const md = report(r);
     const outDir = opt('--out', smoke ? path.join(tmp, 'results') : path.join(__dirname, 'results'));
@@ -212,4 +204,7 @@ function main() {
   }
 }
 
-main();
+main().catch((e) => {
+  process.stderr.write(`${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});

@@ -75,4 +75,4 @@ async function measureSizes(log) {
   return out;
 }
 
-module.exports = { measureSizes };
+module.exports = { measureSizes, fileSize, apps };
