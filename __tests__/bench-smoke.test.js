@@ -60,7 +60,7 @@ describe('bench smoke run', () => {
   });
 
   test('a target row exists for every issue target, each PASS, MISS or n/a', () => {
-    expect(results.targets).toHaveLength(10);
+    expect(results.targets).toHaveLength(13);
     for (const t of results.targets) expect(['PASS', 'MISS', 'n/a']).toContain(t.status);
   });
 

@@ -130,6 +130,19 @@ forEachBackend((backend) => {
       expect(lua.eval('return collectgarbage("isrunning")')).toBe(true);
     });
 
+    test("the safe load and collectgarbage name themselves in argument errors, as Lua's own do", () => {
+      expect(lua.evalAll('return pcall(load, {})')).toEqual([false, "bad argument #1 to 'load' (function expected, got table)"]);
+      expect(lua.evalAll('return pcall(load, "return 1", {})')).toEqual([false, "bad argument #2 to 'load' (string expected, got table)"]);
+      expect(lua.evalAll('return pcall(collectgarbage, "step", "x")')).toEqual([false, "bad argument #2 to 'collectgarbage' (number expected, got string)"]);
+      // a refused option points at the calling line, like error(msg, 2) would
+      expect(thrown(() => lua.eval('\ncollectgarbage(123)', { chunkName: 'gc' })).message).toMatch(/^gc:2: collectgarbage\('123'\) is not available/);
+    });
+
+    test('the safe collectgarbage passes every result of the allowed options through', () => {
+      expect(lua.evalAll('return collectgarbage("step"), collectgarbage("isrunning"), select("#", collectgarbage())')).toEqual([true, true, 1]);
+      expect(lua.evalAll('return collectgarbage(nil), collectgarbage("count", "ignored") > 0')).toEqual([0, true]);
+    });
+
     test('the sandbox survives reset()', () => {
       lua.reset();
       expect(lua.eval('return io == nil and os.execute == nil and string.dump == nil')).toBe(true);

@@ -47,6 +47,25 @@ function bundleRow(results) {
     `${kb(ours)} vs wasmoon ${kb(peer)}`);
 }
 
+/**
+ * The issue states its targets as "ratios in one run" and gives wasmoon's figure next to
+ * three absolute wasm limits (2 of ~4 µs, 1 of ~2.5 µs, 15 of ~20 ms). These rows check
+ * those limits as ratios to wasmoon measured in the same run, since on a slower or busier
+ * machine than the issue's both engines' absolute figures move together.
+ */
+function peerRows(a) {
+  const ratio = (id, metric) => a.med(id, 'wasm', metric) / a.med(id, 'wasmoon', metric);
+  const scaled = (name, id, metric, limit, peer, unit) => {
+    const r = ratio(id, metric);
+    return row(`${name}: wasm ≤ ${fmt(limit / peer)}× wasmoon (the issue's ${limit} of ~${peer} ${unit})`, r, limit / peer, `${fmt(r)}× wasmoon`);
+  };
+  return [
+    scaled('tiny eval', 'tiny-eval', undefined, 2, 4, 'µs'),
+    scaled('ext get/set from Lua', 'ext', undefined, 1, 2.5, 'µs'),
+    scaled('cold start to first eval', 'startup', 'importCreateEval', 15, 20, 'ms'),
+  ];
+}
+
 function checkTargets(results) {
   const a = accessors(results);
   const nat = a.pureRatio('native');
@@ -65,6 +84,7 @@ function checkTargets(results) {
     ms('native', 5),
     ms('wasm', 15),
     bundleRow(results),
+    ...peerRows(a),
   ];
 }
 

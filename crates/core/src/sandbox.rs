@@ -8,30 +8,6 @@ use crate::host::Host;
 use crate::options::{Options, Stdlib};
 use crate::shared::Shared;
 
-/// Trims the libraries to the safe set: no file or process access, no binary chunks,
-/// no debug library beyond `debug.traceback`, `collectgarbage` limited to harmless options,
-/// no `__gc` finalizers (they could run unbounded code outside any call's limits).
-const RESTRICT: &str = r#"
-local raw_load, select, cg, error, tostring = load, select, collectgarbage, error, tostring
-os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime }
-debug = { traceback = debug.traceback }
-dofile, loadfile = nil, nil
-string.dump = nil
-load = function(chunk, name, mode, ...)
-  if select('#', ...) > 0 then return raw_load(chunk, name, 't', ...) end
-  return raw_load(chunk, name, 't')
-end
--- setmetatable is replaced in Rust (`safe_setmetatable`): no __gc finalizers.
-local allowed = { collect = true, count = true, step = true, isrunning = true }
-collectgarbage = function(opt, ...)
-  if opt == nil then opt = 'collect' end
-  if not allowed[opt] then
-    error("collectgarbage('" .. tostring(opt) .. "') is not available in the safe stdlib", 2)
-  end
-  return cg(opt, ...)
-end
-"#;
-
 pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H>>) -> mlua::Result<Lua> {
     let libs = match options.stdlib {
         Stdlib::Safe => {
@@ -43,8 +19,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     // debug.traceback); the safe profile removes everything else from it below.
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
     if options.stdlib == Stdlib::Safe {
-        lua.load(RESTRICT).set_name("=sandbox").exec()?;
-        lua.globals().raw_set("setmetatable", safe_setmetatable(&lua)?)?;
+        restrict(&lua)?;
     }
     crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
@@ -56,18 +31,23 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     Ok(lua)
 }
 
-/// Lua's `setmetatable` refusing metatables with a `__gc` field (`csrc/luap_safe.c` in
-/// lua-sys): finalizers run whenever the collector decides, also inside host calls that
-/// arm no timeout (`gc()`, `close()`, `reset()`, an allocating `setGlobal`), so a looping
-/// `__gc` could hang the host. In C, so metatable-heavy code pays nothing for the check.
-fn safe_setmetatable(lua: &Lua) -> mlua::Result<mlua::Function> {
+/// Trims the opened libraries to the safe set (`luap_restrict` in lua-sys's
+/// `csrc/luap_safe.c`): no file or process access, no binary chunks, no debug library
+/// beyond `debug.traceback`, `collectgarbage` limited to harmless options, and a
+/// `setmetatable` refusing `__gc` finalizers (they run whenever the collector decides,
+/// also inside host calls that arm no timeout, so a looping `__gc` could hang the host).
+///
+/// In C, not a Lua chunk: on wasm, V8 charges its tier-up budget by the size of the loop
+/// it runs, so the few dozen VM instructions of such a chunk sent the 30 KB interpreter
+/// loop to V8's optimising compiler (~85 ms on a helper thread) at every cold start,
+/// which slowed the start-up itself by 2-3 ms on a 2-core machine.
+fn restrict(lua: &Lua) -> mlua::Result<()> {
     type Raw = unsafe extern "C-unwind" fn(*mut std::ffi::c_void) -> std::ffi::c_int;
     // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
     // only because lua-sys does not depend on mlua-sys.
-    unsafe {
-        let f = std::mem::transmute::<Raw, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_safe_setmetatable);
-        lua.create_c_function(f)
-    }
+    let f = unsafe { std::mem::transmute::<Raw, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_restrict) };
+    // SAFETY: luap_restrict only uses the Lua C API on the state it is given.
+    unsafe { lua.create_c_function(f)? }.call(())
 }
 
 /// `print` writes to the call's captured output (and to the host when echo is on),

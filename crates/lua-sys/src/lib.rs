@@ -123,9 +123,11 @@ fn stdout_hook() -> fn(u32, &[u8]) {
 }
 
 extern "C-unwind" {
-    /// The safe stdlib's `setmetatable` (`csrc/luap_safe.c`): Lua's own, refusing
-    /// metatables with a `__gc` field. A `lua_CFunction`.
-    pub fn luap_safe_setmetatable(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c`):
+    /// `os` and `debug` cut down, no `dofile`/`loadfile`/`string.dump`, text-only `load`,
+    /// `collectgarbage` limited to harmless options, `setmetatable` refusing `__gc`.
+    /// A `lua_CFunction`, called once on a fresh state.
+    pub fn luap_restrict(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
 #[cfg(target_arch = "wasm32")]
