@@ -61,6 +61,18 @@ forEachBackend((backend) => {
       lua.eval('ext.table("live").a = 1');
       expect(lua.eval('return ext.table("live")')).toBe(lua.ext.get('live'));
     });
+
+    test('tables whose proxies were collected leave no stale data behind (slots are reused)', () => {
+      // Each proxy is read twice (the native adapter then keeps a reference to its
+      // Map's slot); once collected, their slots serve the next tables.
+      lua.eval('for i = 1, 60 do local t = ext.table("t" .. i) t.v = i local _ = t.v + t.v end');
+      lua.eval('collectgarbage() collectgarbage()');
+      expect(lua.eval('local s = 0 for i = 61, 120 do local t = ext.table("t" .. i) t.v = i s = s + t.v + t.v end return s')).toBe(2 * 5430);
+      expect(lua.eval('local s = 0 for i = 1, 120 do s = s + ext.table("t" .. i).v end return s')).toBe(7260);
+      expect(lua.ext.get('t7').get('v')).toBe(7);
+      expect(lua.ext.get('t99').get('v')).toBe(99);
+      expect([...lua.ext.get('t61').keys()]).toEqual(['v']);
+    });
   });
 
   describe('JS <-> Lua visibility', () => {

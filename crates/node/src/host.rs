@@ -3,10 +3,13 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
+use std::rc::Rc;
 use std::time::Instant;
 
 use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
 use napi::sys::{self, napi_env, napi_ref, napi_value};
+
+use crate::slot_refs::SlotRefs;
 
 /// Builtins a VM references for its whole life (deleted when the VM is finalized).
 /// Nothing of the user's is referenced from native code: the JS layer passes its `hooks`
@@ -39,6 +42,7 @@ pub struct NodeHost {
     pub refs: Refs,
     pub clock: Instant,
     pub hooks: napi_value,
+    slot_refs: Rc<SlotRefs>,
     /// The JS exception behind the last failed operation, for `take_exception` (null: none).
     caught: Cell<napi_value>,
 }
@@ -65,8 +69,8 @@ impl NodeHost {
 
     /// Nothing is read up front: values are fetched where used and never cached, since a
     /// value fetched inside a callback's handle scope dangles once that scope closes.
-    pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value) -> HostResult<Self> {
-        Ok(NodeHost { env, refs, clock, hooks, caught: Cell::new(ptr::null_mut()) })
+    pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value, slot_refs: Rc<SlotRefs>) -> HostResult<Self> {
+        Ok(NodeHost { env, refs, clock, hooks, slot_refs, caught: Cell::new(ptr::null_mut()) })
     }
 
     fn weak(&self, r: napi_ref, what: &str) -> HostResult<napi_value> {
@@ -476,13 +480,19 @@ impl Host for NodeHost {
     }
 
     fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {
+        self.slot_refs.forget(self.env, slot);
         let slots = self.slots()?;
         self.ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
     }
 
     fn slot_get(&mut self, slot: u32) -> HostResult<napi_value> {
+        if let Some(v) = self.slot_refs.get(self.env, slot) {
+            return Ok(v);
+        }
         let slots = self.slots()?;
-        self.array_get(&slots, slot)
+        let v = self.array_get(&slots, slot)?;
+        self.slot_refs.read(self.env, slot, v);
+        Ok(v)
     }
 
     fn slot_clear(&mut self, slot: u32) -> HostResult<()> {

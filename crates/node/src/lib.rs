@@ -5,6 +5,7 @@
 
 mod fast;
 mod host;
+mod slot_refs;
 
 use std::cell::Cell;
 use std::ptr;
@@ -12,6 +13,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use host::{NodeHost, Refs};
+use slot_refs::SlotRefs;
 use lua_persistent_core::report::{self, Mode};
 use lua_persistent_core::{CallOptions, Engine, LuaError, Options, Stdlib};
 use napi::bindgen_prelude::{FromNapiValue, ObjectFinalize, ToNapiValue, TypeName, ValidateNapiValue};
@@ -83,12 +85,13 @@ pub(crate) struct VmCore {
     /// `None` once the VM is finalized (the references are deleted then).
     refs: Cell<Option<Refs>>,
     clock: Instant,
+    slot_refs: Rc<SlotRefs>,
 }
 
 impl VmCore {
     fn host(&self, env: napi_env, hooks: napi_value) -> Result<NodeHost> {
         match self.refs.get() {
-            Some(refs) => NodeHost::new(env, refs, self.clock, hooks)
+            Some(refs) => NodeHost::new(env, refs, self.clock, hooks, self.slot_refs.clone())
                 .map_err(|e| Error::new(Status::InvalidArg, format!("lua-persistent: bad hooks: {}", e.message))),
             None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
         }
@@ -133,7 +136,7 @@ impl Vm {
             unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };
         }
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
-        Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), clock: Instant::now() }) })
+        Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), clock: Instant::now(), slot_refs: Rc::default() }) })
     }
 
     fn host(&self, env: &Env, hooks: Raw) -> Result<NodeHost> {
@@ -278,6 +281,7 @@ impl Vm {
 impl ObjectFinalize for Vm {
     fn finalize(self, env: Env) -> Result<()> {
         self.engine().close();
+        self.core.slot_refs.clear(env.raw());
         if let Some(r) = self.core.refs.take() {
             for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.is_array, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
