@@ -78,6 +78,43 @@ const RACE = `
   });
 `;
 
+// The directory store's lock itself (lib/file-storage.js, the same JS for both
+// backends), raced hard: openers released together, many rounds. An opener once could
+// read the winner's lock file before its content was written, take it for a crash's
+// leftover and open the store too (2 winners in ~1 round of 13 before the fix).
+const LOCK_RACE = `
+  const { parentPort, workerData: { root, dir, barrier, openers } } = require('worker_threads');
+  const { fileStorage } = require(root + '/lib/file-storage.js');
+  const state = new Int32Array(barrier); // [ready, tried]
+  Atomics.add(state, 0, 1);
+  while (Atomics.load(state, 0) < openers) Atomics.wait(state, 0, Atomics.load(state, 0), 1);
+  // A Worker's exit releases its lock: a winner stays until every opener has tried.
+  const tried = () => Atomics.add(state, 1, 1);
+  const allTried = () => { while (Atomics.load(state, 1) < openers) Atomics.wait(state, 1, Atomics.load(state, 1), 1); };
+  fileStorage(dir).open().then(
+    () => { tried(); allTried(); parentPort.postMessage({ won: true }); },
+    (e) => { tried(); parentPort.postMessage({ won: false, message: e.message }); },
+  );
+`;
+
+describe('directory store lock', () => {
+  test('openers released together in 6 Workers: exactly one wins, every round', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-lock-race-'));
+    try {
+      for (let round = 0; round < 25; round++) {
+        const dir = path.join(tmp, `r${round}`);
+        const barrier = new SharedArrayBuffer(8);
+        const results = (await Promise.all(Array.from({ length: 6 }, () => inWorker(LOCK_RACE, { dir, barrier, openers: 6 })))).map(([m]) => m);
+        expect(results.filter((r) => r.won)).toHaveLength(1);
+        for (const r of results.filter((x) => !x.won)) expect(r.message).toMatch(/is in use by another VM of this process/);
+        expect(fs.readdirSync(dir)).toEqual([]); // the winner's exit released it; no temp lock left
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 forEachBackend((backend) => {
   let tmp;
   beforeEach(() => {

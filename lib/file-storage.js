@@ -2,7 +2,8 @@
 // Node directory storage. Files in `dir`:
 //   ext.luap            the current snapshot
 //   ext.luap.prev       the snapshot before it (the fallback if the current one is damaged)
-//   ext.luap.lock       {pid, host} of the process that has the store open
+//   ext.luap.lock       {pid, host} of the process that has the store open (written as
+//                       ext.luap.lock.<pid>-<thread>-<random>, then hard-linked into place)
 //   ext.luap.corrupt-*  unreadable snapshots, kept aside and never overwritten
 // A save writes a temp file and fsyncs it, hard-links the current snapshot as the
 // previous one, renames the temp file over the current one and fsyncs the directory: a
@@ -10,6 +11,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { threadId } = require('worker_threads');
 
 const FILE = 'ext.luap';
 
@@ -79,16 +81,34 @@ function fileStorage(dir) {
     }
   }
 
+  /**
+   * Creates the lock file with its content already in place, or answers false if it
+   * exists. Written under a unique name and hard-linked into place (as saves link the
+   * previous snapshot): with a plain exclusive create, a racing opener could read the
+   * new lock before its content was written, take it for a crash's leftover, remove it
+   * and open the store too (seen with Workers of one process).
+   */
+  function createLock() {
+    const tmp = `${lockFile}.${me.pid}-${threadId}-${Math.random().toString(36).slice(2)}`;
+    fs.writeFileSync(tmp, JSON.stringify(me), { flag: 'wx' });
+    try {
+      fs.linkSync(tmp, lockFile);
+      return true;
+    } catch (e) {
+      if (e.code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+
   /** One process, one VM per store: a second opener gets a clear error, not interleaved writes. */
   function acquire() {
     for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.writeFileSync(lockFile, JSON.stringify(me), { flag: 'wx' });
+      if (createLock()) {
         locked = true;
         process.on('exit', releaseOnExit);
         return;
-      } catch (e) {
-        if (e.code !== 'EEXIST') throw e;
       }
       let owner = null;
       try {
