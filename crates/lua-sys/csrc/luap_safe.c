@@ -33,6 +33,14 @@ static int safe_setmetatable (lua_State *L) {
   return 1;
 }
 
+/* Calls the wrapped original (upvalue 1) with the current arguments; all its results. */
+static int call_original (lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 /*
 ** The safe stdlib's `load`: Lua's own with the mode forced to text ("t"), so binary
 ** chunks never load. Arguments 1 and 2 are checked here, so that their errors name
@@ -46,10 +54,7 @@ static int safe_load (lua_State *L) {
   lua_settop(L, n > 3 ? n : 3);
   lua_pushliteral(L, "t");
   lua_replace(L, 3);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_original(L);
 }
 
 /*
@@ -68,10 +73,7 @@ static int safe_collectgarbage (lua_State *L) {
   for (i = 0; lua_type(L, 1) == LUA_TSTRING && allowed[i] != NULL; i++) {
     if (strcmp(lua_tostring(L, 1), allowed[i]) == 0) {
       if (i == 2) luaL_optinteger(L, 2, 0);  /* "step": its size errors name us */
-      lua_pushvalue(L, lua_upvalueindex(1));
-      lua_insert(L, 1);
-      lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-      return lua_gettop(L);
+      return call_original(L);
     }
   }
   return luaL_error(L, "collectgarbage('%s') is not available in the safe stdlib",

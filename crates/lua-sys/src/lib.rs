@@ -123,10 +123,8 @@ fn stdout_hook() -> fn(u32, &[u8]) {
 }
 
 extern "C-unwind" {
-    /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c`):
-    /// `os` and `debug` cut down, no `dofile`/`loadfile`/`string.dump`, text-only `load`,
-    /// `collectgarbage` limited to harmless options, `setmetatable` refusing `__gc`.
-    /// A `lua_CFunction`, called once on a fresh state.
+    /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c` lists
+    /// what it removes or wraps). A `lua_CFunction`, called once on a fresh state.
     pub fn luap_restrict(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
