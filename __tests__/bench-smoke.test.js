@@ -112,7 +112,7 @@ describe('bench options', () => {
 });
 
 describe('bench/floor.js (the C floor under the wasm module)', () => {
-  test('smoke mode links Lua + wasi-libc alone, smaller than our module, and cold-starts all three', () => {
+  test('smoke mode links Lua + wasi-libc alone and the two smallest Rust boundaries, each larger than the last, and cold-starts all five', () => {
     const dir = path.join(out, 'floor');
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'floor.js'), '--smoke', '--out', dir], { encoding: 'utf8', timeout: 170000 });
     expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
@@ -120,7 +120,11 @@ describe('bench/floor.js (the C floor under the wasm module)', () => {
     // A real Lua (tens of KB compressed), and less than ours, which links the same objects.
     expect(floor.sizes.floor.gzip).toBeGreaterThan(50000);
     expect(floor.sizes.floor.gzip).toBeLessThan(floor.sizes.ours.gzip);
-    for (const name of ['floor', 'ours', 'wasmoon']) expect(floor.cold[name]).toBeGreaterThan(0);
+    // The boundaries link the same Lua, plus Rust (and mlua), around it.
+    expect(floor.sizes.floor.gzip).toBeLessThan(floor.sizes.raw.gzip);
+    expect(floor.sizes.raw.gzip).toBeLessThan(floor.sizes.mlua.gzip);
+    for (const name of ['floor', 'raw', 'mlua', 'ours', 'wasmoon']) expect(floor.cold[name]).toBeGreaterThan(0);
     expect(r.stdout).toContain('| Lua 5.4 + wasi-libc alone');
+    expect(r.stdout).toContain('| smallest mlua boundary');
   }, 180000);
 });

@@ -9,12 +9,15 @@
 // 1. Links bench/floor/floor.c with the Lua objects of the last release build
 //    (crates/lua-sys's archive, the same hot/cold flag split) and wasi-libc: Lua 5.4
 //    with nothing around it, wasm-opt'd with the release module's own passes.
-// 2. Sizes (raw, gzip -9, as lib/sizes.js measures them) of that floor, of our browser
-//    module and of wasmoon's.
-// 3. Cold start in fresh processes, from just before the engine is loaded to the result
+// 2. Builds bench/floor/boundary twice, the smallest Rust + wasm-bindgen boundary around
+//    the same Lua (create, eval, one scalar result): once on Lua's C API, once through
+//    mlua as crates/core does, both with the release module's profile and wasm-opt passes.
+// 3. Sizes (raw, gzip -9, as lib/sizes.js measures them) of the floor, the two
+//    boundaries, our browser module and wasmoon's.
+// 4. Cold start in fresh processes, from just before the engine is loaded to the result
 //    of a first `return 1 + 1` (median of --repeat): ours and wasmoon's are the main
-//    benchmark's start-up task (bench/child.js), the floor's the same span by hand.
-// 4. --breakdown: our module's code by origin (Lua C per file, libc, Rust per crate,
+//    benchmark's start-up task (bench/child.js), the others' the same span by hand.
+// 5. --breakdown: our module's code by origin (Lua C per file, libc, Rust per crate,
 //    wasm-bindgen shims), from a copy wasm-opt'd with its function names kept.
 //
 // Prints Markdown; writes floor.md/floor.json next to the main report (bench/results).
@@ -75,6 +78,22 @@ function buildFloor(tmp, archive) {
   return out;
 }
 
+/**
+ * bench/floor/boundary's module for Node, raw (Lua's C API) or through mlua; wasm-opt'd
+ * like ours except in smoke mode (dev build, figures meaningless anyway).
+ */
+function buildBoundary(tmp, withMlua) {
+  const profile = smoke ? 'dev' : 'wasm-release';
+  execFileSync('cargo', ['build', '--target', 'wasm32-unknown-unknown', '-p', 'lua-floor-boundary', '--profile', profile,
+    ...(withMlua ? ['--features', 'mlua'] : [])], { cwd: TREE, stdio: ['ignore', 'ignore', 'pipe'] });
+  const out = path.join(tmp, withMlua ? 'mlua' : 'raw');
+  execFileSync('wasm-bindgen', ['--target', 'nodejs', '--out-dir', out, '--out-name', 'boundary',
+    path.join(path.dirname(cargoWasm(!smoke)), 'lua_floor_boundary.wasm')], { stdio: 'inherit' });
+  const wasm = path.join(out, 'boundary_bg.wasm');
+  if (!smoke) wasmOpt(wasm, wasm);
+  return { glue: path.join(out, 'boundary.js'), wasm };
+}
+
 // ---- cold start, one fresh process per sample
 
 /** The floor's start-up in a child: compile, instantiate, new state + libraries, eval. */
@@ -87,14 +106,23 @@ const floorChild = (wasm) => `
   const r = x.floor_eval();
   console.log(JSON.stringify({ importCreateEvalMs: performance.now() - t0, checksum: String(r) }));`;
 
+/** A boundary's start-up in a child: load its glue (compiles the module), new Vm, eval. */
+const boundaryChild = (glue) => `
+  const t0 = performance.now();
+  const { Vm } = require(${JSON.stringify(glue)});
+  const r = new Vm().eval('return 1 + 1');
+  console.log(JSON.stringify({ importCreateEvalMs: performance.now() - t0, checksum: String(r) }));`;
+
 /** Median ms to a first eval per engine, the engines taken in turn on each repeat. */
-async function coldStart(floorWasm) {
+async function coldStart(floorWasm, boundaries) {
   const run = {
     floor: () => runProcess(process.execPath, ['-e', floorChild(floorWasm)]),
+    raw: () => runProcess(process.execPath, ['-e', boundaryChild(boundaries.raw.glue)]),
+    mlua: () => runProcess(process.execPath, ['-e', boundaryChild(boundaries.mlua.glue)]),
     ours: () => runChild('wasm', { kind: 'startup' }),
     wasmoon: () => runChild('wasmoon', { kind: 'startup' }),
   };
-  const times = { floor: [], ours: [], wasmoon: [] };
+  const times = Object.fromEntries(Object.keys(run).map((k) => [k, []]));
   for (let i = 0; i < repeat; i++) {
     for (const [name, start] of Object.entries(run)) {
       const { importCreateEvalMs, checksum } = await start();
@@ -164,17 +192,26 @@ function breakdown(tmp, archive) {
 
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
 
+const ROWS = [
+  ['floor', 'Lua 5.4 + wasi-libc alone (our objects, no Rust)'],
+  ['raw', 'smallest Rust boundary: Lua\'s C API + wasm-bindgen (bench/floor/boundary)'],
+  ['mlua', 'smallest mlua boundary: the same through mlua (--features mlua)'],
+  ['ours', 'lua-persistent (browser module)'],
+  ['wasmoon', 'wasmoon 1.16'],
+];
+
 function report(r) {
   const lines = ['# The floor under the wasm module', '',
     `Release builds, ${new Date().toISOString().slice(0, 10)}; cold start: median of ${repeat} fresh processes, `
     + 'from just before the engine loads to the result of `return 1 + 1`.', '',
     '| Module | wasm raw | wasm gzip -9 | cold start to first eval |', '| --- | --- | --- | --- |'];
-  for (const [name, label] of [['floor', 'Lua 5.4 + wasi-libc alone (our objects, no Rust)'], ['ours', 'lua-persistent (browser module)'], ['wasmoon', 'wasmoon 1.16']]) {
+  for (const [name, label] of ROWS) {
     lines.push(`| ${label} | ${kb(r.sizes[name].raw)} | ${kb(r.sizes[name].gzip)} | ${r.cold[name].toFixed(1)} ms |`);
   }
-  const boundary = r.sizes.ours.gzip - r.sizes.floor.gzip;
-  lines.push('', `Our boundary around Lua (Rust core, mlua, wasm-bindgen exports, their data): ${kb(boundary)} gzip, `
-    + `${(r.cold.ours - r.cold.floor).toFixed(1)} ms of cold start.`);
+  const over = (a, b) => `${kb(r.sizes[a].gzip - r.sizes[b].gzip)} gzip and ${(r.cold[a] - r.cold[b]).toFixed(1)} ms`;
+  lines.push('', 'Over the row before: the Rust toolchain and wasm-bindgen (smallest boundary on the C API) '
+    + `${over('raw', 'floor')}; mlua ${over('mlua', 'raw')}; our features (core, limits, ext tables, snapshots, `
+    + `conversions) ${over('ours', 'mlua')}.`);
   if (r.breakdown) {
     lines.push('', `Our module's code by origin (${kb(r.breakdown.total)} of function bodies):`, '', '| Origin | Code |', '| --- | --- |');
     const rows = Object.entries(r.breakdown.groups).filter(([k]) => k !== 'Rust');
@@ -189,9 +226,11 @@ async function main() {
   try {
     const archive = luaArchive();
     const floorWasm = buildFloor(tmp, archive);
+    const boundaries = { raw: buildBoundary(tmp, false), mlua: buildBoundary(tmp, true) };
     const { ours, wasmoon } = apps();
-    const sizes = { floor: fileSize(floorWasm), ours: fileSize(ours.wasm), wasmoon: fileSize(wasmoon.wasm) };
-    const cold = await coldStart(floorWasm);
+    const sizes = { floor: fileSize(floorWasm), raw: fileSize(boundaries.raw.wasm), mlua: fileSize(boundaries.mlua.wasm),
+      ours: fileSize(ours.wasm), wasmoon: fileSize(wasmoon.wasm) };
+    const cold = await coldStart(floorWasm, boundaries);
     const r = { sizes, cold, breakdown: args.includes('--breakdown') ? breakdown(tmp, archive) : null };
     const md = report(r);
     const outDir = opt('--out', smoke ? path.join(tmp, 'results') : path.join(__dirname, 'results'));

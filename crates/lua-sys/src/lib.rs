@@ -152,3 +152,52 @@ unsafe extern "C" fn write_trampoline(fd: u32, bytes: *const u8, len: usize) {
     // SAFETY: called by csrc/wasm/wasi_stubs.c with one iovec of the C library's buffer.
     stdout_hook()(fd, core::slice::from_raw_parts(bytes, len));
 }
+
+/// A Rust global allocator over the C library's `malloc`, which Lua's C code links
+/// anyway: a wasm module registering it (`#[global_allocator]`) carries one allocator
+/// instead of two (Rust's own dlmalloc copy is ~12 KB of wasm).
+#[cfg(target_arch = "wasm32")]
+pub struct LibcAlloc;
+
+#[cfg(target_arch = "wasm32")]
+mod libc_alloc {
+    use core::alloc::{GlobalAlloc, Layout};
+
+    extern "C" {
+        fn malloc(size: usize) -> *mut u8;
+        fn aligned_alloc(align: usize, size: usize) -> *mut u8;
+        fn realloc(p: *mut u8, size: usize) -> *mut u8;
+        fn free(p: *mut u8);
+    }
+
+    /// malloc's guarantee on wasm32 (wasi-libc's dlmalloc).
+    const MALLOC_ALIGN: usize = 16;
+
+    // SAFETY: malloc/aligned_alloc/realloc/free honour GlobalAlloc's contract for the
+    // alignments each is used with.
+    unsafe impl GlobalAlloc for super::LibcAlloc {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            if layout.align() <= MALLOC_ALIGN {
+                malloc(layout.size())
+            } else {
+                aligned_alloc(layout.align(), layout.size().next_multiple_of(layout.align()))
+            }
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
+            free(p)
+        }
+
+        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            if layout.align() <= MALLOC_ALIGN {
+                return realloc(p, new_size);
+            }
+            let q = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+            if !q.is_null() {
+                core::ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
+                free(p);
+            }
+            q
+        }
+    }
+}

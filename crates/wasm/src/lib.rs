@@ -164,50 +164,7 @@ impl Vm {
     }
 }
 
-/// Rust allocations go to the C library's malloc, which Lua's C code links anyway: one
-/// allocator in the module instead of two (Rust's own dlmalloc copy is ~12 KB of wasm).
+/// Rust allocations go to the C library's malloc (one allocator in the module, not two).
 #[cfg(target_arch = "wasm32")]
-mod alloc {
-    use std::alloc::{GlobalAlloc, Layout};
-
-    extern "C" {
-        fn malloc(size: usize) -> *mut u8;
-        fn aligned_alloc(align: usize, size: usize) -> *mut u8;
-        fn realloc(p: *mut u8, size: usize) -> *mut u8;
-        fn free(p: *mut u8);
-    }
-
-    /// malloc's guarantee on wasm32 (wasi-libc's dlmalloc).
-    const MALLOC_ALIGN: usize = 16;
-
-    struct LibcAlloc;
-
-    unsafe impl GlobalAlloc for LibcAlloc {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            if layout.align() <= MALLOC_ALIGN {
-                malloc(layout.size())
-            } else {
-                aligned_alloc(layout.align(), layout.size().next_multiple_of(layout.align()))
-            }
-        }
-
-        unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
-            free(p)
-        }
-
-        unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            if layout.align() <= MALLOC_ALIGN {
-                return realloc(p, new_size);
-            }
-            let q = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-            if !q.is_null() {
-                std::ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
-                free(p);
-            }
-            q
-        }
-    }
-
-    #[global_allocator]
-    static GLOBAL: LibcAlloc = LibcAlloc;
-}
+#[global_allocator]
+static GLOBAL: lua_persistent_sys::LibcAlloc = lua_persistent_sys::LibcAlloc;
