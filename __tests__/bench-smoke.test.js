@@ -126,5 +126,7 @@ describe('bench/floor.js (the C floor under the wasm module)', () => {
     for (const name of ['floor', 'raw', 'mlua', 'ours', 'wasmoon']) expect(floor.cold[name]).toBeGreaterThan(0);
     expect(r.stdout).toContain('| Lua 5.4 + wasi-libc alone');
     expect(r.stdout).toContain('| smallest mlua boundary');
+    // Browser totals: each boundary's bundle is its wasm plus some JS.
+    for (const name of ['raw', 'mlua', 'ours', 'wasmoon']) expect(floor.browser[name]).toBeGreaterThan(floor.sizes[name].gzip);
   }, 180000);
 });

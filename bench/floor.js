@@ -27,17 +27,12 @@ const os = require('os');
 const path = require('path');
 
 const { TREE } = require('./lib/package-root');
-const { fileSize, apps } = require('./lib/sizes');
+const { fileSize, apps, bundle } = require('./lib/sizes');
 const { median } = require('./lib/stats');
 const { runChild, runProcess } = require('./lib/spawn');
 const { wasmOpt, cargoWasm } = require(path.join(TREE, 'scripts', 'build-wasm'));
 
 const LUA_DIR = path.join(TREE, 'crates', 'lua-sys', 'lua-5.4.8');
-// Debian's wasi-libc, or LUA_WASM_SYSROOT as crates/lua-sys/build.rs reads it.
-const SYSROOT = process.env.LUA_WASM_SYSROOT;
-const WASI = SYSROOT ? { include: path.join(SYSROOT, 'include'), lib: path.join(SYSROOT, 'lib') }
-  : { include: '/usr/include/wasm32-wasi', lib: '/usr/lib/wasm32-wasi' };
-const WASI_LIBS = ['libc.a', 'libwasi-emulated-signal.a', 'libwasi-emulated-process-clocks.a'];
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -60,20 +55,30 @@ function luaArchive() {
     return fs.readdirSync(build)
       .filter((d) => d.startsWith('lua-persistent-sys-'))
       .map((d) => path.join(build, d, 'out', 'liblua54wasm.a'))
-      .filter((f) => fs.existsSync(f));
+      .filter((f) => fs.existsSync(f) && fs.existsSync(path.join(path.dirname(f), 'wasi-link.txt')));
   }).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   if (!found.length) throw new Error('no release build of crates/lua-sys; run `npm run build:release` first');
   return found[0];
 }
 
+/**
+ * The wasi-libc headers and libraries the archive was built against, as
+ * crates/lua-sys/build.rs lists them beside it (first line: the include dir).
+ */
+function wasiLink(archive) {
+  const [include, ...libs] = fs.readFileSync(path.join(path.dirname(archive), 'wasi-link.txt'), 'utf8').trim().split('\n');
+  return { include, libs };
+}
+
 function buildFloor(tmp, archive) {
+  const wasi = wasiLink(archive);
   const obj = path.join(tmp, 'floor.o');
   const linked = path.join(tmp, 'floor-linked.wasm');
   const out = path.join(tmp, 'floor.wasm');
   const resource = sh('clang-19', ['-print-resource-dir']).trim();
   sh('clang-19', ['--target=wasm32-wasi', '-nostdinc', '-I', LUA_DIR, '-isystem', path.join(resource, 'include'),
-    '-isystem', WASI.include, '-Oz', '-c', path.join(__dirname, 'floor', 'floor.c'), '-o', obj]);
-  sh('wasm-ld-19', ['--no-entry', '--gc-sections', '-o', linked, obj, archive, ...WASI_LIBS.map((l) => path.join(WASI.lib, l))]);
+    '-isystem', wasi.include, '-Oz', '-c', path.join(__dirname, 'floor', 'floor.c'), '-o', obj]);
+  sh('wasm-ld-19', ['--no-entry', '--gc-sections', '-o', linked, obj, archive, ...wasi.libs]);
   wasmOpt(linked, out);
   return out;
 }
@@ -87,11 +92,21 @@ function buildBoundary(tmp, withMlua) {
   execFileSync('cargo', ['build', '--target', 'wasm32-unknown-unknown', '-p', 'lua-floor-boundary', '--profile', profile,
     ...(withMlua ? ['--features', 'mlua'] : [])], { cwd: TREE, stdio: ['ignore', 'ignore', 'pipe'] });
   const out = path.join(tmp, withMlua ? 'mlua' : 'raw');
-  execFileSync('wasm-bindgen', ['--target', 'nodejs', '--out-dir', out, '--out-name', 'boundary',
-    path.join(path.dirname(cargoWasm(!smoke)), 'lua_floor_boundary.wasm')], { stdio: 'inherit' });
+  const built = path.join(path.dirname(cargoWasm(!smoke)), 'lua_floor_boundary.wasm');
+  // Node's glue for the cold start; a browser package (ES module glue) for the bundle.
+  for (const [target, dir] of [['nodejs', out], ['web', path.join(out, 'web')]]) {
+    execFileSync('wasm-bindgen', ['--target', target, '--out-dir', dir, '--out-name', 'boundary', built], { stdio: 'inherit' });
+  }
   const wasm = path.join(out, 'boundary_bg.wasm');
+  const web = path.join(out, 'web', 'boundary_bg.wasm');
   if (!smoke) wasmOpt(wasm, wasm);
-  return { glue: path.join(out, 'boundary.js'), wasm };
+  fs.copyFileSync(wasm, web); // the same module either way: wasm-bindgen's targets differ only in their glue
+  fs.writeFileSync(path.join(out, 'web', 'package.json'), JSON.stringify({ name: 'boundary', type: 'module', main: 'boundary.js' }));
+  const app = {
+    pkg: 'boundary', dir: path.join(out, 'web'), wasm: web,
+    code: "import init, { Vm } from 'boundary';\ninit().then(() => console.log(new Vm().eval('return 1 + 1')));\n",
+  };
+  return { glue: path.join(out, 'boundary.js'), wasm, app };
 }
 
 // ---- cold start, one fresh process per sample
@@ -204,9 +219,11 @@ function report(r) {
   const lines = ['# The floor under the wasm module', '',
     `Release builds, ${new Date().toISOString().slice(0, 10)}; cold start: median of ${repeat} fresh processes, `
     + 'from just before the engine loads to the result of `return 1 + 1`.', '',
-    '| Module | wasm raw | wasm gzip -9 | cold start to first eval |', '| --- | --- | --- | --- |'];
+    '| Module | wasm raw | wasm gzip -9 | browser total (min JS + wasm, gzip -9) | cold start to first eval |',
+    '| --- | --- | --- | --- | --- |'];
   for (const [name, label] of ROWS) {
-    lines.push(`| ${label} | ${kb(r.sizes[name].raw)} | ${kb(r.sizes[name].gzip)} | ${r.cold[name].toFixed(1)} ms |`);
+    const total = r.browser[name] ? kb(r.browser[name]) : '-';
+    lines.push(`| ${label} | ${kb(r.sizes[name].raw)} | ${kb(r.sizes[name].gzip)} | ${total} | ${r.cold[name].toFixed(1)} ms |`);
   }
   const over = (a, b) => `${kb(r.sizes[a].gzip - r.sizes[b].gzip)} gzip and ${(r.cold[a] - r.cold[b]).toFixed(1)} ms`;
   lines.push('', 'Over the row before: the Rust toolchain and wasm-bindgen (smallest boundary on the C API) '
@@ -230,8 +247,13 @@ async function main() {
     const { ours, wasmoon } = apps();
     const sizes = { floor: fileSize(floorWasm), raw: fileSize(boundaries.raw.wasm), mlua: fileSize(boundaries.mlua.wasm),
       ours: fileSize(ours.wasm), wasmoon: fileSize(wasmoon.wasm) };
+    // What a browser app downloads with each (the floor has no JS API to bundle).
+    const browser = {};
+    for (const [name, app] of [['raw', boundaries.raw.app], ['mlua', boundaries.mlua.app], ['ours', ours], ['wasmoon', wasmoon]]) {
+      browser[name] = (await bundle(name, app, tmp)).totalGzip;
+    }
     const cold = await coldStart(floorWasm, boundaries);
-    const r = { sizes, cold, breakdown: args.includes('--breakdown') ? breakdown(tmp, archive) : null };
+    const r = { sizes, browser, cold, breakdown: args.includes('--breakdown') ? breakdown(tmp, archive) : null };
     const md = report(r);
     const outDir = opt('--out', smoke ? path.join(tmp, 'results') : path.join(__dirname, 'results'));
     fs.mkdirSync(outDir, { recursive: true });

@@ -75,4 +75,4 @@ async function measureSizes(log) {
   return out;
 }
 
-module.exports = { measureSizes, fileSize, apps };
+module.exports = { measureSizes, fileSize, apps, bundle };

@@ -12,7 +12,8 @@
 //!     WebAssembly setjmp/longjmp lowering (legacy exception-handling encoding);
 //!  2. archives the objects with llvm-ar-19 into `liblua54wasm.a`;
 //!  3. tells cargo to link that archive plus wasi-libc's `libc.a`,
-//!     `libwasi-emulated-signal.a` and `libwasi-emulated-process-clocks.a`.
+//!     `libwasi-emulated-signal.a` and `libwasi-emulated-process-clocks.a` (and lists
+//!     them in `wasi-link.txt` beside the archive, for bench/floor.js).
 //!
 //! The tools are invoked directly rather than through the `cc` crate: the flags must be
 //! exactly these (cc adds its own `--target=wasm32-unknown-unknown`, which the wasi-libc
@@ -61,9 +62,9 @@ fn main() {
         "LUA_WASM_SYSROOT",
         "LUA_WASM_OPT_HOT",
         "LUA_WASM_OPT_COLD",
+        "LUA_WASM_UNITY",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
-        println!("cargo:rerun-if-env-changed=LUA_WASM_UNITY");
     }
 
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -282,6 +283,20 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
     println!("cargo:rustc-link-search=native={}", sys_lib.display());
     for lib in system_libs {
         println!("cargo:rustc-link-lib=static:-bundle={lib}");
+    }
+    write_link_manifest(&out_dir, &sys_include, &sys_lib, &system_libs);
+}
+
+/// `wasi-link.txt` next to the archive: the wasi-libc headers, then each library the
+/// archive links against, one path per line. bench/floor.js links its C-only floor from
+/// it, so the sysroot and library list live here only.
+fn write_link_manifest(out_dir: &Path, sys_include: &Path, sys_lib: &Path, libs: &[&str]) {
+    let mut text = format!("{}\n", sys_include.display());
+    for lib in libs {
+        text.push_str(&format!("{}\n", sys_lib.join(format!("lib{lib}.a")).display()));
+    }
+    if let Err(e) = fs::write(out_dir.join("wasi-link.txt"), text) {
+        fail(&format!("cannot write wasi-link.txt: {e}"));
     }
 }
 
