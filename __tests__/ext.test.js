@@ -220,6 +220,72 @@ forEachBackend((backend) => {
     });
   });
 
+  describe('proxy userdata under the full stdlib (debug reaches the hidden metatable)', () => {
+    let full;
+    beforeEach(async () => {
+      full = await make({ stdlib: 'all' });
+    });
+
+    test('tostring, type and the metatable a script can see', () => {
+      expect(full.evalAll('local p = ext.table("t") return tostring(p), type(p), getmetatable(p)')).toEqual(['ext.table: t', 'userdata', false]);
+    });
+
+    test('__gc called by hand retires the proxy once: later use is a clean error, the data and VM stay', () => {
+      const r = full.evalAll(`
+        local p = ext.table("t") p.x = 1
+        local gc = debug.getmetatable(p).__gc
+        gc(p) gc(p)                               -- twice: the second finds nothing to drop
+        local ok, err = pcall(function() return p.x end)
+        local ok2 = pcall(function() p.y = 2 end)
+        local ok3 = pcall(function() return #p end)
+        return ok, err, ok2, ok3, ext.table("t").x`);
+      expect(r.slice(0, 5)).toEqual([false, expect.stringMatching(/ext\.table expected/), false, false, 1]);
+      full.gc();
+      expect(full.eval('return ext.table("t").x')).toBe(1);
+    });
+
+    test('the metamethods refuse what is not a live proxy', () => {
+      const r = full.evalAll(`
+        local mt = debug.getmetatable(ext.table("t"))
+        local results = {}
+        for _, name in ipairs({"__index", "__newindex", "__len", "__pairs", "__tostring"}) do
+          results[#results + 1] = (pcall(mt[name], {}, "k", 1))
+          results[#results + 1] = (pcall(mt[name], io.stdout, "k", 1))
+        end
+        mt.__gc({}) mt.__gc(io.stdout) mt.__gc(nil)   -- no effect
+        return results, io.type(io.stdout)`);
+      expect(r).toEqual([Array(10).fill(false), 'file']);
+      expect(full.eval('local t = ext.table("t") t.v = 3 return t.v')).toBe(3);
+    });
+
+    test('a proxy resurrected by another finalizer is retired, not freed memory', () => {
+      const r = full.evalAll(`
+        do
+          local p = ext.table("t") p.x = 1
+          setmetatable({}, {__gc = function() saved = p end})
+        end
+        collectgarbage() collectgarbage()
+        local ok, err = pcall(function() return saved.x end)
+        return saved ~= nil, ok, err`);
+      // The proxy and the table die in one cycle; whichever finalizer runs first, the
+      // proxy is either still live (x = 1) or retired (a clean error).
+      expect(r[0]).toBe(true);
+      if (r[1]) expect(r[2]).toBe(1);
+      else expect(r[2]).toMatch(/ext\.table expected/);
+      expect(full.eval('collectgarbage() return ext.table("t").x')).toBe(1);
+    });
+
+    test('debug.setmetatable lends the proxy metatable to another value without harm', () => {
+      const r = full.evalAll(`
+        local t = {}
+        debug.setmetatable(t, debug.getmetatable(ext.table("t")))
+        local ok = pcall(function() return t.k end)
+        t = nil collectgarbage()
+        return ok`);
+      expect(r).toEqual([false]);
+    });
+  });
+
   describe('values', () => {
     test('integer vs float is kept: t.x = 2.0 reads back as a float, JS sees 2', () => {
       lua.eval('local t = ext.table("s") t.x = 2.0 t.i = 2 t.h = 0.5');

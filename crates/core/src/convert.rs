@@ -22,7 +22,6 @@ use std::rc::Rc;
 use mlua::{Lua, MultiValue, Table, Value};
 
 use crate::error::Raised;
-use crate::ext::ExtProxy;
 use crate::host::{Host, HostError, JsKind};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 
@@ -69,9 +68,9 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
                 let id = self.shared.add_ref(f.clone());
                 h.lua_function(id)
             }
-            Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {
-                Ok(p) => h.slot_get(p.owner.slot),
-                Err(_) => return self.opaque("userdata", v),
+            Value::UserData(ud) => match crate::proxy::of(&self.shared, ud) {
+                Some(p) => h.slot_get(p.owner.slot),
+                None => return self.opaque("userdata", v),
             },
             Value::Thread(_) => return self.opaque("thread", v),
             Value::LightUserData(_) => return self.opaque("userdata", v),

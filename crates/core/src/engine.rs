@@ -169,7 +169,7 @@ impl<H: Host + 'static> Engine<H> {
     /// are untouched, Lua functions held by JS stop working.
     pub fn reset(&self) -> Result<(), LuaError> {
         self.vm()?;
-        self.shared.refs.borrow_mut().clear();
+        self.shared.forget_vm_objects();
         self.shared.hook_period.set(0);
         let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
         self.peak.set(lua.used_memory());
@@ -180,7 +180,7 @@ impl<H: Host + 'static> Engine<H> {
     /// Frees the VM. Later calls fail with kind 'closed'. Safe to call twice, and from a
     /// JS callback in the middle of a call (the VM is freed when that call unwinds).
     pub fn close(&self) {
-        self.shared.refs.borrow_mut().clear();
+        self.shared.forget_vm_objects();
         self.lua.borrow_mut().take();
     }
 

@@ -12,7 +12,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{AnyUserData, FromLuaMulti, Lua, MetaMethod, MultiValue, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{FromLuaMulti, Function, Lua, MultiValue, Table, Value};
 
 use crate::convert::{host_err, integer, MAX_DEPTH};
 use crate::error::Raised;
@@ -22,6 +22,7 @@ use crate::stored::{Key, Stored};
 
 pub const DEFAULT_TABLE: &str = "default";
 
+/// What a proxy userdata holds (see proxy.rs for the userdata itself).
 pub(crate) struct ExtProxy<H: Host> {
     pub(crate) owner: SlotOwner<H>,
     /// "name" or "name.key.key", for messages and tostring.
@@ -30,14 +31,6 @@ pub(crate) struct ExtProxy<H: Host> {
     /// writes refuse exactly what a snapshot could not save.
     depth: usize,
     shared: Rc<Shared<H>>,
-    /// Its userdata address, registered in `Shared::proxies` for the fast path.
-    addr: Cell<usize>,
-}
-
-impl<H: Host> Drop for ExtProxy<H> {
-    fn drop(&mut self) {
-        self.shared.proxies.borrow_mut().remove(&self.addr.get());
-    }
 }
 
 /// What an entry of a Map holds, in ext terms.
@@ -216,7 +209,7 @@ fn scalar_to_lua(lua: &Lua, s: Stored) -> mlua::Result<Value> {
 
 /// Lua value -> `Stored`, validating everything before anything is written.
 /// `base`: the depth the value will have once stored (its Map's depth + 1).
-pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, base: usize, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
+pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Value, base: usize, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
     let here = |path: &Vec<String>| path.join(".");
     Ok(match v {
         Value::Boolean(b) => Stored::Bool(*b),
@@ -243,7 +236,7 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, base: usize, pa
                 let (k, val) = pair.map_err(|e| e.to_string())?;
                 let key = key_from_lua(&k).map_err(|m| format!("{m} (at key {})", here(path)))?;
                 path.push(key.describe());
-                let stored = to_stored(h, &val, base, path, visiting)?;
+                let stored = to_stored(shared, h, &val, base, path, visiting)?;
                 path.pop();
                 entries.push((key, stored));
             }
@@ -253,12 +246,12 @@ pub(crate) fn to_stored<H: Host + 'static>(h: &mut H, v: &Value, base: usize, pa
             entries.sort_unstable_by(|a, b| a.0.canonical_cmp(&b.0));
             Stored::Table(entries)
         }
-        Value::UserData(ud) => match ud.borrow::<ExtProxy<H>>() {
-            Ok(p) => {
+        Value::UserData(ud) => match crate::proxy::of(shared, ud) {
+            Some(p) => {
                 let map = h.slot_get(p.owner.slot).map_err(|e| e.message)?;
                 Stored::Table(export_map(h, &map, &p.path, base + visiting.len())?)
             }
-            Err(_) => return Err(format!("cannot store a userdata at key {}", here(path))),
+            None => return Err(format!("cannot store a userdata at key {}", here(path))),
         },
         other => return Err(format!("cannot store a {} at key {}", other.type_name(), here(path))),
     })
@@ -335,14 +328,19 @@ pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h:
     if !shared.float_tags.get() && h.map_aux(map, false).map_err(host_err)?.is_some() {
         shared.float_tags.set(true);
     }
+    let made = shared.proxy_mt.borrow().clone();
+    let mt = match made {
+        Some(mt) => mt,
+        None => {
+            let mt = proxy_metatable(lua, shared)?;
+            *shared.proxy_mt.borrow_mut() = Some(mt.clone());
+            mt
+        }
+    };
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
-    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone(), addr: Cell::new(0) };
-    let ud = lua.create_userdata(proxy)?;
-    let addr = ud.to_pointer() as usize;
-    ud.borrow::<ExtProxy<H>>()?.addr.set(addr);
-    shared.proxies.borrow_mut().insert(addr, slot);
-    Ok(ud)
+    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone() };
+    crate::proxy::create(lua, shared, proxy, &mt)
 }
 
 impl<H: Host + 'static> ExtProxy<H> {
@@ -369,7 +367,7 @@ impl<H: Host + 'static> ExtProxy<H> {
             // Scalars cannot fail: no key path is built for them (it is an allocation).
             let scalar = matches!(value, Value::Boolean(_) | Value::Integer(_) | Value::Number(_) | Value::String(_));
             let mut path = if scalar { Vec::new() } else { vec![key.describe()] };
-            let v = to_stored(h, &value, self.depth + 1, &mut path, &mut Vec::new())
+            let v = to_stored(&self.shared, h, &value, self.depth + 1, &mut path, &mut Vec::new())
                 .map_err(|m| ext_error(lua, format!("{m} in table '{}'", self.path)))?;
             Some(v)
         };
@@ -480,46 +478,71 @@ impl<H: Host + 'static> ExtProxy<H> {
     }
 }
 
-fn shared_of<H: Host + 'static>(lua: &Lua) -> mlua::Result<Rc<Shared<H>>> {
-    lua.app_data_ref::<Rc<Shared<H>>>()
-        .map(|s| s.clone())
-        .ok_or_else(|| mlua::Error::RuntimeError("lua-persistent: engine state missing".into()))
+/// The proxies' metatable, made with a VM's first proxy. Index and NewIndex can fail in
+/// ways scripts handle: plain-string errors; scalar reads and writes take the fast path
+/// (ext_fast.rs), the rest the full implementations here.
+fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<Table> {
+    let sh = shared.clone();
+    let slow_index = crate::plain::function(lua, shared, move |lua, args| {
+        let (ud, key) = <(Value, Value)>::from_lua_multi(args, lua)?;
+        let v = proxy_arg(&sh, &ud)?.index(lua, key)?;
+        Ok(MultiValue::from(vec![v]))
+    })?;
+    let sh = shared.clone();
+    let slow_new_index = crate::plain::function(lua, shared, move |lua, args| {
+        let (ud, key, value) = <(Value, Value, Value)>::from_lua_multi(args, lua)?;
+        proxy_arg(&sh, &ud)?.new_index(lua, key, value)?;
+        Ok(MultiValue::new())
+    })?;
+    let (index, new_index) = crate::ext_fast::metamethods(lua, shared, slow_index, slow_new_index)?;
+    let mt = lua.create_table()?;
+    // What Lua's own messages call the type ("table expected, got ext.table").
+    mt.raw_set("__name", "ext.table")?;
+    mt.raw_set("__metatable", false)?;
+    mt.raw_set("__index", index)?;
+    mt.raw_set("__newindex", new_index)?;
+    let sh = shared.clone();
+    mt.raw_set(
+        "__len",
+        callback(lua, move |_, args| {
+            let n = proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.len()?;
+            Ok(MultiValue::from(vec![Value::Integer(n)]))
+        })?,
+    )?;
+    let sh = shared.clone();
+    mt.raw_set(
+        "__pairs",
+        callback(lua, move |lua, args| {
+            let f = proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.pairs(lua)?;
+            Ok(MultiValue::from(vec![Value::Function(f), Value::Nil, Value::Nil]))
+        })?,
+    )?;
+    let sh = shared.clone();
+    mt.raw_set(
+        "__tostring",
+        callback(lua, move |lua, args| {
+            let text = format!("ext.table: {}", proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.path);
+            Ok(MultiValue::from(vec![Value::String(lua.create_string(&text)?)]))
+        })?,
+    )?;
+    mt.raw_set("__gc", crate::proxy::gc_function(lua, shared)?)?;
+    Ok(mt)
 }
 
-impl<H: Host + 'static> UserData for ExtProxy<H> {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        // What Lua's own messages call the type ("table expected, got ext.table").
-        fields.add_meta_field("__name", "ext.table");
-        // Index and NewIndex can fail in ways scripts handle: plain-string errors.
-        // Scalar reads and writes take the fast path (ext_fast.rs); the rest these.
-        fields.add_meta_field_with(MetaMethod::Index, |lua| {
-            let shared = shared_of::<H>(lua)?;
-            let slow = crate::plain::function(lua, &shared, |lua, args| {
-                let (ud, key) = <(AnyUserData, Value)>::from_lua_multi(args, lua)?;
-                let v = ud.borrow::<ExtProxy<H>>()?.index(lua, key)?;
-                Ok(MultiValue::from(vec![v]))
-            })?;
-            crate::ext_fast::index_function(lua, &shared, slow)
-        });
-        fields.add_meta_field_with(MetaMethod::NewIndex, |lua| {
-            let shared = shared_of::<H>(lua)?;
-            let slow = crate::plain::function(lua, &shared, |lua, args| {
-                let (ud, key, value) = <(AnyUserData, Value, Value)>::from_lua_multi(args, lua)?;
-                ud.borrow::<ExtProxy<H>>()?.new_index(lua, key, value)?;
-                Ok(MultiValue::new())
-            })?;
-            crate::ext_fast::new_index_function(lua, &shared, slow)
-        });
-    }
+/// A Rust function for Lua, boxed so that all of them share one instantiation of mlua's
+/// callback machinery (a closure made inside a generic function would not).
+fn callback(lua: &Lua, f: impl Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static) -> mlua::Result<Function> {
+    boxed_callback(lua, Box::new(f))
+}
 
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::Len, |_, this, ()| this.len());
-        methods.add_meta_method(MetaMethod::Pairs, |lua, this, ()| {
-            let f = this.pairs(lua)?;
-            Ok((f, Value::Nil, Value::Nil))
-        });
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(format!("ext.table: {}", this.path)));
-    }
+fn boxed_callback(lua: &Lua, f: Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| f(lua, args))
+}
+
+/// The proxy a metamethod was called on (only reachable otherwise through the debug
+/// library, which may pass anything).
+fn proxy_arg<'a, H: Host>(shared: &Shared<H>, v: &'a Value) -> mlua::Result<&'a ExtProxy<H>> {
+    crate::proxy::get(shared, v).ok_or_else(|| mlua::Error::RuntimeError("bad argument #1 (ext.table expected)".into()))
 }
 
 // ---------------------------------------------------------------- the `ext` library

@@ -12,7 +12,7 @@
 //! A proxy is recognised by its userdata address, registered in `Shared::proxies` while
 //! the proxy lives, so a forged first argument is simply a miss.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 use std::rc::Rc;
 
 use mlua::ffi::{self, lua_State};
@@ -21,7 +21,7 @@ use mlua::{Function, Lua};
 use crate::convert::integer;
 use crate::ext::{classify, delete, write, Entry};
 use crate::host::{Host, HostError};
-use crate::shared::{Scope, Shared};
+use crate::shared::{c_function, shared_at, Scope, Shared};
 use crate::stored::{Key, Stored};
 
 /// The glue: `fast` answers `hit, value` (index) or `hit` (newindex); on a miss the full
@@ -43,33 +43,14 @@ end
 return index, newindex
 "#;
 
-/// `__index` for ext proxies: the fast path in front of `slow`.
-pub(crate) fn index_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow: Function) -> mlua::Result<Function> {
-    glued(lua, shared, fast_index::<H>, slow, 0)
-}
-
-/// `__newindex` for ext proxies: the fast path in front of `slow`.
-pub(crate) fn new_index_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow: Function) -> mlua::Result<Function> {
-    glued(lua, shared, fast_new_index::<H>, slow, 1)
-}
-
-fn glued<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: ffi::lua_CFunction, slow: Function, which: usize) -> mlua::Result<Function> {
-    // The upvalue points at `Shared`, which the Lua state keeps alive as its app data
-    // (sandbox.rs) for as long as any of its functions can run.
-    let data = Rc::as_ptr(shared) as *mut c_void;
-    // SAFETY: pushes one C closure with one upvalue; `exec_raw` checks the stack.
-    let fast: Function = unsafe {
-        lua.exec_raw((), |state| {
-            ffi::lua_pushlightuserdata(state, data);
-            ffi::lua_pushcclosure(state, f, 1);
-        })?
-    };
-    let (index, newindex): (Function, Function) = lua.load(GLUE).set_name("=plain").call(())?;
-    [index, newindex][which].call((fast, slow))
-}
-
-unsafe fn shared_at<'a, H: Host>(state: *mut lua_State) -> &'a Shared<H> {
-    &*(ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const Shared<H>)
+/// `__index` and `__newindex` for ext proxies: the fast paths in front of `slow_index`
+/// and `slow_new_index`.
+pub(crate) fn metamethods<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow_index: Function, slow_new_index: Function) -> mlua::Result<(Function, Function)> {
+    let (index, new_index): (Function, Function) = lua.load(GLUE).set_name("=plain").call(())?;
+    Ok((
+        index.call((c_function(lua, shared, fast_index::<H>)?, slow_index))?,
+        new_index.call((c_function(lua, shared, fast_new_index::<H>)?, slow_new_index))?,
+    ))
 }
 
 /// The slot of the proxy at `idx`, when it is one of ours.

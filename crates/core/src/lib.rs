@@ -12,6 +12,7 @@ mod host;
 mod limits;
 mod options;
 mod plain;
+mod proxy;
 pub mod report;
 mod sandbox;
 mod shared;

@@ -78,8 +78,10 @@ pub(crate) struct Shared<H: Host> {
     /// Period of the installed count hook (0: none).
     pub(crate) hook_period: Cell<u32>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
-    /// Live ext proxies: userdata address -> slot of their Map (see ext_fast.rs).
+    /// Live ext proxies: userdata address -> slot of their Map (see proxy.rs).
     pub(crate) proxies: RefCell<HashMap<usize, u32, BuildHasherDefault<AddrHasher>>>,
+    /// The proxies' metatable, made with the first proxy (see ext.rs).
+    pub(crate) proxy_mt: RefCell<Option<mlua::Table>>,
     /// Bytes of the last string an ext fast-path read pushed (see ext_fast.rs).
     pub(crate) scratch: RefCell<Vec<u8>>,
 }
@@ -121,8 +123,17 @@ impl<H: Host> Shared<H> {
             hook_period: Cell::new(0),
             runners: RefCell::new(None),
             proxies: RefCell::new(HashMap::default()),
+            proxy_mt: RefCell::new(None),
             scratch: RefCell::new(Vec::new()),
         })
+    }
+
+    /// Drops what refers to objects of the current Lua state, before it is replaced
+    /// (reset) or closed: the functions JS holds and the proxies' metatable.
+    pub(crate) fn forget_vm_objects(&self) {
+        let refs = std::mem::take(&mut *self.refs.borrow_mut());
+        let mt = self.proxy_mt.borrow_mut().take();
+        drop((refs, mt));
     }
 
     /// The host of the call in progress. Callbacks only run inside a call, so a missing
@@ -268,4 +279,27 @@ pub(crate) fn lua_position(lua: &mlua::Lua) -> String {
         }
     }
     String::new()
+}
+
+/// A C function whose one upvalue points at `shared` (read back with [`shared_at`]):
+/// the fast paths and finalizers that skip mlua's callback machinery. The Lua state keeps
+/// `Shared` alive as its app data (sandbox.rs) until after `lua_close` has run every
+/// finalizer, so the pointer is valid whenever Lua can call the function.
+pub(crate) fn c_function<H: Host + 'static>(lua: &mlua::Lua, shared: &Rc<Shared<H>>, f: mlua::ffi::lua_CFunction) -> mlua::Result<mlua::Function> {
+    let data = Rc::as_ptr(shared) as *mut std::ffi::c_void;
+    // SAFETY: pushes one C closure with one upvalue; `exec_raw` checks the stack.
+    unsafe {
+        lua.exec_raw((), |state| {
+            mlua::ffi::lua_pushlightuserdata(state, data);
+            mlua::ffi::lua_pushcclosure(state, f, 1);
+        })
+    }
+}
+
+/// The `Shared` of a function made by [`c_function`], from inside it.
+///
+/// # Safety
+/// `state` must be running a function made by `c_function` for this `H`.
+pub(crate) unsafe fn shared_at<'a, H: Host>(state: *mut mlua::ffi::lua_State) -> &'a Shared<H> {
+    &*(mlua::ffi::lua_touserdata(state, mlua::ffi::lua_upvalueindex(1)) as *const Shared<H>)
 }
