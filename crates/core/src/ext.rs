@@ -243,6 +243,7 @@ pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Va
             visiting.pop();
             // Lua's table order depends on a per-VM hash seed; a canonical order makes the
             // Maps, and so snapshots, identical for identical data.
+            // core's sort here: the heapsort (sort.rs) made writing a 100k-key table 10-15% slower.
             entries.sort_unstable_by(|a, b| a.0.canonical_cmp(&b.0));
             Stored::Table(entries)
         }

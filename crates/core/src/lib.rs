@@ -16,6 +16,7 @@ mod proxy;
 pub mod report;
 mod sandbox;
 mod shared;
+mod sort;
 pub mod snapshot;
 mod stored;
 

@@ -100,7 +100,7 @@ pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
 /// NaN or integral float keys (JS Maps would merge or lose those; found by fuzzing).
 fn check_tables(tables: &Tables) -> Result<(), String> {
     let mut names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
-    names.sort_unstable();
+    crate::sort::sort_by(&mut names, |a, b| a < b);
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(format!("table '{}' appears twice", w[0]));
     }
@@ -119,7 +119,7 @@ fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), String> {
         }
     }
     let mut keys: Vec<&Key> = entries.iter().map(|(k, _)| k).collect();
-    keys.sort_unstable_by(|a, b| a.canonical_cmp(b));
+    crate::sort::sort_by(&mut keys, |a, b| a.canonical_cmp(b).is_lt());
     match keys.windows(2).find(|w| w[0].canonical_cmp(w[1]).is_eq()) {
         Some(w) => Err(format!("table '{path}' has the key {} twice", w[0].describe())),
         None => Ok(()),
