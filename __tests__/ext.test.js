@@ -275,6 +275,18 @@ forEachBackend((backend) => {
       expect(full.eval('collectgarbage() return ext.table("t").x')).toBe(1);
     });
 
+    test('running out of memory while making proxies leaves the VM and its data intact', async () => {
+      const small = await make({ memoryLimit: 4 * 1024 * 1024 });
+      small.eval('local t = ext.table("t") t.sub = {a = 1}');
+      // Every read of t.sub makes a new proxy userdata; kept, they fill the heap.
+      const e = thrown(() => small.eval('local keep, t = {}, ext.table("t") while true do keep[#keep + 1] = t.sub end'));
+      expect(e).toBeInstanceOf(LuaError);
+      expect(e.kind).toBe('memory');
+      small.gc();
+      expect(small.evalAll('local t = ext.table("t") t.sub.b = 2 return t.sub.a, t.sub.b, #ext.tables()')).toEqual([1, 2, 1]);
+      expect(small.memory().used).toBeLessThan(1024 * 1024);
+    });
+
     test('debug.setmetatable lends the proxy metatable to another value without harm', () => {
       const r = full.evalAll(`
         local t = {}
