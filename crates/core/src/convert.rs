@@ -68,7 +68,7 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
                 let id = self.shared.add_ref(f.clone());
                 h.lua_function(id)
             }
-            Value::UserData(ud) => match crate::proxy::of(&self.shared, ud) {
+            Value::UserData(ud) => match crate::proxy::of(self.shared, ud) {
                 Some(p) => h.slot_get(p.owner.slot),
                 None => return self.opaque("userdata", v),
             },
@@ -270,7 +270,7 @@ pub(crate) fn js_function<H: Host + 'static>(
         let f = scope.host.slot_get(owner.slot).map_err(host_err)?;
         let mut js_args = Vec::with_capacity(args.len());
         {
-            let mut conv = ToJs::new(&mut *scope.host, &shared);
+            let mut conv = ToJs::new(&mut *scope.host, shared);
             for a in args.iter() {
                 js_args.push(conv.value(a)?);
             }
@@ -287,7 +287,7 @@ pub(crate) fn js_function<H: Host + 'static>(
             }
         };
         scope.host.take_exception(); // forget failures the callback itself handled
-        let converted = FromJs { host: &mut *scope.host, shared: &shared, lua }.value(&result, 0);
+        let converted = FromJs { host: &mut *scope.host, shared, lua }.value(&result, 0);
         match converted {
             Ok(v) => Ok(MultiValue::from(vec![v])),
             Err(e) => Err(conversion_failure(scope.host, shared, &pos, e)),

@@ -536,7 +536,7 @@ fn callback(lua: &Lua, f: impl Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> 
     boxed_callback(lua, Box::new(f))
 }
 
-fn boxed_callback(lua: &Lua, f: Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>) -> mlua::Result<Function> {
+fn boxed_callback(lua: &Lua, f: crate::plain::Callback) -> mlua::Result<Function> {
     lua.create_function(move |lua, args: MultiValue| f(lua, args))
 }
 

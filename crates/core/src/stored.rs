@@ -80,12 +80,15 @@ pub(crate) fn with_depth_limit<T>(decode: impl FnOnce() -> T) -> (T, bool) {
     (out, TOO_DEEP.with(Cell::take))
 }
 
+/// -2^63, exactly: the integer keys a float can stand for are [-2^63, 2^63).
+const I64_MIN_F: f64 = i64::MIN as f64;
+
 impl Key {
     /// Lua's key normalisation: a float with an exact integer value is that integer.
     pub fn from_float(f: f64) -> Option<Key> {
         if f.is_nan() {
             None
-        } else if f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+        } else if f.fract() == 0.0 && (I64_MIN_F..-I64_MIN_F).contains(&f) {
             Some(Key::Int(f as i64))
         } else {
             Some(Key::Float(f))
