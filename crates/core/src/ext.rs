@@ -12,7 +12,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use mlua::{FromLuaMulti, Function, Lua, MultiValue, Table, Value};
+use mlua::{FromLuaMulti, Lua, MultiValue, Table, Value};
 
 use crate::convert::{host_err, integer, MAX_DEPTH};
 use crate::error::Raised;
@@ -502,48 +502,32 @@ fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua
     mt.raw_set("__metatable", false)?;
     mt.raw_set("__index", index)?;
     mt.raw_set("__newindex", new_index)?;
-    let sh = shared.clone();
-    mt.raw_set(
-        "__len",
-        callback(lua, move |_, args| {
-            let n = proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.len()?;
-            Ok(MultiValue::from(vec![Value::Integer(n)]))
-        })?,
-    )?;
-    let sh = shared.clone();
-    mt.raw_set(
-        "__pairs",
-        callback(lua, move |lua, args| {
-            let f = proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.pairs(lua)?;
-            Ok(MultiValue::from(vec![Value::Function(f), Value::Nil, Value::Nil]))
-        })?,
-    )?;
-    let sh = shared.clone();
-    mt.raw_set(
-        "__tostring",
-        callback(lua, move |lua, args| {
-            let text = format!("ext.table: {}", proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?.path);
-            Ok(MultiValue::from(vec![Value::String(lua.create_string(&text)?)]))
-        })?,
-    )?;
+    let methods: [(&str, ProxyMethod<H>); 3] = [
+        ("__len", |_, p| Ok(MultiValue::from(vec![Value::Integer(p.len()?)]))),
+        ("__pairs", |lua, p| Ok(MultiValue::from(vec![Value::Function(p.pairs(lua)?), Value::Nil, Value::Nil]))),
+        ("__tostring", |lua, p| Ok(MultiValue::from(vec![Value::String(lua.create_string(format!("ext.table: {}", p.path))?)]))),
+    ];
+    // One closure type (the method is a fn pointer): one instantiation of mlua's callback code.
+    for (name, method) in methods {
+        let sh = shared.clone();
+        let f = lua.create_function(move |lua, args: MultiValue| method(lua, proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?))?;
+        mt.raw_set(name, f)?;
+    }
     mt.raw_set("__gc", crate::proxy::gc_function(lua, shared)?)?;
     Ok(mt)
 }
 
-/// A Rust function for Lua, boxed so that all of them share one instantiation of mlua's
-/// callback machinery (a closure made inside a generic function would not).
-fn callback(lua: &Lua, f: impl Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static) -> mlua::Result<Function> {
-    boxed_callback(lua, Box::new(f))
-}
-
-fn boxed_callback(lua: &Lua, f: crate::plain::Callback) -> mlua::Result<Function> {
-    lua.create_function(move |lua, args: MultiValue| f(lua, args))
-}
+/// A metamethod on the proxy it is called on (errors as mlua raises them).
+type ProxyMethod<H> = fn(&Lua, &ExtProxy<H>) -> mlua::Result<MultiValue>;
 
 /// The proxy a metamethod was called on (only reachable otherwise through the debug
 /// library, which may pass anything).
 fn proxy_arg<'a, H: Host>(shared: &Shared<H>, v: &'a Value) -> mlua::Result<&'a ExtProxy<H>> {
-    crate::proxy::get(shared, v).ok_or_else(|| mlua::Error::RuntimeError("bad argument #1 (ext.table expected)".into()))
+    let found = match v {
+        Value::UserData(ud) => crate::proxy::of(shared, ud),
+        _ => None,
+    };
+    found.ok_or_else(|| mlua::Error::RuntimeError("bad argument #1 (ext.table expected)".into()))
 }
 
 // ---------------------------------------------------------------- the `ext` library

@@ -83,7 +83,7 @@ fn raised_of(e: &mlua::Error) -> Option<&Raised> {
 
 /// A Rust function as Lua calls it, boxed: one type, so one instantiation of mlua's
 /// callback machinery for all of them.
-pub(crate) type Callback = Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>;
+type Callback = Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>;
 
 /// A Lua function running `f` whose ext and JS-call failures are plain string errors.
 pub(crate) fn function<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
@@ -91,10 +91,13 @@ where
     H: Host + 'static,
     F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
 {
-    let weak = Rc::downgrade(shared);
     // Boxed so that every wrapped callback shares one instantiation of mlua's callback
     // machinery (each closure type would otherwise add ~2 KB to the wasm module).
-    let f: Callback = Box::new(f);
+    boxed(lua, shared, Box::new(f))
+}
+
+fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
+    let weak = Rc::downgrade(shared);
     let inner = lua.create_function(move |lua, args: MultiValue| match f(lua, args) {
         Ok(mut values) => {
             values.push_front(Value::Boolean(true));

@@ -15,7 +15,7 @@ use std::ffi::c_int;
 use std::rc::Rc;
 
 use mlua::ffi::{self, lua_State};
-use mlua::{AnyUserData, Function, Lua, Table, Value};
+use mlua::{AnyUserData, Function, Lua, Table};
 
 use crate::ext::ExtProxy;
 use crate::host::Host;
@@ -48,14 +48,8 @@ pub(crate) fn create<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, proxy: Ex
     Ok(ud)
 }
 
-/// The proxy `v` is, if it is a live one of this VM. Borrowed from `v`, which keeps the
+/// The proxy `ud` is, if it is a live one of this VM. Borrowed from `ud`, which keeps the
 /// userdata alive (and so unfinalized) for as long as the borrow.
-pub(crate) fn get<'a, H: Host>(shared: &Shared<H>, v: &'a Value) -> Option<&'a ExtProxy<H>> {
-    let Value::UserData(ud) = v else { return None };
-    at(shared, ud.to_pointer() as usize)
-}
-
-/// Like [`get`], for a userdata already in hand.
 pub(crate) fn of<'a, H: Host>(shared: &Shared<H>, ud: &'a AnyUserData) -> Option<&'a ExtProxy<H>> {
     at(shared, ud.to_pointer() as usize)
 }
