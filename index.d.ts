@@ -60,14 +60,17 @@ export interface LuaOptions {
   memoryLimit?: number;
   /** Milliseconds per call (default 10000; 0 or Infinity: none). */
   timeout?: number;
-  /** VM instructions per call (default: none). */
+  /**
+   * VM instructions per call (default: none). Counting instructions needs Lua's count
+   * hook, which slows loop-heavy code (up to ~2x); timeouts do not.
+   */
   instructionLimit?: number;
   /**
    * Lets another thread stop a running call: an Int32Array over a SharedArrayBuffer;
    * `Atomics.store(buffer, 0, 1)` ends the current call (or, if none runs, the next
    * one) with a LuaError of kind 'interrupted'. The VM resets the element to 0 when it
-   * takes the request; the VM and its data stay usable. Checked every 1000 VM
-   * instructions and during pattern matching.
+   * takes the request; the VM and its data stay usable. Checked every 1000 loop
+   * iterations or function calls and inside long C library calls (pattern matching).
    */
   interruptBuffer?: Int32Array;
   /** 'safe' (default) or 'all' (trusted code only). */
@@ -85,7 +88,7 @@ export interface CallOptions {
 
 export interface RunStats {
   durationMs: number;
-  /** Approximate instruction count when a limit was active. */
+  /** Instructions run, counted per 1000; only when an instructionLimit is set. */
   instructions?: number;
   memoryUsed: number;
   memoryPeak: number;

@@ -90,6 +90,7 @@ describe('bench options', () => {
       [['--only', 'nope'], /unknown workload or group 'nope'/],
       [['--repeat', '0'], /--repeat must be an integer/],
       [['--frobnicate'], /unknown option '--frobnicate'/],
+      [['--limits', 'some'], /--limits must be off or default/],
     ];
     for (const [args, message] of bad) {
       const r = bench([...args, '--out', path.join(out, 'bad')]);
@@ -108,6 +109,17 @@ describe('bench options', () => {
     expect(Object.keys(narrow.items[0].engines)).toEqual(['lua54', 'wasmoon']);
     expect(narrow.items[0].checksumsAgree).toBe(true);
     expect(narrow.sizes).toBeNull();
+  }, 60000);
+
+  test('--limits default runs our backends under createLua\'s default limits', () => {
+    const dir = path.join(out, 'limits');
+    const r = bench(['--smoke', '--only', 'floats,closures', '--engines', 'lua54,native,wasm', '--limits', 'default', '--out', dir]);
+    expect(r.status).toBe(0);
+    const run = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8'));
+    expect(run.options.limits).toBe('default');
+    expect(run.items.map((i) => i.id)).toEqual(['closures', 'floats']);
+    for (const item of run.items) expect(item.checksumsAgree).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toMatch(/limits default on our backends/);
   }, 60000);
 });
 

@@ -146,6 +146,62 @@ forEachBackend((backend) => {
       expectAlive(lua);
     });
 
+    // Timeouts are checked at loop iterations, function entries and charged C library
+    // work (lua-sys's tick handler), not per instruction: each way a script can run
+    // forever must pass one of those points.
+    test.each([
+      ['a goto loop', '::top:: goto top'],
+      ['a repeat loop', 'repeat until false'],
+      ['a generic for over an endless iterator', 'for _ in function() return 1 end do end'],
+      ['loop-free recursion (exponential calls, no back-edge)', 'local function f(n) if n == 0 then return 0 end return f(n - 1) + f(n - 1) end return f(60)'],
+      ['endless tail calls', 'local function f() return f() end return f()'],
+      ['a loop in an __index metamethod', 'local t = setmetatable({}, { __index = function() while true do end end }) return t.x'],
+      ['a loop in a __tostring metamethod called by tostring', 'return tostring(setmetatable({}, { __tostring = function() while true do end end }))'],
+      ['a pathological pattern in one string.find call', 'return string.rep("a", 3e4):find(".-.-.-.-b")'],
+      ['a quadratic plain find repeated', 'local s = string.rep("a", 1e6) while true do s:find(string.rep("a", 1e3) .. "b", 1, true) end'],
+      ['a loop in a coroutine resumed again and again', 'local co = coroutine.wrap(function() while true do coroutine.yield() end end) while true do co() end'],
+    ])('%s times out', async (_name, code) => {
+      const lua = await loaded({ timeout: 100 });
+      const t0 = Date.now();
+      expectKind(() => lua.eval(code), 'timeout');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expectAlive(lua);
+    });
+
+    test('a timeout and an instruction limit together: whichever comes first', async () => {
+      const fast = await loaded({ timeout: 60000, instructionLimit: 100000 });
+      expectKind(() => fast.eval('while true do end'), 'instructions');
+      expectAlive(fast);
+      const slow = await loaded({ timeout: 100, instructionLimit: 1e15 });
+      expectKind(() => slow.eval('while true do end'), 'timeout');
+      expectAlive(slow);
+    });
+
+    test('calls alternating between timeout and none each get theirs', async () => {
+      const lua = await loaded({ timeout: 0 });
+      for (let i = 0; i < 3; i++) {
+        expect(lua.eval('local s = 0 for i = 1, 1e5 do s = s + i end return s')).toBe(5000050000);
+        expectKind(() => lua.eval('while true do end', { timeout: 30 }), 'timeout');
+        expect(lua.eval('return 1 + 1')).toBe(2);
+      }
+      expectAlive(lua);
+    });
+
+    test('a timeout still works after reset()', async () => {
+      const lua = await loaded({ timeout: 100 });
+      expectKind(() => lua.eval('while true do end'), 'timeout');
+      lua.reset();
+      expectKind(() => lua.eval('while true do end'), 'timeout');
+      expect(lua.eval('return 1 + 1')).toBe(2);
+    });
+
+    test('run() stats report no instruction count without an instruction limit', async () => {
+      const lua = await loaded({ timeout: 1000 });
+      const r = lua.run('local s = 0 for i = 1, 10000 do s = s + i end');
+      expect(r.ok).toBe(true);
+      expect(r.stats.instructions).toBeUndefined();
+    });
+
     test('run() keeps the output printed before the timeout', async () => {
       const lua = await loaded({ timeout: 100 });
       const r = lua.run('print("tick") while true do end');

@@ -16,6 +16,9 @@ const USAGE = `Usage: node bench/run.js [options]
   --warmup N         untimed runs before the timed one inside each process (default 1)
   --stdlib safe|all  stdlib profile of our backends (default safe; lua5.4 and the peers
                      always open their full standard library)
+  --limits off|default  our backends with every limit off (default; like the peers,
+                     which have none) or with createLua's defaults (10 s timeout, 256 MiB
+                     heap: what users get)
   --clock cpu|wall   clock for ratios and targets (default cpu; both are recorded)
   --jobs N           processes at once (default 1; --smoke: 3). Above 1 the engines
                      compete for cores, so only for checking that everything works
@@ -33,7 +36,7 @@ function count(name, v, min) {
 }
 
 function parseArgs(argv) {
-  const o = { smoke: false, only: [], engines: ALL, repeat: null, warmup: null, clock: 'cpu', out: null, jobs: null, slowRepeat: 1, pkg: null, stdlib: 'safe', help: false };
+  const o = { smoke: false, only: [], engines: ALL, repeat: null, warmup: null, clock: 'cpu', out: null, jobs: null, slowRepeat: 1, pkg: null, stdlib: 'safe', limits: 'off', help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     else if (a === '--warmup') o.warmup = count('--warmup', value(), 0);
     else if (a === '--clock') o.clock = value();
     else if (a === '--stdlib') o.stdlib = value();
+    else if (a === '--limits') o.limits = value();
     else if (a === '--jobs') o.jobs = count('--jobs', value(), 1);
     else if (a === '--package') o.pkg = path.resolve(value());
     else if (a === '--out') o.out = path.resolve(value());
@@ -57,6 +61,7 @@ function parseArgs(argv) {
   const unknown = o.engines.filter((e) => !ALL.includes(e));
   if (unknown.length || o.engines.length === 0) throw new Error(`--engines: unknown engine '${unknown.join(',')}' (known: ${ALL.join(', ')})`);
   if (!['safe', 'all'].includes(o.stdlib)) throw new Error(`--stdlib must be safe or all, got '${o.stdlib}'`);
+  if (!['off', 'default'].includes(o.limits)) throw new Error(`--limits must be off or default, got '${o.limits}'`);
   if (!['cpu', 'wall'].includes(o.clock)) throw new Error(`--clock must be cpu or wall, got '${o.clock}'`);
   // Keep the listed order of ALL so tables always read lua5.4, native, wasm, peers.
   o.engines = ALL.filter((e) => o.engines.includes(e));

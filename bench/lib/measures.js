@@ -7,8 +7,8 @@ const { ENGINES } = require('../engines');
 const spawn = require('./spawn');
 const { runLua54, runProcess, timeProcess } = spawn;
 
-/** A task in a fresh Node process, with the run's stdlib profile for our backends. */
-const runChild = (opts, engine, task) => spawn.runChild(engine, { ...task, stdlib: opts.stdlib });
+/** A task in a fresh Node process, with the run's stdlib profile and limits for our backends. */
+const runChild = (opts, engine, task) => spawn.runChild(engine, { ...task, stdlib: opts.stdlib, limits: opts.limits });
 
 const TIME = ['cpu', 'wall'];
 const LUA54_MEMORY = "io.write(string.format('{\"bytes\":%.0f}\\n', collectgarbage('count') * 1024))";

@@ -89,7 +89,7 @@ function machineLines(m, results) {
     `- CPU: ${m.cpu} × ${m.cores} cores; load average at start ${m.loadavg.join(', ')}`,
     `- ${m.os}; Node ${m.node}; ${m.lua54}; wasmoon ${m.wasmoon}; fengari ${m.fengari}`,
     `- Our backends: native ${build(b.native)}; wasm (Node) ${build(b.wasm)}; wasm (browser) ${build(b.wasmWeb)}`,
-    `- Command: \`${results.command}\` (repeats ${results.options.repeat}, warm-up runs ${results.options.warmup}, stdlib '${results.options.stdlib || 'safe'}' on our backends; ${results.options.smoke ? 'SMOKE sizes, figures meaningless' : 'full sizes'})`,
+    `- Command: \`${results.command}\` (repeats ${results.options.repeat}, warm-up runs ${results.options.warmup}, stdlib '${results.options.stdlib || 'safe'}' and limits ${results.options.limits || 'off'} on our backends; ${results.options.smoke ? 'SMOKE sizes, figures meaningless' : 'full sizes'})`,
   ].join('\n');
 }
 

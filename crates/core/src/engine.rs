@@ -30,7 +30,8 @@ pub struct Stats {
     /// for `durationMs`: only `run()` reports it, so eval pays one clock read, not two.
     /// `None` when the call never started (closed VM).
     pub started_ms: Option<f64>,
-    /// Approximate (counted in hook periods); `None` when no limit needed a hook.
+    /// Approximate (counted in hook periods); `None` unless an instruction limit is set
+    /// (only that limit counts instructions, see limits.rs).
     pub instructions: Option<u64>,
     pub memory_used: usize,
     pub memory_peak: usize,
@@ -170,7 +171,6 @@ impl<H: Host + 'static> Engine<H> {
     pub fn reset(&self) -> Result<(), LuaError> {
         self.vm()?;
         self.shared.forget_vm_objects();
-        self.shared.hook_period.set(0);
         let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
         self.peak.set(lua.used_memory());
         *self.lua.borrow_mut() = Some(lua);
@@ -238,9 +238,9 @@ impl<H: Host + 'static> Engine<H> {
 
         let ran = body(&lua, h, shared);
 
-        let (instructions, hooked, mut peak) = {
+        let (instructions, counted, mut peak) = {
             let l = shared.limits.borrow();
-            (l.instructions, l.active(), l.peak_memory)
+            (l.instructions, l.counts_instructions(), l.peak_memory)
         };
         limits::disarm(&lua, shared, prev_limits);
         let h = shared.host().expect("host is active for the whole call");
@@ -259,7 +259,7 @@ impl<H: Host + 'static> Engine<H> {
         self.peak.set(self.peak.get().max(peak));
         let stats = Stats {
             started_ms: Some(start),
-            instructions: hooked.then_some(instructions),
+            instructions: counted.then_some(instructions),
             memory_used: used,
             memory_peak: peak,
         };

@@ -1,5 +1,13 @@
-//! Per-call limits: wall-clock timeout and instruction budget, enforced by a Lua count
-//! hook; the heap limit is mlua's allocator limit, set once per VM.
+//! Per-call limits: wall-clock timeout, instruction budget and host interrupts, checked
+//! every so often during a call; the heap limit is mlua's allocator limit, set once per VM.
+//!
+//! Two ways to get called back, because they cost very different amounts:
+//! - an instruction limit needs VM instructions counted, which only Lua's count hook
+//!   does, and a count hook makes the interpreter trap on every instruction (floats-heavy
+//!   loops ran ~2x slower under it);
+//! - a timeout or an interrupt only needs the check to come round often, so it uses the
+//!   tick handler of lua-sys (`luap_armtick`): one decrement per loop iteration, function
+//!   entry or unit of C library work, and the check every [`TICK_PERIOD`] of them.
 
 use std::rc::Rc;
 
@@ -9,9 +17,37 @@ use crate::error::Raised;
 use crate::host::Host;
 use crate::shared::Shared;
 
-/// Instructions between hook calls: rare enough to cost little, frequent enough that a
-/// timeout overshoots by microseconds.
+/// Instructions between count-hook calls: rare enough to cost little, frequent enough
+/// that an instruction limit overshoots by at most this much.
 const HOOK_PERIOD: u32 = 1000;
+
+/// Ticks between checks: a tick is a loop iteration or a call (a few to a few dozen
+/// instructions), so a timeout overshoots by microseconds, and the check (one host clock
+/// read) stays under 1% of the run time.
+const TICK_PERIOD: u32 = 1000;
+
+/// How the limits of a call get checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Hook {
+    #[default]
+    None,
+    /// Lua's count hook, every n instructions (an instruction limit is set).
+    Count(u32),
+    /// lua-sys's tick handler, every n ticks (a timeout or interrupts only).
+    Tick(u32),
+}
+
+impl Hook {
+    /// The same kind of hook, firing at every chance: once a limit has tripped, so that
+    /// `pcall` loops cannot swallow the error for long.
+    fn every_time(self) -> Hook {
+        match self {
+            Hook::Count(_) => Hook::Count(1),
+            Hook::Tick(_) => Hook::Tick(1),
+            Hook::None => Hook::None,
+        }
+    }
+}
 
 #[derive(Default, Clone)]
 pub(crate) struct Limits {
@@ -20,11 +56,10 @@ pub(crate) struct Limits {
     pub timeout_ms: f64,
     /// Instruction budget for this call (0: none).
     pub max_instructions: u64,
-    /// Instructions counted so far (in hook periods).
+    /// Instructions counted so far (in hook periods), by the count hook only.
     pub instructions: u64,
-    pub period: u32,
-    /// Once tripped, the hook fires on every instruction so that `pcall` loops cannot
-    /// swallow the error for long.
+    pub hook: Hook,
+    /// Once tripped, the check runs at every chance (see [`Hook::every_time`]).
     pub tripped: bool,
     pub peak_memory: usize,
     /// The host can be asked to stop the call (see `Options::interruptible`).
@@ -37,6 +72,11 @@ impl Limits {
     pub(crate) fn active(&self) -> bool {
         self.deadline > 0.0 || self.max_instructions > 0 || self.interruptible
     }
+
+    /// Whether this call counts instructions (for `stats.instructions`).
+    pub(crate) fn counts_instructions(&self) -> bool {
+        matches!(self.hook, Hook::Count(_))
+    }
 }
 
 /// Arms the limits for a call; returns the previous state so nested calls restore it.
@@ -48,50 +88,59 @@ pub(crate) fn arm<H: Host + 'static>(
     max_instructions: u64,
     interruptible: bool,
 ) -> Limits {
-    let period = if max_instructions > 0 {
-        (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1)
-    } else {
-        HOOK_PERIOD
-    };
-    let next = Limits {
+    let mut next = Limits {
         deadline: if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 },
         timeout_ms,
         max_instructions,
         instructions: 0,
-        period,
+        hook: Hook::None,
         tripped: false,
         peak_memory: lua.used_memory(),
         interruptible,
         interrupted: false,
     };
-    let wanted = if next.active() { period } else { 0 };
+    next.hook = if max_instructions > 0 {
+        Hook::Count((max_instructions.min(HOOK_PERIOD as u64) as u32).max(1))
+    } else if next.active() {
+        Hook::Tick(TICK_PERIOD)
+    } else {
+        Hook::None
+    };
+    let wanted = next.hook;
     let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
     ensure_hook(lua, shared, wanted);
     prev
 }
 
-/// Installs (period > 0) or removes (0) the count hook, only when that changes: calls
-/// with the same limits reuse the hook, and calls without limits run hook-free (a count
-/// hook makes every VM instruction go through Lua's hook dispatch).
-fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
-    if shared.hook_period.get() == period {
+/// Installs the wanted hook and removes the other, only when that changes: calls with
+/// the same limits reuse the hook, and calls without limits run hook-free.
+fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, wanted: Hook) {
+    let current = shared.hook.get();
+    if current == wanted {
         return;
     }
-    shared.hook_period.set(period);
-    if period > 0 {
-        install_hook(lua, shared, period);
-    } else {
-        lua.remove_global_hook();
-        lua.remove_hook();
+    shared.hook.set(wanted);
+    match current {
+        Hook::Count(_) => {
+            lua.remove_global_hook();
+            lua.remove_hook();
+        }
+        Hook::Tick(_) => arm_tick(shared, 0),
+        Hook::None => {}
+    }
+    match wanted {
+        Hook::Count(period) => install_hook(lua, shared, period),
+        Hook::Tick(period) => arm_tick(shared, period),
+        Hook::None => {}
     }
 }
 
 /// Restores the limits of an enclosing call (or none). At the top level the hook stays
 /// installed for the next call; it finds no limits armed in between.
 pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) {
-    let outer = if prev.active() { prev.period } else { 0 };
+    let outer = if prev.active() { prev.hook } else { Hook::None };
     *shared.limits.borrow_mut() = prev;
-    if outer > 0 {
+    if outer != Hook::None {
         ensure_hook(lua, shared, outer);
     }
 }
@@ -108,6 +157,34 @@ fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u3
     });
 }
 
+/// Makes the function lua-sys's tick handler calls (registry[TICK_KEY]); once per Lua
+/// state, when it is created, so that arming a timeout later never needs memory.
+pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
+    let weak = Rc::downgrade(shared);
+    let tick = lua.create_function(move |lua, ()| {
+        let Some(shared) = weak.upgrade() else { return Ok(()) };
+        if !shared.limits.borrow().active() {
+            return Ok(());
+        }
+        check(lua, &shared).map(|_| ())
+    })?;
+    lua.set_named_registry_value(lua_persistent_sys::TICK_KEY, tick)?;
+    // The state pointer is kept so that arming later is a plain C call that cannot fail
+    // (mlua's raw access runs protected, which allocates).
+    // SAFETY: the closure only reads the pointer.
+    unsafe { lua.exec_raw::<()>((), |state| shared.tick_state.set(state.cast())) }
+}
+
+fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {
+    let state = shared.tick_state.get();
+    if !state.is_null() {
+        // SAFETY: `state` is a thread of the live Lua state (install sets it, the
+        // engine clears it before dropping the state); luap_armtick only sets fields of
+        // the global state and neither touches the stack nor raises.
+        unsafe { lua_persistent_sys::luap_armtick(state, period.min(i32::MAX as u32) as i32) }
+    }
+}
+
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<VmState> {
     let Ok(host) = shared.host() else { return Ok(VmState::Continue) };
     let now = host.now_ms();
@@ -115,7 +192,9 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
     if l.interruptible && !l.interrupted && host.interrupted() {
         l.interrupted = true;
     }
-    l.instructions += l.period as u64;
+    if let Hook::Count(period) = l.hook {
+        l.instructions += period as u64;
+    }
     let used = lua.used_memory();
     if used > l.peak_memory {
         l.peak_memory = used;
@@ -137,9 +216,10 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
         Some(e) => {
             if !l.tripped {
                 l.tripped = true;
-                l.period = 1;
+                l.hook = l.hook.every_time();
+                let hook = l.hook;
                 drop(l);
-                ensure_hook(lua, shared, 1);
+                ensure_hook(lua, shared, hook);
             }
             Err(e.into_lua())
         }

@@ -25,6 +25,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     lua.set_app_data(shared.clone());
     install_print(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
+    crate::limits::install(&lua, shared)?;
     if options.memory_limit > 0 {
         lua.set_memory_limit(options.memory_limit)?;
     }

@@ -75,8 +75,10 @@ pub(crate) struct Shared<H: Host> {
     /// set when the core tags a float or meets a Map that has tags. Until then reads and
     /// writes skip the side-Map lookups, which are a good part of an ext operation's cost.
     pub(crate) float_tags: Cell<bool>,
-    /// Period of the installed count hook (0: none).
-    pub(crate) hook_period: Cell<u32>,
+    /// The hook installed for the limits (see limits.rs).
+    pub(crate) hook: Cell<crate::limits::Hook>,
+    /// The Lua state's thread that arms the limits' tick handler (see limits.rs).
+    pub(crate) tick_state: Cell<*mut std::ffi::c_void>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
     /// Live ext proxies: userdata address -> slot of their Map (see proxy.rs).
     pub(crate) proxies: RefCell<HashMap<usize, u32, BuildHasherDefault<AddrHasher>>>,
@@ -120,7 +122,8 @@ impl<H: Host> Shared<H> {
             last_raised: RefCell::new(None),
             dirty: Cell::new(false),
             float_tags: Cell::new(false),
-            hook_period: Cell::new(0),
+            hook: Cell::new(crate::limits::Hook::None),
+            tick_state: Cell::new(std::ptr::null_mut()),
             runners: RefCell::new(None),
             proxies: RefCell::new(HashMap::default()),
             proxy_mt: RefCell::new(None),
@@ -129,11 +132,13 @@ impl<H: Host> Shared<H> {
     }
 
     /// Drops what refers to objects of the current Lua state, before it is replaced
-    /// (reset) or closed: the functions JS holds and the proxies' metatable.
+    /// (reset) or closed: the functions JS holds, the proxies' metatable, the limits' hook.
     pub(crate) fn forget_vm_objects(&self) {
         let refs = std::mem::take(&mut *self.refs.borrow_mut());
         let mt = self.proxy_mt.borrow_mut().take();
         drop((refs, mt));
+        self.hook.set(crate::limits::Hook::None);
+        self.tick_state.set(std::ptr::null_mut());
     }
 
     /// The host of the call in progress. Callbacks only run inside a call, so a missing

@@ -1,5 +1,6 @@
 /*
-** lua-persistent: lets long-running C library loops reach the count hook.
+** lua-persistent: lets long-running C library loops reach the count hook and the
+** tick handler (luap_tick, see ldo.c).
 **
 ** Lua calls its count hook between VM instructions only, so a single call into C
 ** (a pathological pattern in string.find, a quadratic plain find, table.move over a
@@ -25,6 +26,9 @@ static inline void luap_work (lua_State *L, int units) {
     resethookcount(L);
     luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
   }
+  /* and to the tick budget (luap_tick in ldo.c), in the same units */
+  if (l_unlikely((G(L)->luap_ticks -= units) <= 0) && luap_tickdue(L))
+    luap_runtick(L);
 }
 
 /* Pattern-matching steps per instruction unit: a step is a few machine instructions. */

@@ -332,9 +332,8 @@ void luaD_inctop (lua_State *L) {
 ** called. (Both 'L->hook' and 'L->hookmask', which trigger this
 ** function, can be changed asynchronously by signals.)
 */
-void luaD_hook (lua_State *L, int event, int line,
-                              int ftransfer, int ntransfer) {
-  lua_Hook hook = L->hook;
+static void callhook (lua_State *L, lua_Hook hook, int event, int line,
+                      int ftransfer, int ntransfer) {
   if (hook && L->allowhook) {  /* make sure there is a hook */
     int mask = CIST_HOOKED;
     CallInfo *ci = L->ci;
@@ -365,6 +364,55 @@ void luaD_hook (lua_State *L, int event, int line,
     L->top.p = restorestack(L, top);
     ci->callstatus &= ~mask;
   }
+}
+
+
+void luaD_hook (lua_State *L, int event, int line,
+                              int ftransfer, int ntransfer) {
+  callhook(L, L->hook, event, line, ftransfer, ntransfer);
+}
+
+
+/*
+** lua-persistent (luap_tick): a budget of "ticks" (loop back-edges, function
+** entries, and the C library work of luap_work.h) shared by all threads of a state;
+** every 'luap_tickperiod' ticks the VM runs 'luap_tick', like a count hook, at its
+** next instruction. Unlike a count hook it does not make the VM trap on every
+** instruction, so a timeout costs one decrement per loop iteration or call.
+*/
+LUA_API void luap_settick (lua_State *L, lua_Hook f, int period) {
+  global_State *g = G(L);
+  if (f == NULL || period <= 0) {
+    f = NULL;
+    period = 0;
+  }
+  g->luap_tick = f;
+  g->luap_tickperiod = period;
+  g->luap_ticks = (period > 0) ? period : INT_MAX;
+  g->luap_tickdue = 0;
+}
+
+
+/* The budget ran out: start a new one; if a handler is set, mark it due. */
+int luap_tickdue (lua_State *L) {
+  global_State *g = G(L);
+  if (g->luap_tickperiod == 0) {
+    g->luap_ticks = INT_MAX;
+    return 0;
+  }
+  g->luap_ticks = g->luap_tickperiod;
+  g->luap_tickdue = 1;
+  if (isLua(L->ci))
+    L->ci->u.l.trap = 1;  /* the VM will call 'luaG_traceexec' */
+  return 1;
+}
+
+
+/* Runs a due tick handler, as 'luaD_hook' runs a count hook. */
+void luap_runtick (lua_State *L) {
+  global_State *g = G(L);
+  g->luap_tickdue = 0;
+  callhook(L, g->luap_tick, LUA_HOOKCOUNT, -1, 0, 0);
 }
 
 

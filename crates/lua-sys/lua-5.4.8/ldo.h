@@ -64,6 +64,10 @@ LUAI_FUNC l_noret luaD_errerr (lua_State *L);
 LUAI_FUNC void luaD_seterrorobj (lua_State *L, int errcode, StkId oldtop);
 LUAI_FUNC int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
                                                   const char *mode);
+/* lua-persistent (luap_tick): see ldo.c */
+#define luap_tick(L)  (l_unlikely(--G(L)->luap_ticks <= 0) && luap_tickdue(L))
+LUAI_FUNC int luap_tickdue (lua_State *L);
+LUAI_FUNC void luap_runtick (lua_State *L);
 LUAI_FUNC void luaD_hook (lua_State *L, int event, int line,
                                         int fTransfer, int nTransfer);
 LUAI_FUNC void luaD_hookcall (lua_State *L, CallInfo *ci);

@@ -380,6 +380,10 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->ud = ud;
   g->warnf = NULL;
   g->ud_warn = NULL;
+  g->luap_tick = NULL;  /* lua-persistent (luap_tick): no handler */
+  g->luap_ticks = INT_MAX;
+  g->luap_tickperiod = 0;
+  g->luap_tickdue = 0;
   g->mainthread = L;
   g->seed = luai_makeseed(L);
   g->gcstp = GCSTPGC;  /* no GC while building state */

@@ -302,6 +302,10 @@ typedef struct global_State {
   TString *strcache[STRCACHE_N][STRCACHE_M];  /* cache for strings in API */
   lua_WarnFunction warnf;  /* warning function */
   void *ud_warn;         /* auxiliary data to 'warnf' */
+  lua_Hook luap_tick;  /* lua-persistent (luap_tick): handler, see ldo.c */
+  int luap_ticks;  /* lua-persistent (luap_tick): ticks left in this period */
+  int luap_tickperiod;  /* lua-persistent (luap_tick): 0 = no handler */
+  lu_byte luap_tickdue;  /* lua-persistent (luap_tick): run it at the next trap */
 } global_State;
 
 

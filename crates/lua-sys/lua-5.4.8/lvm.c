@@ -1088,7 +1088,7 @@ void luaV_finishOp (lua_State *L) {
 ** Execute a jump instruction. The 'updatetrap' allows signals to stop
 ** tight loops. (Without it, the local copy of 'trap' could never change.)
 */
-#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; updatetrap(ci); }
+#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; luap_tick(L); updatetrap(ci); }  /* lua-persistent: luap_tick */
 
 
 /* for test instructions, execute the jump instruction that follows it */
@@ -1162,6 +1162,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
 #endif
  startfunc:
   trap = L->hookmask;
+  if (luap_tick(L))  /* lua-persistent (luap_tick): a function entry is a tick */
+    trap = 1;
  returning:  /* trap already set */
   cl = ci_func(ci);
   k = cl->p->k;
@@ -1805,6 +1807,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         }
         else if (floatforloop(ra))  /* float loop */
           pc -= GETARG_Bx(i);  /* jump back */
+        luap_tick(L);  /* lua-persistent (luap_tick) */
         updatetrap(ci);  /* allows a signal to break the loop */
         vmbreak;
       }
@@ -1835,6 +1838,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         /* push function, state, and control variable */
         memcpy(ra + 4, ra, 3 * sizeof(*ra));
         L->top.p = ra + 4 + 3;
+        luap_tick(L);  /* lua-persistent (luap_tick): a generic-for iteration */
         ProtectNT(luaD_call(L, ra + 4, GETARG_C(i)));  /* do the call */
         updatestack(ci);  /* stack may have changed */
         i = *(pc++);  /* go to next instruction */

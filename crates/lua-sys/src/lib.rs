@@ -128,6 +128,17 @@ extern "C-unwind" {
     pub fn luap_restrict(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
+/// The registry field holding the function [`luap_armtick`] calls.
+pub const TICK_KEY: &str = "lua-persistent.tick";
+
+extern "C" {
+    /// Calls the function in registry[[`TICK_KEY`]] every `period` ticks (0: never) of
+    /// the state `state` belongs to (all its threads): loop iterations, function entries
+    /// and the C library work `csrc/luap_work.h` charges. Cheaper than a count hook,
+    /// which traps on every VM instruction (`csrc/luap_tick.c`, patch tag `luap_tick`).
+    pub fn luap_armtick(state: *mut core::ffi::c_void, period: core::ffi::c_int);
+}
+
 #[cfg(target_arch = "wasm32")]
 mod ffi {
     extern "C" {

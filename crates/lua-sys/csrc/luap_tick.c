@@ -1,0 +1,22 @@
+/*
+** lua-persistent: the host's tick handler as a Lua function. `luap_settick` (ldo.c,
+** tag luap_tick) runs a C hook every `period` ticks — loop iterations, function
+** entries and charged C library work — without the per-instruction trap of a count
+** hook; this file makes that hook call registry[LUAP_TICK_KEY], so the host can write
+** it in any language that can make a Lua function. The function may raise an error,
+** which unwinds the running code like an error raised by a count hook.
+*/
+#include "lua.h"
+
+#define LUAP_TICK_KEY "lua-persistent.tick"
+
+static void call_tick (lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_getfield(L, LUA_REGISTRYINDEX, LUAP_TICK_KEY);
+  lua_call(L, 0, 0);
+}
+
+/* Calls registry["lua-persistent.tick"] every `period` ticks; 0 stops it. */
+LUA_API void luap_armtick (lua_State *L, int period) {
+  luap_settick(L, call_tick, period);
+}
