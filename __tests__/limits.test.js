@@ -168,6 +168,18 @@ forEachBackend((backend) => {
       expectAlive(lua);
     });
 
+    test('a caught timeout still fails the call, even when no loop or call follows', async () => {
+      const lua = await loaded({ timeout: 100 });
+      expectKind(() => lua.eval('local ok = pcall(function() while true do end end) return ok'), 'timeout');
+      expectKind(() => lua.eval('local ok, e = pcall(function() while true do end end) error("mine: " .. tostring(e))'), 'timeout');
+      const r = lua.run('local ok = pcall(function() while true do end end) print("after") return ok');
+      expect(r.ok).toBe(false);
+      expect(r.error.kind).toBe('timeout');
+      expect(r.output).toBe('after\n');
+      expect(lua.eval('return 1 + 1')).toBe(2);
+      expectAlive(lua);
+    });
+
     test('a timeout and an instruction limit together: whichever comes first', async () => {
       const fast = await loaded({ timeout: 60000, instructionLimit: 100000 });
       expectKind(() => fast.eval('while true do end'), 'instructions');
@@ -237,6 +249,12 @@ forEachBackend((backend) => {
       const big = lua.run('local s = 0 for i = 1, 10000 do s = s + i end').stats.instructions;
       expect(typeof big).toBe('number');
       expect(big).toBeGreaterThan(small);
+    });
+
+    test('a caught instruction limit still fails the call', async () => {
+      const lua = await loaded({ instructionLimit: 100000 });
+      expectKind(() => lua.eval('local ok = pcall(function() while true do end end) return ok'), 'instructions');
+      expect(lua.eval('return 1 + 1')).toBe(2);
     });
 
     test('pcall cannot swallow the instruction limit', async () => {

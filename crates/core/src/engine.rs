@@ -238,21 +238,18 @@ impl<H: Host + 'static> Engine<H> {
 
         let ran = body(&lua, h, shared);
 
-        let (instructions, counted, mut peak) = {
-            let l = shared.limits.borrow();
-            (l.instructions, l.counts_instructions(), l.peak_memory)
-        };
-        limits::disarm(&lua, shared, prev_limits);
+        let ended = limits::disarm(&lua, shared, prev_limits);
+        let (instructions, counted, mut peak) = (ended.instructions, ended.counts_instructions(), ended.peak_memory);
         let h = shared.host().expect("host is active for the whole call");
         let result = match ran {
             Ok(values) => convert_results(h, shared, &values, want).map_err(|e| from_mlua(&e)),
             Err(e) => Err(from_mlua(&e)),
         };
-        let result = result.map_err(|mut err| {
+        let result = ended.verdict(result.map_err(|mut err| {
             crate::plain::recover_kind(shared, &mut err);
             shared.resolve_cause(&mut err);
             err
-        });
+        }));
         let output = std::mem::replace(&mut *shared.output.borrow_mut(), prev_out).text;
         let used = lua.used_memory();
         peak = peak.max(used);

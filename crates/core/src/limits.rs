@@ -59,8 +59,9 @@ pub(crate) struct Limits {
     /// Instructions counted so far (in hook periods), by the count hook only.
     pub instructions: u64,
     pub hook: Hook,
-    /// Once tripped, the check runs at every chance (see [`Hook::every_time`]).
-    pub tripped: bool,
+    /// Once tripped, the check runs at every chance (see [`Hook::every_time`]), and the
+    /// call fails with this error even if the script caught it (see [`Limits::verdict`]).
+    pub tripped: Option<Raised>,
     pub peak_memory: usize,
     /// The host can be asked to stop the call (see `Options::interruptible`).
     pub interruptible: bool,
@@ -71,6 +72,20 @@ pub(crate) struct Limits {
 impl Limits {
     pub(crate) fn active(&self) -> bool {
         self.deadline > 0.0 || self.max_instructions > 0 || self.interruptible
+    }
+
+    /// The error a call ends with once a limit has tripped, whatever the script did
+    /// after catching it: a tick may not come round again before the script returns
+    /// (`pcall(loop) return 1`), so the rule cannot rest on the check firing again.
+    /// An error of another kind yields to it too; the limit's own error, which carries
+    /// the traceback of where it struck, is kept.
+    pub(crate) fn verdict<V>(&self, result: Result<V, crate::error::LuaError>) -> Result<V, crate::error::LuaError> {
+        use crate::error::ErrorKind as K;
+        let Some(raised) = &self.tripped else { return result };
+        match result {
+            Err(e) if matches!(e.kind, K::Timeout | K::Instructions | K::Interrupted) => Err(e),
+            _ => Err(crate::error::from_mlua(&raised.clone().into_lua())),
+        }
     }
 
     /// Whether this call counts instructions (for `stats.instructions`).
@@ -94,7 +109,7 @@ pub(crate) fn arm<H: Host + 'static>(
         max_instructions,
         instructions: 0,
         hook: Hook::None,
-        tripped: false,
+        tripped: None,
         peak_memory: lua.used_memory(),
         interruptible,
         interrupted: false,
@@ -135,14 +150,16 @@ fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, wanted: Hoo
     }
 }
 
-/// Restores the limits of an enclosing call (or none). At the top level the hook stays
-/// installed for the next call; it finds no limits armed in between.
-pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) {
+/// Restores the limits of an enclosing call (or none) and returns those of the call
+/// that ended. At the top level the hook stays installed for the next call; it finds no
+/// limits armed in between.
+pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) -> Limits {
     let outer = if prev.active() { prev.hook } else { Hook::None };
-    *shared.limits.borrow_mut() = prev;
+    let ended = std::mem::replace(&mut *shared.limits.borrow_mut(), prev);
     if outer != Hook::None {
         ensure_hook(lua, shared, outer);
     }
+    ended
 }
 
 fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
@@ -214,8 +231,8 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
     match err {
         None => Ok(VmState::Continue),
         Some(e) => {
-            if !l.tripped {
-                l.tripped = true;
+            if l.tripped.is_none() {
+                l.tripped = Some(e.clone());
                 l.hook = l.hook.every_time();
                 let hook = l.hook;
                 drop(l);
