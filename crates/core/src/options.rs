@@ -21,7 +21,8 @@ pub struct Options {
     /// VM instructions per call; 0 means none.
     pub instruction_limit: u64,
     /// The host has an interrupt flag another thread can raise ([`crate::Host::interrupted`]):
-    /// calls then run with the count hook even without other limits, so they can be stopped.
+    /// calls then run the limits' check (see limits.rs) even without other limits, so they
+    /// can be stopped.
     pub interruptible: bool,
 }
 

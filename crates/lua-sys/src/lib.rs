@@ -5,8 +5,8 @@
 //! serves both backends, so they run the same Lua, including lua-persistent's small
 //! patches to the string and table libraries (`csrc/luap_work.h`): their long C loops
 //! (pattern matching, plain find, `string.rep`, `table.move/insert/remove/concat/sort`)
-//! charge their work to the count hook, so timeouts, instruction limits and interrupts
-//! stop them like any Lua loop. Stock Lua would hang on `string.rep('', 1e12)`.
+//! charge their work to the count hook and to the tick handler (`csrc/luap_tick.c`), so
+//! timeouts, instruction limits and interrupts stop them like any Lua loop. Stock Lua would hang on `string.rep('', 1e12)`.
 //!
 //! Natively, the build script compiles with the `cc` crate (see `build.rs`). For wasm32
 //! it compiles with clang-19 against Debian's `wasi-libc` (printf, strtod, math, time…

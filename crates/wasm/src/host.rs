@@ -284,7 +284,7 @@ impl Host for WasmHost {
     }
 
     /// Read from `hooks.interruptBuffer` (an Int32Array the JS layer validated) only when
-    /// the VM is interruptible, at the count hook's pace.
+    /// the VM is interruptible, at the pace of the limits' checks (see core's limits.rs).
     fn interrupted(&mut self) -> bool {
         let Ok(buffer) = js_sys::Reflect::get(&self.hooks, &"interruptBuffer".into()) else { return false };
         let Ok(array) = buffer.dyn_into::<js_sys::Int32Array>() else { return false };
