@@ -180,6 +180,15 @@ forEachBackend((backend) => {
       expectAlive(lua);
     });
 
+    test("with stdlib 'all', clearing debug hooks does not turn the timeout off", async () => {
+      const lua = await loaded({ timeout: 100, stdlib: 'all' });
+      expectKind(() => lua.eval('debug.sethook() while true do end'), 'timeout');
+      expectKind(() => lua.eval('debug.sethook(function() end, "", 1) while true do end'), 'timeout');
+      // A hook with loops of its own, run at every instruction: most ticks fall inside it.
+      expectKind(() => lua.eval('debug.sethook(function() for i = 1, 50 do end end, "", 1) while true do end'), 'timeout');
+      expectAlive(lua);
+    });
+
     test('a timeout and an instruction limit together: whichever comes first', async () => {
       const fast = await loaded({ timeout: 60000, instructionLimit: 100000 });
       expectKind(() => fast.eval('while true do end'), 'instructions');

@@ -408,9 +408,15 @@ int luap_tickdue (lua_State *L) {
 }
 
 
-/* Runs a due tick handler, as 'luaD_hook' runs a count hook. */
+/*
+** Runs a due tick handler, as 'luaD_hook' runs a count hook. Inside a hook or a
+** finalizer (no hooks allowed) it stays due, so it runs as soon as the VM traps outside
+** (a debug hook's own loops would otherwise swallow most ticks).
+*/
 void luap_runtick (lua_State *L) {
   global_State *g = G(L);
+  if (!L->allowhook)
+    return;
   g->luap_tickdue = 0;
   callhook(L, g->luap_tick, LUA_HOOKCOUNT, -1, 0, 0);
 }
