@@ -174,8 +174,8 @@ fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u3
     });
 }
 
-/// Makes the function lua-sys's tick handler calls (registry[TICK_KEY]); once per Lua
-/// state, when it is created, so that arming a timeout later never needs memory.
+/// Makes the function lua-sys's tick handler calls; once per Lua state, when it is
+/// created, so that arming a timeout later never needs memory.
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
     let tick = lua.create_function(move |lua, ()| {
@@ -185,11 +185,18 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         }
         check(lua, &shared).map(|_| ())
     })?;
-    lua.set_named_registry_value(lua_persistent_sys::TICK_KEY, tick)?;
-    // The state pointer is kept so that arming later is a plain C call that cannot fail
-    // (mlua's raw access runs protected, which allocates).
-    // SAFETY: the closure only reads the pointer.
-    unsafe { lua.exec_raw::<()>((), |state| shared.tick_state.set(state.cast())) }
+    // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
+    // only because lua-sys does not depend on mlua-sys; it only uses the Lua C API.
+    let install = unsafe {
+        lua.create_c_function(std::mem::transmute::<crate::sandbox::RawCFunction, mlua::ffi::lua_CFunction>(
+            lua_persistent_sys::luap_installtick,
+        ))?
+    };
+    // The main thread's pointer, kept so that arming later is a plain C call that cannot
+    // fail (and costs no protected call).
+    let main: mlua::LightUserData = install.call(tick)?;
+    shared.tick_state.set(main.0);
+    Ok(())
 }
 
 fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {

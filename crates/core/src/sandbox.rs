@@ -32,6 +32,9 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     Ok(lua)
 }
 
+/// How lua-sys declares its `lua_CFunction`s (it does not depend on mlua-sys).
+pub(crate) type RawCFunction = unsafe extern "C-unwind" fn(*mut std::ffi::c_void) -> std::ffi::c_int;
+
 /// Applies the safe stdlib: `luap_restrict` in lua-sys's `csrc/luap_safe.c`, where what it
 /// removes or wraps is listed.
 ///
@@ -41,10 +44,9 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
 /// which slowed VM creation itself on a 2-core machine (15.5 -> 11.2 ms once in C,
 /// medians of 21 interleaved pairs).
 fn restrict(lua: &Lua) -> mlua::Result<()> {
-    type Raw = unsafe extern "C-unwind" fn(*mut std::ffi::c_void) -> std::ffi::c_int;
     // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
     // only because lua-sys does not depend on mlua-sys.
-    let f = unsafe { std::mem::transmute::<Raw, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_restrict) };
+    let f = unsafe { std::mem::transmute::<RawCFunction, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_restrict) };
     // SAFETY: luap_restrict only uses the Lua C API on the state it is given.
     unsafe { lua.create_c_function(f)? }.call(())
 }

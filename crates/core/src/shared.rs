@@ -77,7 +77,7 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) float_tags: Cell<bool>,
     /// The hook installed for the limits (see limits.rs).
     pub(crate) hook: Cell<crate::limits::Hook>,
-    /// The Lua state's thread that arms the limits' tick handler (see limits.rs).
+    /// The Lua state's main thread, through which the limits' tick handler is armed.
     pub(crate) tick_state: Cell<*mut std::ffi::c_void>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
     /// Live ext proxies: userdata address -> slot of their Map (see proxy.rs).

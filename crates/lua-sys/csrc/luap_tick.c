@@ -16,6 +16,19 @@ static void call_tick (lua_State *L, lua_Debug *ar) {
   lua_call(L, 0, 0);
 }
 
+/*
+** A lua_CFunction taking the function the handler is to call: stores it and returns the
+** state's main thread as a light userdata, the pointer to arm the handler through (the
+** main thread lives as long as the state).
+*/
+LUA_API int luap_installtick (lua_State *L) {
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LUAP_TICK_KEY);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  lua_pushlightuserdata(L, lua_tothread(L, -1));
+  return 1;
+}
+
 /* Calls registry["lua-persistent.tick"] every `period` ticks; 0 stops it. */
 LUA_API void luap_armtick (lua_State *L, int period) {
   luap_settick(L, call_tick, period);

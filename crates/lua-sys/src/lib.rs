@@ -128,11 +128,15 @@ extern "C-unwind" {
     pub fn luap_restrict(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
-/// The registry field holding the function [`luap_armtick`] calls.
-pub const TICK_KEY: &str = "lua-persistent.tick";
+extern "C-unwind" {
+    /// A `lua_CFunction` taking the Lua function the tick handler is to call: stores it
+    /// (registry field "lua-persistent.tick") and returns, as a light userdata, the
+    /// state's main thread, the pointer to pass to [`luap_armtick`].
+    pub fn luap_installtick(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+}
 
 extern "C" {
-    /// Calls the function in registry[[`TICK_KEY`]] every `period` ticks (0: never) of
+    /// Calls the function [`luap_installtick`] stored every `period` ticks (0: never) of
     /// the state `state` belongs to (all its threads): loop iterations, function entries
     /// and the C library work `csrc/luap_work.h` charges. Cheaper than a count hook,
     /// which traps on every VM instruction (`csrc/luap_tick.c`, patch tag `luap_tick`).
