@@ -9,7 +9,7 @@
 //!   tick handler of lua-sys (`luap_armtick`): one decrement per loop iteration, function
 //!   entry or unit of C library work, and the check every [`TICK_PERIOD`] of them.
 
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use mlua::{HookTriggers, Lua, VmState};
 
@@ -165,35 +165,17 @@ pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev:
 fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
     let weak = Rc::downgrade(shared);
     let triggers = HookTriggers::new().every_nth_instruction(period);
-    let _ = lua.set_global_hook(triggers, move |lua, _| {
-        let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
-        if !shared.limits.borrow().active() {
-            return Ok(VmState::Continue);
-        }
-        check(lua, &shared)
-    });
+    let _ = lua.set_global_hook(triggers, move |lua, _| check_armed(lua, &weak));
 }
 
 /// Makes the function lua-sys's tick handler calls; once per Lua state, when it is
 /// created, so that arming a timeout later never needs memory.
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
-    let tick = lua.create_function(move |lua, ()| {
-        let Some(shared) = weak.upgrade() else { return Ok(()) };
-        if !shared.limits.borrow().active() {
-            return Ok(());
-        }
-        check(lua, &shared).map(|_| ())
-    })?;
-    // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
-    // only because lua-sys does not depend on mlua-sys; it only uses the Lua C API.
-    let install = unsafe {
-        lua.create_c_function(std::mem::transmute::<crate::sandbox::RawCFunction, mlua::ffi::lua_CFunction>(
-            lua_persistent_sys::luap_installtick,
-        ))?
-    };
+    let tick = lua.create_function(move |lua, ()| check_armed(lua, &weak).map(|_| ()))?;
     // The main thread's pointer, kept so that arming later is a plain C call that cannot
     // fail (and costs no protected call).
+    let install = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_installtick)?;
     let main: mlua::LightUserData = install.call(tick)?;
     shared.tick_state.set(main.0);
     Ok(())
@@ -207,6 +189,15 @@ fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {
         // the global state and neither touches the stack nor raises.
         unsafe { lua_persistent_sys::luap_armtick(state, period.min(i32::MAX as u32) as i32) }
     }
+}
+
+/// What both hooks run: the check, when the VM is alive and a call has limits armed.
+fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>) -> mlua::Result<VmState> {
+    let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
+    if !shared.limits.borrow().active() {
+        return Ok(VmState::Continue);
+    }
+    check(lua, &shared)
 }
 
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<VmState> {

@@ -32,8 +32,13 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     Ok(lua)
 }
 
-/// How lua-sys declares its `lua_CFunction`s (it does not depend on mlua-sys).
-pub(crate) type RawCFunction = unsafe extern "C-unwind" fn(*mut std::ffi::c_void) -> std::ffi::c_int;
+/// One of lua-sys's C functions as a Lua function.
+pub(crate) fn sys_function(lua: &Lua, f: lua_persistent_sys::CFunction) -> mlua::Result<mlua::Function> {
+    // SAFETY: lua-sys's functions are lua_CFunctions (they take a lua_State*), declared
+    // with an opaque pointer only because lua-sys does not depend on mlua-sys, and use
+    // only the Lua C API on the state they are given.
+    unsafe { lua.create_c_function(std::mem::transmute::<lua_persistent_sys::CFunction, mlua::ffi::lua_CFunction>(f)) }
+}
 
 /// Applies the safe stdlib: `luap_restrict` in lua-sys's `csrc/luap_safe.c`, where what it
 /// removes or wraps is listed.
@@ -44,11 +49,7 @@ pub(crate) type RawCFunction = unsafe extern "C-unwind" fn(*mut std::ffi::c_void
 /// which slowed VM creation itself on a 2-core machine (15.5 -> 11.2 ms once in C,
 /// medians of 21 interleaved pairs).
 fn restrict(lua: &Lua) -> mlua::Result<()> {
-    // SAFETY: a lua_CFunction (it takes a lua_State*), declared with an opaque pointer
-    // only because lua-sys does not depend on mlua-sys.
-    let f = unsafe { std::mem::transmute::<RawCFunction, mlua::ffi::lua_CFunction>(lua_persistent_sys::luap_restrict) };
-    // SAFETY: luap_restrict only uses the Lua C API on the state it is given.
-    unsafe { lua.create_c_function(f)? }.call(())
+    sys_function(lua, lua_persistent_sys::luap_restrict)?.call(())
 }
 
 /// `print` writes to the call's captured output (and to the host when echo is on),

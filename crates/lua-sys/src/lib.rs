@@ -122,6 +122,10 @@ fn stdout_hook() -> fn(u32, &[u8]) {
     }
 }
 
+/// The `lua_CFunction`s this crate exports, declared with an opaque state pointer
+/// (the crate does not depend on mlua-sys, whose `lua_State` they take).
+pub type CFunction = unsafe extern "C-unwind" fn(*mut core::ffi::c_void) -> core::ffi::c_int;
+
 extern "C-unwind" {
     /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c` lists
     /// what it removes or wraps). A `lua_CFunction`, called once on a fresh state.
@@ -130,7 +134,7 @@ extern "C-unwind" {
 
 extern "C-unwind" {
     /// A `lua_CFunction` taking the Lua function the tick handler is to call: stores it
-    /// (registry field "lua-persistent.tick") and returns, as a light userdata, the
+    /// (in the registry) and returns, as a light userdata, the
     /// state's main thread, the pointer to pass to [`luap_armtick`].
     pub fn luap_installtick(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
