@@ -233,11 +233,15 @@ forEachBackend((backend) => {
   describe('finalizers and the collector', () => {
     // A __gc finalizer runs whenever the collector decides, also inside lua.gc(),
     // close(), reset() or a setGlobal that allocates, where no timeout is armed: 'safe'
-    // refuses them (crates/core/src/sandbox.rs).
+    // refuses them (crates/lua-sys/csrc/luap_safe.c).
     test.each([
       ['a __gc function', 'setmetatable({}, {__gc = function() while true do end end})'],
       ['__gc = false (marks the object; a function could be put there later)', 'setmetatable({}, {__gc = false})'],
       ['a replaced type() cannot fool the check', 'type = function() return "number" end setmetatable({}, {__gc = print})'],
+      // The check uses Lua's cached "no such metamethod" flag: writes must clear it.
+      ['__gc added to a metatable already checked without one', 'local mt = {} setmetatable({}, mt) mt.__gc = print setmetatable({}, mt)'],
+      ['__gc rawset into a checked metatable', 'local mt = {} setmetatable({}, mt) rawset(mt, "__gc", print) setmetatable({}, mt)'],
+      ['__gc re-added after being removed', 'local mt = {__gc = false} mt.__gc = nil setmetatable({}, mt) mt.__gc = print setmetatable({}, mt)'],
     ])('safe refuses %s', (_, code) => {
       const e = thrown(() => lua.eval(code));
       expect(e.kind).toBe('runtime');
