@@ -2,7 +2,7 @@
 // lua-persistent through its public API, limits off (timeout, instructionLimit and
 // memoryLimit 0 = none; --limits default keeps createLua's defaults: a 10 s timeout and
 // a 256 MiB heap), in-memory storage, stdlib from --stdlib (default 'safe', what
-// users get; its sandbox wraps a few functions such as setmetatable in Lua, so 'all' is
+// users get; its sandbox wraps a few functions such as load and setmetatable, so 'all' is
 // the like-for-like comparison with lua5.4). `ext` is the real ext API.
 // Loaded from the tree or from a release snapshot (see lib/package-root.js).
 const { packageRoot } = require('../lib/package-root');
