@@ -142,3 +142,30 @@ describe('bench/floor.js (the C floor under the wasm module)', () => {
     for (const name of ['raw', 'mlua', 'ours', 'wasmoon']) expect(floor.browser[name]).toBeGreaterThan(floor.sizes[name].gzip);
   }, 180000);
 });
+
+describe('bench/lib/targets.js', () => {
+  const { checkTargets } = require(path.join(ROOT, 'bench', 'lib', 'targets'));
+  // Two workloads, five repeats each; cpu ms per repeat for wasm and wasmoon.
+  const item = (id, wasm, wasmoon) => ({
+    id, group: 'pure', metrics: ['cpu', 'wall'],
+    engines: Object.fromEntries([['wasm', wasm], ['wasmoon', wasmoon], ['lua54', wasmoon]].map(([e, xs]) => {
+      const sorted = [...xs].sort((p, q) => p - q);
+      return [e, { median: { cpu: sorted[sorted.length >> 1] }, samples: xs.map((cpu) => ({ cpu })) }];
+    })),
+  });
+  const faster = (items) => checkTargets({ clock: 'cpu', items }).find((t) => t.target.startsWith('wasm faster than wasmoon'));
+
+  test('a workload lost on medians reports how many paired repeats wasm still won', () => {
+    // Medians 110 vs 100 (a loss), but wasm was faster in repeats 1 and 4.
+    const t = faster([item('a', [90, 110, 112, 95, 120], [100, 100, 100, 100, 100]), item('b', [50, 50, 50, 50, 50], [60, 60, 60, 60, 60])]);
+    expect(t.status).toBe('MISS');
+    expect(t.measured).toBe('1/2 faster; worst a at 1.10× wasmoon; in paired repeats wasm was still faster in 2/5 (a), 0 of them slower in every pair');
+  });
+
+  test('a workload lost in every pair is counted as such; all won means PASS without pair notes', () => {
+    const lost = faster([item('a', [110, 111, 112, 113, 114], [100, 100, 100, 100, 100])]);
+    expect(lost.measured).toMatch(/0\/5 \(a\), 1 of them slower in every pair$/);
+    const won = faster([item('a', [90, 91, 92, 93, 94], [100, 100, 100, 100, 100])]);
+    expect(won).toEqual(expect.objectContaining({ status: 'PASS', measured: '1/1 faster; worst a at 0.92× wasmoon' }));
+  });
+});
