@@ -29,8 +29,7 @@ function row(target, value, limit, measured, strict = false) {
  * next to the other's in time; the pairs show whether a median's lead is the machine's
  * noise (some pairs each way) or holds in every pair.
  */
-function pairedWins(results, id) {
-  const item = results.items.find((i) => i.id === id);
+function pairedWins(results, item) {
   const metric = (x) => x[results.clock];
   const ours = item.engines.wasm.samples || [];
   const peer = item.engines.wasmoon.samples || [];
@@ -47,7 +46,7 @@ function fasterEverywhere(results, a) {
   const ratios = comparable.map((i) => ({ id: i.id, r: a.med(i.id, 'wasm') / a.med(i.id, 'wasmoon') }));
   const worst = ratios.reduce((w, x) => (x.r > w.r ? x : w));
   const wins = ratios.filter((x) => x.r < 1).length;
-  const slower = ratios.filter((x) => x.r >= 1).map((x) => ({ id: x.id, ...pairedWins(results, x.id) }));
+  const slower = ratios.filter((x) => x.r >= 1).map((x) => ({ id: x.id, ...pairedWins(results, a.byId.get(x.id)) }));
   const pairs = slower.length === 0 ? '' : `; in paired repeats wasm was still faster in ${slower.map((x) => `${x.wins}/${x.n} (${x.id})`).join(', ')}`
     + `, ${slower.filter((x) => x.n > 0 && x.wins === 0).length} of them slower in every pair`;
   return {

@@ -27,7 +27,7 @@ static inline void luap_work (lua_State *L, int units) {
     luaD_hook(L, LUA_HOOKCOUNT, -1, 0, 0);
   }
   /* and to the tick budget (luap_tick in ldo.c), in the same units */
-  if (l_unlikely((G(L)->luap_ticks -= units) <= 0) && luap_tickdue(L))
+  if (luap_tickn(L, units))
     luap_runtick(L);
 }
 

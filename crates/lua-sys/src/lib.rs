@@ -6,7 +6,8 @@
 //! patches to the string and table libraries (`csrc/luap_work.h`): their long C loops
 //! (pattern matching, plain find, `string.rep`, `table.move/insert/remove/concat/sort`)
 //! charge their work to the count hook and to the tick handler (`csrc/luap_tick.c`), so
-//! timeouts, instruction limits and interrupts stop them like any Lua loop. Stock Lua would hang on `string.rep('', 1e12)`.
+//! timeouts, instruction limits and interrupts stop them like any Lua loop. Stock Lua
+//! would hang on `string.rep('', 1e12)`.
 //!
 //! Natively, the build script compiles with the `cc` crate (see `build.rs`). For wasm32
 //! it compiles with clang-19 against Debian's `wasi-libc` (printf, strtod, math, time…
@@ -126,16 +127,14 @@ fn stdout_hook() -> fn(u32, &[u8]) {
 /// (the crate does not depend on mlua-sys, whose `lua_State` they take).
 pub type CFunction = unsafe extern "C-unwind" fn(*mut core::ffi::c_void) -> core::ffi::c_int;
 
+/// The [`CFunction`]s.
 extern "C-unwind" {
     /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c` lists
-    /// what it removes or wraps). A `lua_CFunction`, called once on a fresh state.
+    /// what it removes or wraps). Called once on a fresh state.
     pub fn luap_restrict(state: *mut core::ffi::c_void) -> core::ffi::c_int;
-}
-
-extern "C-unwind" {
-    /// A `lua_CFunction` taking the Lua function the tick handler is to call: stores it
-    /// (in the registry) and returns, as a light userdata, the
-    /// state's main thread, the pointer to pass to [`luap_armtick`].
+    /// Takes the Lua function the tick handler is to call: stores it (in the registry)
+    /// and returns, as a light userdata, the state's main thread, the pointer to pass to
+    /// [`luap_armtick`].
     pub fn luap_installtick(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
