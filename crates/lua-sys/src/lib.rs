@@ -127,7 +127,7 @@ fn stdout_hook() -> fn(u32, &[u8]) {
 /// (the crate does not depend on mlua-sys, whose `lua_State` they take).
 pub type CFunction = unsafe extern "C-unwind" fn(*mut core::ffi::c_void) -> core::ffi::c_int;
 
-/// The [`CFunction`]s.
+// The [`CFunction`]s.
 extern "C-unwind" {
     /// Trims the opened standard libraries to the safe stdlib (`csrc/luap_safe.c` lists
     /// what it removes or wraps). Called once on a fresh state.
