@@ -57,6 +57,20 @@ forEachBackend((backend) => {
       expect(lua.eval('return ext.table("gone").x')).toBeUndefined();
     });
 
+    test('a name that is not a string is a bad argument, worded as Lua words its own', () => {
+      const e = thrown(() => lua.eval('local t = ext.table({})'));
+      expect(e).toBeInstanceOf(LuaError);
+      expect(e.kind).toBe('runtime');
+      expect(e.message).toBe("eval:1: bad argument #1 to 'ext.table' (string expected, got table)");
+      expect(lua.evalAll('return pcall(ext.drop)')).toEqual([false, "bad argument #1 to 'ext.drop' (string expected, got no value)"]);
+      // ext.drop needs a name: a nil variable does not drop the default table.
+      lua.eval('ext.table().x = 1');
+      expect(lua.evalAll('return pcall(ext.drop, nil)')).toEqual([false, "bad argument #1 to 'ext.drop' (string expected, got nil)"]);
+      expect(lua.ext.get('default').get('x')).toBe(1);
+      // numbers are names, as Lua's string arguments take them
+      expect(lua.eval('ext.table(12).n = 1 return ext.table("12").n')).toBe(1);
+    });
+
     test('the proxy returned to JS is the live Map', () => {
       lua.eval('ext.table("live").a = 1');
       expect(lua.eval('return ext.table("live")')).toBe(lua.ext.get('live'));
@@ -212,6 +226,50 @@ forEachBackend((backend) => {
       expect(lua.eval('local n = 0 for _ in pairs(ext.table("empty")) do n = n + 1 end return n')).toBe(0);
     });
 
+    test('next: nil on an empty table, the first entry otherwise (the emptiness idiom)', () => {
+      expect(lua.evalAll('return next(ext.table("empty")) == nil, next(ext.table("seq")) == nil')).toEqual([true, false]);
+      expect(lua.evalAll('return next(ext.table("seq"))')).toEqual([1, 10]);
+      expect(lua.evalAll('local t = ext.table("seq") return next(t, 5)')).toEqual([undefined]);
+    });
+
+    test('a loop of next calls visits every key once, in Map order, and may clear entries', () => {
+      lua.eval('local t = ext.table("seq") t.name = "x"');
+      expect(lua.eval(`
+        local t, out = ext.table("seq"), {}
+        local k, v = next(t)
+        while k ~= nil do out[#out + 1] = tostring(k) .. "=" .. tostring(v) k, v = next(t, k) end
+        return table.concat(out, " ")`)).toBe('1=10 2=20 3=30 4=40 5=50 name=x');
+      expect(lua.eval('local t = ext.table("seq") for k in next, t do t[k] = nil end return next(t) == nil')).toBe(true);
+      expect(lua.ext.get('seq').size).toBe(0);
+    });
+
+    test('next resumes from any key, also across proxies and interleaved loops', () => {
+      expect(lua.evalAll('return next(ext.table("seq"), 3)')).toEqual([4, 40]);
+      expect(lua.eval(`
+        local a, b, n = ext.table("seq"), ext.table("seq"), 0
+        for i in next, a do for j in next, a do n = n + 1 end end
+        local k = next(a) return n .. " " .. tostring(next(b, k))`)).toBe('25 2');
+    });
+
+    test('next with a key not in the Map raises Lua\'s own error; on tables next is unchanged', () => {
+      expect(lua.evalAll('return pcall(next, ext.table("seq"), "nope")')).toEqual([false, "invalid key to 'next'"]);
+      expect(lua.evalAll('return pcall(next, {}, "nope")')).toEqual([false, "invalid key to 'next'"]);
+      expect(lua.evalAll('return next({7})')).toEqual([1, 7]);
+      expect(thrown(() => lua.eval('return next(1)')).message).toMatch(/bad argument #1 to 'next' \(table expected, got number\)/);
+      expect(lua.eval('local t = ext.table("seq") t.a = {b = 1} local k, v = next(t, 5) return k .. v.b')).toBe('a1');
+    });
+
+    test('== compares the Maps: two proxies of one table are equal', () => {
+      lua.eval('ext.table("seq").sub = {1}');
+      expect(lua.evalAll(`
+        local a, b = ext.table("seq"), ext.table("seq")
+        return a == b, a.sub == b.sub, a ~= ext.table("other"), a.sub == a, rawequal(a, b), a == {}, a == 1`)).toEqual([
+        true, true, true, false, false, false, false,
+      ]);
+      lua.ext.set('seq', new Map());
+      expect(lua.eval('local a = ext.table("seq") return a == ext.table("seq")')).toBe(true);
+    });
+
     test('ipairs and # work on nested proxies', () => {
       lua.eval('local t = ext.table("s") t.list = {"a", "b", "c"} table.insert(t.list, "d")');
       expect(lua.evalAll('local l = ext.table("s").list local n = 0 for _ in ipairs(l) do n = n + 1 end return #l, n, table.concat(l)')).toEqual([
@@ -248,13 +306,13 @@ forEachBackend((backend) => {
       const r = full.evalAll(`
         local mt = debug.getmetatable(ext.table("t"))
         local results = {}
-        for _, name in ipairs({"__index", "__newindex", "__len", "__pairs", "__tostring"}) do
+        for _, name in ipairs({"__index", "__newindex", "__len", "__pairs", "__next", "__tostring"}) do
           results[#results + 1] = (pcall(mt[name], {}, "k", 1))
           results[#results + 1] = (pcall(mt[name], io.stdout, "k", 1))
         end
         mt.__gc({}) mt.__gc(io.stdout) mt.__gc(nil)   -- no effect
-        return results, io.type(io.stdout)`);
-      expect(r).toEqual([Array(10).fill(false), 'file']);
+        return results, io.type(io.stdout), mt.__eq(io.stdout, ext.table("t")), ext.table("t") == io.stdout`);
+      expect(r).toEqual([Array(12).fill(false), 'file', false, false]);
       expect(full.eval('local t = ext.table("t") t.v = 3 return t.v')).toBe(3);
     });
 

@@ -74,6 +74,8 @@ impl std::error::Error for LuaError {}
 pub enum Raised {
     /// An ext-table rule was broken; the message already names the key and position.
     Ext(String),
+    /// A bad argument to one of the core's Lua functions, worded as Lua's own.
+    Argument(String),
     Timeout(String),
     Instructions(String),
     Interrupted(String),
@@ -85,6 +87,7 @@ impl Raised {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Raised::Ext(_) => ErrorKind::Ext,
+            Raised::Argument(_) => ErrorKind::Runtime,
             Raised::Timeout(_) => ErrorKind::Timeout,
             Raised::Instructions(_) => ErrorKind::Instructions,
             Raised::Interrupted(_) => ErrorKind::Interrupted,
@@ -94,7 +97,7 @@ impl Raised {
 
     fn message(&self) -> &str {
         match self {
-            Raised::Ext(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
+            Raised::Ext(m) | Raised::Argument(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
             Raised::Host { message, .. } => message,
         }
     }

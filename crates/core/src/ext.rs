@@ -9,7 +9,7 @@
 //! therefore recorded in a side Map hidden on each Map under a private symbol, checked
 //! by value so that JS overwriting the entry makes the tag stale and ignored.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use mlua::{FromLuaMulti, Lua, MultiValue, Table, Value};
@@ -31,6 +31,10 @@ pub(crate) struct ExtProxy<H: Host> {
     /// writes refuse exactly what a snapshot could not save.
     depth: usize,
     shared: Rc<Shared<H>>,
+    /// Where the last `next(proxy, k)` left off: the keys listed when that traversal
+    /// began and the position after the key it returned. A loop of `next` calls is then
+    /// linear, and may clear entries as it goes, as Lua allows for tables.
+    cursor: RefCell<Option<(Vec<Key>, usize)>>,
 }
 
 /// What an entry of a Map holds, in ext terms.
@@ -340,7 +344,7 @@ pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h:
     };
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
-    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone() };
+    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone(), cursor: RefCell::new(None) };
     crate::proxy::create(lua, shared, proxy, &mt)
 }
 
@@ -419,6 +423,19 @@ impl<H: Host + 'static> ExtProxy<H> {
         Ok(lo)
     }
 
+    /// The keys of the proxied Map, in its order.
+    fn keys(&self, lua: &Lua, h: &mut H, map: &H::Value) -> mlua::Result<Vec<Key>> {
+        let entries = h.map_entries(map).map_err(host_err)?;
+        let mut keys = Vec::with_capacity(entries.len());
+        for (jk, _) in entries {
+            match key_from_js(h, &jk).map_err(host_err)? {
+                Ok(k) => keys.push(k),
+                Err(what) => return Err(ext_error(lua, format!("table '{}' has a key of unsupported type ({what})", self.path))),
+            }
+        }
+        Ok(keys)
+    }
+
     /// `pairs`: keys are listed when iteration starts; values are read live, and keys
     /// deleted meanwhile are skipped (assigning during traversal is allowed, as in Lua).
     fn pairs(&self, lua: &Lua) -> mlua::Result<mlua::Function> {
@@ -432,51 +449,100 @@ impl<H: Host + 'static> ExtProxy<H> {
             let h = &mut *s.host;
             let map = h.slot_get(self.owner.slot).map_err(host_err)?;
             h.slot_set(own_slot, &map).map_err(host_err)?;
-            let entries = h.map_entries(&map).map_err(host_err)?;
-            let mut keys = Vec::with_capacity(entries.len());
-            for (jk, _) in entries {
-                match key_from_js(h, &jk).map_err(host_err)? {
-                    Ok(k) => keys.push(k),
-                    Err(what) => {
-                        return Err(ext_error(lua, format!("table '{}' has a key of unsupported type ({what})", self.path)))
-                    }
-                }
-            }
-            keys
+            self.keys(lua, h, &map)?
         };
         let shared = self.shared.clone();
         let path = self.path.clone();
         let depth = self.depth;
-        let cursor = std::cell::Cell::new(0usize);
+        let cursor = Cell::new(0usize);
         let sh = self.shared.clone();
         crate::plain::function(lua, &sh, move |lua, _: MultiValue| {
-            let owner = &owner;
-            let slot = owner.slot;
             let host = shared.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
-            let map = h.slot_get(slot).map_err(host_err)?;
-            while cursor.get() < keys.len() {
-                let key = &keys[cursor.get()];
-                cursor.set(cursor.get() + 1);
-                let jk = key_to_js(h, key).map_err(host_err)?;
-                let v = h.map_get(&map, &jk).map_err(host_err)?;
-                let e = classify(h, &map, &jk, v, shared.float_tags.get()).map_err(host_err)?;
-                if matches!(e, Entry::Absent) {
-                    continue;
-                }
-                let value = entry_to_lua(lua, &shared, h, &path, depth, key, e)?;
-                let lk = match key {
-                    Key::Str(s) => Value::String(lua.create_string(s)?),
-                    Key::Int(i) => Value::Integer(*i),
-                    Key::Float(f) => Value::Number(*f),
-                    Key::Bool(b) => Value::Boolean(*b),
-                };
-                return Ok(MultiValue::from(vec![lk, value]));
-            }
-            Ok(MultiValue::from(vec![Value::Nil]))
+            let map = h.slot_get(owner.slot).map_err(host_err)?;
+            let mut pos = cursor.get();
+            let found = next_entry(lua, &shared, h, &map, &path, depth, &keys, &mut pos);
+            cursor.set(pos);
+            Ok(MultiValue::from(match found? {
+                Some((k, v)) => vec![k, v],
+                None => vec![Value::Nil],
+            }))
         })
     }
+
+    /// `next(proxy, key)` for luap_next (lua-sys's `csrc/luap_next.c`): `true, k, v`,
+    /// `true, nil` past the last entry, `false` when `key` is not in the Map. In Map
+    /// order, values read live, entries deleted since the traversal began skipped.
+    fn next(&self, lua: &Lua, key: &Value) -> mlua::Result<MultiValue> {
+        let host = self.shared.host()?;
+        let s = Scope::open(host);
+        let h = &mut *s.host;
+        let map = h.slot_get(self.owner.slot).map_err(host_err)?;
+        let resumed = match (key, self.cursor.take()) {
+            (Value::Nil, _) => None,
+            (k, Some((keys, pos))) if pos > 0 && key_from_lua(k).is_ok_and(|k| keys[pos - 1] == k) => Some((keys, pos)),
+            _ => None,
+        };
+        let (keys, mut pos) = match resumed {
+            Some(c) => c,
+            None => {
+                let keys = self.keys(lua, h, &map)?;
+                let pos = match key {
+                    Value::Nil => 0,
+                    k => match key_from_lua(k).ok().and_then(|k| keys.iter().position(|x| *x == k)) {
+                        Some(i) => i + 1,
+                        None => return Ok(MultiValue::from(vec![Value::Boolean(false)])),
+                    },
+                };
+                (keys, pos)
+            }
+        };
+        let found = next_entry(lua, &self.shared, h, &map, &self.path, self.depth, &keys, &mut pos)?;
+        Ok(MultiValue::from(match found {
+            Some((k, v)) => {
+                *self.cursor.borrow_mut() = Some((keys, pos));
+                vec![Value::Boolean(true), k, v]
+            }
+            None => vec![Value::Boolean(true), Value::Nil],
+        }))
+    }
+}
+
+/// `a == b` for two userdata, one of them a proxy (Lua calls `__eq` only for two that are
+/// not the same one): whether both are proxies viewing the same Map.
+fn same_map<H: Host>(shared: &Shared<H>, a: &Value, b: &Value) -> mlua::Result<bool> {
+    let (Value::UserData(a), Value::UserData(b)) = (a, b) else { return Ok(false) };
+    let (Some(a), Some(b)) = (crate::proxy::of(shared, a), crate::proxy::of(shared, b)) else { return Ok(false) };
+    let host = shared.host()?;
+    let s = Scope::open(host);
+    let h = &mut *s.host;
+    let ma = h.slot_get(a.owner.slot).map_err(host_err)?;
+    let mb = h.slot_get(b.owner.slot).map_err(host_err)?;
+    h.same(&ma, &mb).map_err(host_err)
+}
+
+/// The entry of `keys[*pos..]` first still in `map`, as Lua values; `*pos` moves past it.
+fn next_entry<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: &str, depth: usize, keys: &[Key], pos: &mut usize) -> mlua::Result<Option<(Value, Value)>> {
+    while *pos < keys.len() {
+        let key = &keys[*pos];
+        *pos += 1;
+        let jk = key_to_js(h, key).map_err(host_err)?;
+        let v = h.map_get(map, &jk).map_err(host_err)?;
+        let e = classify(h, map, &jk, v, shared.float_tags.get()).map_err(host_err)?;
+        if matches!(e, Entry::Absent) {
+            continue;
+        }
+        let value = entry_to_lua(lua, shared, h, path, depth, key, e)?;
+        let lk = match key {
+            Key::Str(s) => Value::String(lua.create_string(s)?),
+            Key::Int(i) => Value::Integer(*i),
+            Key::Float(f) => Value::Number(*f),
+            Key::Bool(b) => Value::Boolean(*b),
+        };
+        return Ok(Some((lk, value)));
+    }
+    Ok(None)
 }
 
 /// The proxies' metatable, made with a VM's first proxy. Index and NewIndex can fail in
@@ -502,23 +568,31 @@ fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua
     mt.raw_set("__metatable", false)?;
     mt.raw_set("__index", index)?;
     mt.raw_set("__newindex", new_index)?;
-    let methods: [(&str, ProxyMethod<H>); 3] = [
-        ("__len", |_, p| Ok(MultiValue::from(vec![Value::Integer(p.len()?)]))),
-        ("__pairs", |lua, p| Ok(MultiValue::from(vec![Value::Function(p.pairs(lua)?), Value::Nil, Value::Nil]))),
-        ("__tostring", |lua, p| Ok(MultiValue::from(vec![Value::String(lua.create_string(format!("ext.table: {}", p.path))?)]))),
+    let methods: [(&str, ProxyMethod<H>); 5] = [
+        ("__len", |_, sh, a| Ok(MultiValue::from(vec![Value::Integer(proxy_arg(sh, arg(a, 0))?.len()?)]))),
+        ("__pairs", |lua, sh, a| Ok(MultiValue::from(vec![Value::Function(proxy_arg(sh, arg(a, 0))?.pairs(lua)?), Value::Nil, Value::Nil]))),
+        ("__next", |lua, sh, a| proxy_arg(sh, arg(a, 0))?.next(lua, arg(a, 1))),
+        // Lua also calls it to compare a proxy with another kind of userdata: not equal.
+        ("__eq", |_, sh, a| Ok(MultiValue::from(vec![Value::Boolean(same_map(sh, arg(a, 0), arg(a, 1))?)]))),
+        ("__tostring", |lua, sh, a| Ok(MultiValue::from(vec![Value::String(lua.create_string(format!("ext.table: {}", proxy_arg(sh, arg(a, 0))?.path))?)]))),
     ];
     // One closure type (the method is a fn pointer): one instantiation of mlua's callback code.
     for (name, method) in methods {
         let sh = shared.clone();
-        let f = lua.create_function(move |lua, args: MultiValue| method(lua, proxy_arg(&sh, args.front().unwrap_or(&Value::Nil))?))?;
+        let f = lua.create_function(move |lua, args: MultiValue| method(lua, &sh, &args))?;
         mt.raw_set(name, f)?;
     }
     mt.raw_set("__gc", crate::proxy::gc_function(lua, shared)?)?;
     Ok(mt)
 }
 
-/// A metamethod on the proxy it is called on (errors as mlua raises them).
-type ProxyMethod<H> = fn(&Lua, &ExtProxy<H>) -> mlua::Result<MultiValue>;
+/// A metamethod of the proxies, given its arguments (errors as mlua raises them).
+type ProxyMethod<H> = fn(&Lua, &Rc<Shared<H>>, &MultiValue) -> mlua::Result<MultiValue>;
+
+/// Argument `i` of a metamethod call (nil when absent).
+fn arg(args: &MultiValue, i: usize) -> &Value {
+    args.get(i).unwrap_or(&Value::Nil)
+}
 
 /// The proxy a metamethod was called on (only reachable otherwise through the debug
 /// library, which may pass anything).
@@ -540,11 +614,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "table",
         crate::plain::function(lua, shared, move |lua, args| {
-            let name = Option::<mlua::String>::from_lua_multi(args, lua)?;
-            let name = match &name {
-                Some(n) => n.to_str().map_err(|_| ext_error(lua, "table names must be UTF-8".into()))?.to_string(),
-                None => DEFAULT_TABLE.to_string(),
-            };
+            let name = name_arg(lua, &args, "table")?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
@@ -569,12 +639,12 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "drop",
         crate::plain::function(lua, shared, move |lua, args| {
-            let name = mlua::String::from_lua_multi(args, lua)?;
+            let name = name_arg(lua, &args, "drop")?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
             let root = h.ext_root().map_err(host_err)?;
-            let k = h.string(&name.to_string_lossy()).map_err(host_err)?;
+            let k = h.string(&name).map_err(host_err)?;
             let existed = h.map_has(&root, &k).map_err(host_err)?;
             if existed {
                 sh.mark_dirty();
@@ -584,7 +654,28 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         })?,
     )?;
 
-    lua.globals().raw_set("ext", ext)
+    lua.globals().raw_set("ext", ext)?;
+    // `next` that walks proxies too (for `next(t) == nil`); Lua's own on tables.
+    lua.globals().raw_set("next", crate::sandbox::sys_function(lua, lua_persistent_sys::luap_next)?)
+}
+
+/// The table name `ext.<function>` was given: a string (or a number, as Lua's string
+/// arguments take). `ext.table()` opens "default"; `ext.drop` needs a name, so that a
+/// nil variable cannot drop the default table.
+fn name_arg(lua: &Lua, args: &MultiValue, function: &str) -> mlua::Result<String> {
+    let name = match arg(args, 0) {
+        Value::Nil if function == "table" => return Ok(DEFAULT_TABLE.to_string()),
+        v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => lua.coerce_string(v.clone())?,
+        _ => None,
+    };
+    match name {
+        Some(n) => Ok(n.to_str().map_err(|_| ext_error(lua, "table names must be UTF-8".into()))?.to_string()),
+        None => {
+            let got = if args.is_empty() { "no value" } else { arg(args, 0).type_name() };
+            let at = lua_position(lua);
+            Err(Raised::Argument(format!("{at}bad argument #1 to 'ext.{function}' (string expected, got {got})")).into_lua())
+        }
+    }
 }
 
 /// The Map of table `name` in `lua.ext`, created when missing and `create` is set.

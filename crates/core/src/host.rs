@@ -78,6 +78,9 @@ pub trait Host {
     /// Own enumerable string-keyed properties, in JS order.
     fn object_entries(&mut self, obj: &Self::Value) -> HostResult<Vec<(String, Self::Value)>>;
     fn call(&mut self, f: &Self::Value, args: &[Self::Value]) -> Result<Self::Value, CallError<Self::Value>>;
+    /// Whether `a` and `b` are the same JS value (`===`): two ext proxies are equal in Lua
+    /// when they view the same Map.
+    fn same(&mut self, a: &Self::Value, b: &Self::Value) -> HostResult<bool>;
 
     // ---- Map primitives (ext tables and Map conversion)
     fn new_map(&mut self) -> HostResult<Self::Value>;

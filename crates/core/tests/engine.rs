@@ -260,3 +260,23 @@ fn dirty_tracking_sees_lua_ext_writes_only() {
     assert!(e.take_dirty());
     assert!(!e.take_dirty());
 }
+
+#[test]
+fn proxies_compare_by_map_and_walk_with_next() {
+    let (e, mut h) = default();
+    let v = all(&e, &mut h, r#"
+        local t = ext.table("p")
+        local empty = next(t) == nil
+        t.a = 1 t.b = 2 t.sub = {}
+        local keys = {}
+        for k in next, t do keys[#keys + 1] = k end
+        return empty, table.concat(keys, " "), t == ext.table("p"), t.sub == t.sub, t == ext.table("q")"#).unwrap();
+    assert!(matches!(v[0], Js::Bool(true)));
+    assert_eq!(text(&v[1]), "a b sub");
+    assert!(matches!(v[2], Js::Bool(true)));
+    assert!(matches!(v[3], Js::Bool(true)));
+    assert!(matches!(v[4], Js::Bool(false)));
+    let e2 = err(&e, &mut h, "return next(ext.table('p'), 'missing')");
+    assert_eq!(e2.kind, ErrorKind::Runtime);
+    assert!(e2.message.contains("invalid key to 'next'"), "{}", e2.message);
+}

@@ -136,6 +136,9 @@ extern "C-unwind" {
     /// and returns, as a light userdata, the state's main thread, the pointer to pass to
     /// [`luap_armtick`].
     pub fn luap_installtick(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// `next` for tables and for userdata with a `__next` metafield (`csrc/luap_next.c`
+    /// gives the protocol): the global `next` where ext tables are installed.
+    pub fn luap_next(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
 extern "C" {

@@ -394,6 +394,12 @@ impl Host for NodeHost {
         Ok(out)
     }
 
+    fn same(&mut self, a: &napi_value, b: &napi_value) -> HostResult<bool> {
+        let mut r = false;
+        self.ok(unsafe { sys::napi_strict_equals(self.env, *a, *b, &mut r) }, "===")?;
+        Ok(r)
+    }
+
     fn call(&mut self, f: &napi_value, args: &[napi_value]) -> Result<napi_value, CallError<napi_value>> {
         let recv = self.undefined().map_err(|e| CallError { message: e.message, exception: None })?;
         self.invoke(recv, *f, args)

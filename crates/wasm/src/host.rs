@@ -197,6 +197,9 @@ impl Host for WasmHost {
         Ok(out)
     }
 
+    fn same(&mut self, a: &JsValue, b: &JsValue) -> HostResult<bool> {
+        Ok(a == b)
+    }
     fn call(&mut self, f: &JsValue, args: &[JsValue]) -> Result<JsValue, CallError<JsValue>> {
         let f = f.unchecked_ref::<Function>();
         let args: Array = args.iter().collect();

@@ -205,6 +205,12 @@ impl Host for MemHost {
             _ => Vec::new(),
         })
     }
+    fn same(&mut self, a: &Js, b: &Js) -> HostResult<bool> {
+        Ok(match (a, b) {
+            (Js::Map(x), Js::Map(y)) => Rc::ptr_eq(x, y),
+            _ => false,
+        })
+    }
     fn call(&mut self, f: &Js, args: &[Js]) -> Result<Js, CallError<Js>> {
         match f {
             Js::Func(f) => f(args).map_err(|e| CallError {
