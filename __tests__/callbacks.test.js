@@ -108,6 +108,8 @@ forEachBackend((backend) => {
       expect(e.kind).toBe('runtime');
       expect(e.message).toMatch(message);
       expect(lua.evalAll('return pcall(give)')).toEqual([false, expect.stringMatching(message)]);
+      // caught in Lua, the message is a plain string at the call's position
+      expect(lua.eval('local ok, e = pcall(function() local v = give() end) return e')).toMatch(/^eval:1: /);
       expectSound();
     });
 

@@ -157,6 +157,14 @@ forEachBackend((backend) => {
       expect(r.stats.memoryUsed).toBeGreaterThan(0);
     });
 
+    test('durationMs comes from a monotonic sub-millisecond clock on both backends', async () => {
+      const lua = await make();
+      const times = Array.from({ length: 20 }, () => lua.run('return 1').stats.durationMs);
+      // A millisecond wall clock (Date.now) would give 0 for most of these calls.
+      expect(Math.min(...times)).toBeGreaterThan(0);
+      expect(Math.min(...times)).toBeLessThan(1);
+    });
+
     test('captures print output exactly as Lua formats it', async () => {
       const lua = await make();
       expect(lua.run('print(1, nil, true, 1.5)').output).toBe('1\tnil\ttrue\t1.5\n');

@@ -235,8 +235,15 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
 
 /// A callback's result that could not be converted: when a JS exception caused it (a
 /// throwing getter or Proxy trap), the same error as if the callback had thrown it.
+/// Otherwise a plain runtime error at the call's position (scripts can catch and print
+/// it like Lua's own).
 fn conversion_failure<H: Host + 'static>(host: &mut H, shared: &Rc<Shared<H>>, pos: &str, e: mlua::Error) -> mlua::Error {
-    let Some(exc) = host.take_exception() else { return e };
+    let Some(exc) = host.take_exception() else {
+        return match e {
+            mlua::Error::RuntimeError(m) => Raised::Runtime(format!("{pos}{m}")).into_lua(),
+            other => other,
+        };
+    };
     let message = match &e {
         mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>().map(|r| r.to_string()),
         _ => None,

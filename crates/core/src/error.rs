@@ -74,8 +74,9 @@ impl std::error::Error for LuaError {}
 pub enum Raised {
     /// An ext-table rule was broken; the message already names the key and position.
     Ext(String),
-    /// A bad argument to one of the core's Lua functions, worded as Lua's own.
-    Argument(String),
+    /// A runtime error of the core's own Lua functions (a bad argument, a JS result Lua
+    /// cannot hold), worded as Lua's own.
+    Runtime(String),
     Timeout(String),
     Instructions(String),
     Interrupted(String),
@@ -87,7 +88,7 @@ impl Raised {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Raised::Ext(_) => ErrorKind::Ext,
-            Raised::Argument(_) => ErrorKind::Runtime,
+            Raised::Runtime(_) => ErrorKind::Runtime,
             Raised::Timeout(_) => ErrorKind::Timeout,
             Raised::Instructions(_) => ErrorKind::Instructions,
             Raised::Interrupted(_) => ErrorKind::Interrupted,
@@ -97,7 +98,7 @@ impl Raised {
 
     fn message(&self) -> &str {
         match self {
-            Raised::Ext(m) | Raised::Argument(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
+            Raised::Ext(m) | Raised::Runtime(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
             Raised::Host { message, .. } => message,
         }
     }

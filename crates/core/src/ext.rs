@@ -673,7 +673,7 @@ fn name_arg(lua: &Lua, args: &MultiValue, function: &str) -> mlua::Result<String
         None => {
             let got = if args.is_empty() { "no value" } else { arg(args, 0).type_name() };
             let at = lua_position(lua);
-            Err(Raised::Argument(format!("{at}bad argument #1 to 'ext.{function}' (string expected, got {got})")).into_lua())
+            Err(Raised::Runtime(format!("{at}bad argument #1 to 'ext.{function}' (string expected, got {got})")).into_lua())
         }
     }
 }

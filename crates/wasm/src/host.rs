@@ -18,6 +18,10 @@ extern "C" {
     fn is_array(v: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
+    // Monotonic, sub-millisecond (Node 16+, browsers, workers): timeouts must not move
+    // with the wall clock, and `stats.durationMs` reads like the native backend's.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
 }
 
 pub struct WasmHost {
@@ -283,7 +287,7 @@ impl Host for WasmHost {
     }
 
     fn now_ms(&mut self) -> f64 {
-        js_sys::Date::now()
+        performance_now()
     }
 
     /// Read from `hooks.interruptBuffer` (an Int32Array the JS layer validated) only when
