@@ -110,7 +110,7 @@ async function run() {
   try {
     const r = await client.request('run', { code: editor.text() });
     showResult(r);
-    setStatus(r.ok ? `Run #${runCount} finished in ${r.ms} ms` : `Run #${runCount} failed (${r.error.kind})`, r.ok ? 'info' : 'error');
+    setStatus(r.ok ? `Run #${runCount} finished in ${Math.round(r.ms)} ms` : `Run #${runCount} failed (${r.error.kind})`, r.ok ? 'info' : 'error');
     setBusy(false);
     await refreshTables();
   } catch (e) {
