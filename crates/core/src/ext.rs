@@ -614,7 +614,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "table",
         crate::plain::function(lua, shared, move |lua, args| {
-            let name = name_arg(lua, &args, "table")?;
+            let name = name_arg(lua, &args, "table", Some(DEFAULT_TABLE))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
@@ -639,7 +639,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "drop",
         crate::plain::function(lua, shared, move |lua, args| {
-            let name = name_arg(lua, &args, "drop")?;
+            let name = name_arg(lua, &args, "drop", None)?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
@@ -660,12 +660,12 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
 }
 
 /// The table name `ext.<function>` was given: a string (or a number, as Lua's string
-/// arguments take). `ext.table()` opens "default"; `ext.drop` needs a name, so that a
-/// nil variable cannot drop the default table.
-fn name_arg(lua: &Lua, args: &MultiValue, function: &str) -> mlua::Result<String> {
-    let name = match arg(args, 0) {
-        Value::Nil if function == "table" => return Ok(DEFAULT_TABLE.to_string()),
-        v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => lua.coerce_string(v.clone())?,
+/// arguments take), or `default` when absent. `ext.drop` has none, so that a nil
+/// variable cannot drop the default table.
+fn name_arg(lua: &Lua, args: &MultiValue, function: &str, default: Option<&str>) -> mlua::Result<String> {
+    let name = match (arg(args, 0), default) {
+        (Value::Nil, Some(d)) => return Ok(d.to_string()),
+        (v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)), _) => lua.coerce_string(v.clone())?,
         _ => None,
     };
     match name {
