@@ -238,6 +238,82 @@ forEachBackend((backend) => {
     });
   });
 
+  describe('finalizers and debug hooks (stdlib "all")', () => {
+    // Lua runs no hooks inside __gc finalizers or debug hooks; lua-sys's tick handler
+    // runs there all the same, and host calls that can run finalizers arm the timeout.
+    const LOOPING = 'setmetatable({}, { __gc = function() while true do end end })';
+
+    test('a looping finalizer run by the script ends the eval with "timeout"', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100 });
+      expectKind(() => lua.eval(`${LOOPING} collectgarbage() return 'done'`), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('...also with an instruction limit, which does not count there', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100, instructionLimit: 1e9 });
+      expectKind(() => lua.eval(`${LOOPING} collectgarbage() return 'done'`), 'timeout');
+      expectAlive(lua);
+    });
+
+    test('gc() stops a looping finalizer, finishes, and throws "timeout"', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100 });
+      lua.eval(`local a, b = ${LOOPING}, ${LOOPING}`);
+      expectKind(() => lua.gc(), 'timeout');
+      lua.gc(); // both finalizers ran (and were stopped): nothing is left to loop
+      expectAlive(lua);
+    });
+
+    test('reset() and close() free a state whose finalizers loop', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100 });
+      lua.eval(`pending = ${LOOPING}`);
+      lua.reset();
+      expect(lua.eval('return keep')).toBeUndefined();
+      expect(lua.ext.get('data').get('v')).toBe(7);
+      lua.eval(`pending = ${LOOPING}`);
+      lua.close();
+      expectKind(() => lua.eval('return 1'), 'closed');
+    });
+
+    test('a callback that closes or resets the VM: the call frees the old state', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100 });
+      lua.setGlobal('renew', () => lua.reset());
+      expect(lua.eval(`local p = ${LOOPING} renew() return 'returned'`)).toBe('returned');
+      expect(lua.eval('return keep')).toBeUndefined();
+      lua.setGlobal('die', () => lua.close());
+      expect(lua.eval(`local p = ${LOOPING} die() return 'returned'`)).toBe('returned');
+      expect(lua.backend).toBe(backend);
+      expectKind(() => lua.eval('return 1'), 'closed');
+    });
+
+    test('host calls that allocate run pending finalizers under the timeout', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 50 });
+      lua.eval(`for i = 1, 3 do ${LOOPING} end`);
+      const big = Array.from({ length: 20000 }, (_, i) => ({ i }));
+      const kinds = [];
+      for (let i = 0; i < 10; i++) {
+        try {
+          lua.setGlobal('big', big);
+          kinds.push('ok');
+        } catch (e) {
+          kinds.push(e.kind);
+        }
+      }
+      expect(kinds.every((k) => k === 'ok' || k === 'timeout')).toBe(true);
+      expect(kinds).toContain('timeout'); // the collector did reach the finalizers
+      expect(lua.eval('return #big')).toBe(20000);
+      expectAlive(lua);
+    });
+
+    test('a looping debug hook ends the eval with "timeout"', async () => {
+      const lua = await loaded({ stdlib: 'all', timeout: 100 });
+      expectKind(() => lua.eval('debug.sethook(function() while true do end end, "c") local function f() end f()'), 'timeout');
+      // The hook is still set (it is the script's); the next call meets it at once.
+      expectKind(() => lua.eval('local function f() end f()'), 'timeout');
+      lua.reset();
+      expect(lua.eval('local function f() return 3 end return f()')).toBe(3);
+    });
+  });
+
   describe('instructionLimit', () => {
     test('an infinite loop ends with kind "instructions"', async () => {
       const lua = await loaded({ instructionLimit: 100000 });

@@ -56,6 +56,9 @@ pub struct Engine<H: Host + 'static> {
     shared: Rc<Shared<H>>,
     options: Options,
     peak: Cell<usize>,
+    /// Bumped when `close` or `reset` lets go of the state: a call that began on it then
+    /// holds what may be the last handle (see `invoke`).
+    state_gen: Cell<u64>,
 }
 
 impl<H: Host + 'static> Engine<H> {
@@ -63,7 +66,7 @@ impl<H: Host + 'static> Engine<H> {
         let shared = Shared::new();
         let lua = sandbox::new_lua(&options, &shared).map_err(|e| from_mlua(&e))?;
         let peak = lua.used_memory();
-        Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak) })
+        Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0) })
     }
 
     pub fn options(&self) -> &Options {
@@ -97,8 +100,10 @@ impl<H: Host + 'static> Engine<H> {
     pub fn compile(&self, code: &[u8], chunk_name: Option<&str>) -> Result<u32, LuaError> {
         let lua = self.vm()?;
         let name = chunk_name.unwrap_or(DEFAULT_CHUNK_NAME);
-        let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function().map_err(|e| from_mlua(&e))?;
-        Ok(self.shared.add_ref(f))
+        self.bounded(&lua, || {
+            let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function().map_err(|e| from_mlua(&e))?;
+            Ok(self.shared.add_ref(f))
+        })
     }
 
     /// Calls the global function `name` with JS arguments.
@@ -139,17 +144,21 @@ impl<H: Host + 'static> Engine<H> {
         let lua = self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
-        let v = FromJs { host: h, shared: &self.shared, lua: &lua }.value(value, 0).map_err(|e| from_mlua(&e))?;
-        // Raw: a script's _G metamethods must not run (unbounded) inside a host call.
-        lua.globals().raw_set(name, v).map_err(|e| from_mlua(&e))
+        self.bounded(&lua, || {
+            let v = FromJs { host: h, shared: &self.shared, lua: &lua }.value(value, 0).map_err(|e| from_mlua(&e))?;
+            // Raw: a script's _G metamethods must not run (unbounded) inside a host call.
+            lua.globals().raw_set(name, v).map_err(|e| from_mlua(&e))
+        })
     }
 
     pub fn get_global(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
         let lua = self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
-        let v: Value = lua.globals().raw_get(name).map_err(|e| from_mlua(&e))?;
-        ToJs::new(h, &self.shared).value(&v).map_err(|e| from_mlua(&e))
+        self.bounded(&lua, || {
+            let v: Value = lua.globals().raw_get(name).map_err(|e| from_mlua(&e))?;
+            ToJs::new(h, &self.shared).value(&v).map_err(|e| from_mlua(&e))
+        })
     }
 
     pub fn memory(&self) -> Result<MemoryStats, LuaError> {
@@ -160,17 +169,23 @@ impl<H: Host + 'static> Engine<H> {
         Ok(MemoryStats { used, peak, limit: self.options.memory_limit })
     }
 
+    /// A full collection (two cycles, so objects resurrected by finalizers go too). It
+    /// fails with the timeout's error if finalizers ran past the VM's timeout; each of
+    /// them was stopped, and the collection finished.
     pub fn gc(&self) -> Result<(), LuaError> {
         let lua = self.vm()?;
-        lua.gc_collect().map_err(|e| from_mlua(&e))?;
-        lua.gc_collect().map_err(|e| from_mlua(&e))
+        self.bounded(&lua, || {
+            lua.gc_collect().map_err(|e| from_mlua(&e))?;
+            lua.gc_collect().map_err(|e| from_mlua(&e))
+        })
     }
 
     /// A fresh VM with the same options: globals are gone, ext tables (which live in JS)
     /// are untouched, Lua functions held by JS stop working.
     pub fn reset(&self) -> Result<(), LuaError> {
         self.vm()?;
-        self.shared.forget_vm_objects();
+        let old = self.lua.borrow_mut().take();
+        self.free(old, true);
         let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
         self.peak.set(lua.used_memory());
         *self.lua.borrow_mut() = Some(lua);
@@ -180,8 +195,52 @@ impl<H: Host + 'static> Engine<H> {
     /// Frees the VM. Later calls fail with kind 'closed'. Safe to call twice, and from a
     /// JS callback in the middle of a call (the VM is freed when that call unwinds).
     pub fn close(&self) {
-        self.shared.forget_vm_objects();
-        self.lua.borrow_mut().take();
+        let lua = self.lua.borrow_mut().take();
+        self.free(lua, true);
+    }
+
+    /// Drops a handle to the state; the last one frees it, running the finalizers still
+    /// pending, so that happens under the VM's timeout (a finalizer that loops is stopped
+    /// and the state freed all the same). Inside a call the state outlives this handle,
+    /// and the call frees it when it unwinds (see `invoke`). `current`: the engine's own
+    /// state, whose hooks the limits may set; otherwise one that a callback closed or
+    /// reset during a call, whose hooks that call left armed.
+    fn free(&self, lua: Option<Lua>, current: bool) {
+        let Some(lua) = lua else { return };
+        let prev = if self.shared.limits.borrow().active() {
+            None
+        } else if current {
+            Some(self.arm_default(&lua))
+        } else {
+            Some(limits::swap(&self.shared, limits::unhooked(H::now_ms(), self.options.timeout_ms, self.options.interruptible)))
+        };
+        if current {
+            self.state_gen.set(self.state_gen.get() + 1);
+            self.shared.forget_vm_objects();
+        }
+        drop(lua);
+        if let Some(prev) = prev {
+            limits::swap(&self.shared, prev);
+        }
+    }
+
+    /// Arms the VM's timeout and interrupts, with no instruction limit: for host calls,
+    /// whose work is not the script's but may run its `__gc` finalizers.
+    fn arm_default(&self, lua: &Lua) -> limits::Limits {
+        limits::arm(lua, &self.shared, H::now_ms(), self.options.timeout_ms, 0, self.options.interruptible)
+    }
+
+    /// Runs a host call's work on the state under [`Engine::arm_default`]: allocating can
+    /// run finalizers, which would otherwise loop unbounded. Inside a call (a JS callback
+    /// calling back in), the call's own limits already apply. A tripped limit's error
+    /// replaces the result.
+    fn bounded<T>(&self, lua: &Lua, work: impl FnOnce() -> Result<T, LuaError>) -> Result<T, LuaError> {
+        if self.shared.limits.borrow().active() {
+            return work();
+        }
+        let prev = self.arm_default(lua);
+        let result = work();
+        limits::disarm(lua, &self.shared, prev).verdict(result)
     }
 
     /// All external tables as one snapshot blob.
@@ -224,6 +283,7 @@ impl<H: Host + 'static> Engine<H> {
             Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
         };
         let shared = &self.shared;
+        let state_gen = self.state_gen.get();
         let _g = shared.enter(host);
         // Kinds of plain-string errors are matched by message within one call only.
         shared.last_raised.replace(None);
@@ -231,7 +291,7 @@ impl<H: Host + 'static> Engine<H> {
             Ok(h) => h,
             Err(e) => return Outcome { result: Err(from_mlua(&e)), output: String::new(), stats: Stats::default() },
         };
-        let start = h.now_ms();
+        let start = H::now_ms();
         let prev_out = std::mem::replace(&mut *shared.output.borrow_mut(), Output::new(call.echo));
         let timeout = call.timeout_ms.unwrap_or(self.options.timeout_ms);
         let prev_limits = limits::arm(&lua, shared, start, timeout, self.options.instruction_limit, self.options.interruptible);
@@ -242,6 +302,8 @@ impl<H: Host + 'static> Engine<H> {
         let (instructions, counted, mut peak) = (ended.instructions, ended.counts_instructions(), ended.peak_memory);
         let h = shared.host().expect("host is active for the whole call");
         let result = match ran {
+            // A tripped limit's error replaces the values (`verdict`): no use converting them.
+            Ok(_) if ended.tripped.is_some() => Ok(Vec::new()),
             Ok(values) => convert_results(h, shared, &values, want).map_err(|e| from_mlua(&e)),
             Err(e) => Err(from_mlua(&e)),
         };
@@ -260,7 +322,18 @@ impl<H: Host + 'static> Engine<H> {
             memory_used: used,
             memory_peak: peak,
         };
+        if self.state_gen.get() != state_gen {
+            // JS closed or reset the VM from a callback: this may be the last handle.
+            self.free(Some(lua), false);
+        }
         Outcome { result, output, stats }
+    }
+}
+
+impl<H: Host + 'static> Drop for Engine<H> {
+    /// Frees the state as `close` does, under the VM's timeout.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

@@ -64,6 +64,18 @@ pub(crate) fn key_from_lua(v: &Value) -> Result<Key, String> {
     }
 }
 
+/// Whether Lua value `v` is the key `k`, as `key_from_lua(v) == Ok(k)` without building
+/// a key: `next`'s cursor check runs once per step of a traversal.
+fn is_key(v: &Value, k: &Key) -> bool {
+    match (v, k) {
+        (Value::String(s), Key::Str(t)) => s.as_bytes() == t.as_bytes(),
+        (Value::Integer(i), Key::Int(j)) => i == j,
+        (Value::Boolean(a), Key::Bool(b)) => a == b,
+        (Value::Number(f), k) => Key::from_float(*f).as_ref() == Some(k),
+        _ => false,
+    }
+}
+
 pub(crate) fn key_to_js<H: Host>(h: &mut H, k: &Key) -> Result<H::Value, HostError> {
     match k {
         Key::Str(s) => h.string(s),
@@ -481,7 +493,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let resumed = match (key, self.cursor.take()) {
             (Value::Nil, _) => None,
-            (k, Some((keys, pos))) if pos > 0 && key_from_lua(k).is_ok_and(|k| keys[pos - 1] == k) => Some((keys, pos)),
+            (k, Some((keys, pos))) if pos > 0 && is_key(k, &keys[pos - 1]) => Some((keys, pos)),
             _ => None,
         };
         let (keys, mut pos) = match resumed {

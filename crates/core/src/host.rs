@@ -111,8 +111,10 @@ pub trait Host {
     fn take_exception(&mut self) -> Option<Self::Value> {
         None
     }
-    /// Milliseconds from an arbitrary origin, monotonic enough for timeouts.
-    fn now_ms(&mut self) -> f64;
+    /// Milliseconds from an arbitrary origin, monotonic enough for timeouts. Needs no
+    /// host: finalizers run while `close` frees the state, outside any call, and a
+    /// timeout must still stop them.
+    fn now_ms() -> f64;
     /// Whether another thread asked the running call to stop (the `interruptBuffer`
     /// option). Reading the request consumes it, so the next call starts clean.
     fn interrupted(&mut self) -> bool {

@@ -8,6 +8,11 @@
 //! - a timeout or an interrupt only needs the check to come round often, so it uses the
 //!   tick handler of lua-sys (`luap_armtick`): one decrement per loop iteration, function
 //!   entry or unit of C library work, and the check every [`TICK_PERIOD`] of them.
+//!
+//! The tick handler also runs inside `__gc` finalizers (Lua turns its own hooks off
+//! there), so a timeout is armed with the tick even when the count hook counts
+//! instructions, and host calls that may run finalizers (`gc`, `close`, `reset`, value
+//! conversions) arm the VM's timeout too: a looping finalizer stops there as in `eval`.
 
 use std::rc::{Rc, Weak};
 
@@ -26,26 +31,22 @@ const HOOK_PERIOD: u32 = 1000;
 /// read) stays under 1% of the run time.
 const TICK_PERIOD: u32 = 1000;
 
-/// How the limits of a call get checked.
+/// How the limits of a call get checked: the periods of the two hooks, 0 for off.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Hook {
-    #[default]
-    None,
+pub(crate) struct Hook {
     /// Lua's count hook, every n instructions (an instruction limit is set).
-    Count(u32),
-    /// lua-sys's tick handler, every n ticks (a timeout or interrupts only).
-    Tick(u32),
+    count: u32,
+    /// lua-sys's tick handler, every n ticks (a timeout or interrupts).
+    tick: u32,
 }
 
 impl Hook {
-    /// The same kind of hook, firing at every chance: once a limit has tripped, so that
-    /// `pcall` loops cannot swallow the error for long.
+    pub(crate) const NONE: Hook = Hook { count: 0, tick: 0 };
+
+    /// The same hooks, firing at every chance: once a limit has tripped, so that `pcall`
+    /// loops cannot swallow the error for long.
     fn every_time(self) -> Hook {
-        match self {
-            Hook::Count(_) => Hook::Count(1),
-            Hook::Tick(_) => Hook::Tick(1),
-            Hook::None => Hook::None,
-        }
+        Hook { count: self.count.min(1), tick: self.tick.min(1) }
     }
 }
 
@@ -90,7 +91,7 @@ impl Limits {
 
     /// Whether this call counts instructions (for `stats.instructions`).
     pub(crate) fn counts_instructions(&self) -> bool {
-        matches!(self.hook, Hook::Count(_))
+        self.hook.count > 0
     }
 }
 
@@ -108,18 +109,15 @@ pub(crate) fn arm<H: Host + 'static>(
         timeout_ms,
         max_instructions,
         instructions: 0,
-        hook: Hook::None,
+        hook: Hook::NONE,
         tripped: None,
         peak_memory: lua.used_memory(),
         interruptible,
         interrupted: false,
     };
-    next.hook = if max_instructions > 0 {
-        Hook::Count((max_instructions.min(HOOK_PERIOD as u64) as u32).max(1))
-    } else if next.active() {
-        Hook::Tick(TICK_PERIOD)
-    } else {
-        Hook::None
+    next.hook = Hook {
+        count: if max_instructions > 0 { (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1) } else { 0 },
+        tick: if next.deadline > 0.0 || interruptible { TICK_PERIOD } else { 0 },
     };
     let wanted = next.hook;
     let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
@@ -127,26 +125,22 @@ pub(crate) fn arm<H: Host + 'static>(
     prev
 }
 
-/// Installs the wanted hook and removes the other, only when that changes: calls with
-/// the same limits reuse the hook, and calls without limits run hook-free.
+/// Sets each hook to the wanted period, only where that changes: calls with the same
+/// limits reuse the hooks, and calls without limits run hook-free.
 fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, wanted: Hook) {
     let current = shared.hook.get();
-    if current == wanted {
-        return;
-    }
     shared.hook.set(wanted);
-    match current {
-        Hook::Count(_) => {
+    if current.count != wanted.count {
+        if current.count > 0 {
             lua.remove_global_hook();
             lua.remove_hook();
         }
-        Hook::Tick(_) => arm_tick(shared, 0),
-        Hook::None => {}
+        if wanted.count > 0 {
+            install_hook(lua, shared, wanted.count);
+        }
     }
-    match wanted {
-        Hook::Count(period) => install_hook(lua, shared, period),
-        Hook::Tick(period) => arm_tick(shared, period),
-        Hook::None => {}
+    if current.tick != wanted.tick {
+        arm_tick(shared, wanted.tick);
     }
 }
 
@@ -154,25 +148,38 @@ fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, wanted: Hoo
 /// that ended. At the top level the hook stays installed for the next call; it finds no
 /// limits armed in between.
 pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev: Limits) -> Limits {
-    let outer = if prev.active() { prev.hook } else { Hook::None };
+    let outer = if prev.active() { prev.hook } else { Hook::NONE };
     let ended = std::mem::replace(&mut *shared.limits.borrow_mut(), prev);
-    if outer != Hook::None {
+    if outer != Hook::NONE {
         ensure_hook(lua, shared, outer);
     }
     ended
 }
 
+/// Limits that set no hooks, for freeing a state whose hooks are already armed (see
+/// `Engine::free`); once tripped they stay as they are and raise at every check.
+pub(crate) fn unhooked(now: f64, timeout_ms: f64, interruptible: bool) -> Limits {
+    let deadline = if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 };
+    Limits { deadline, timeout_ms, interruptible, ..Limits::default() }
+}
+
+/// Puts `next` in place without touching the hooks (the state they were set on may be
+/// gone); returns the limits it replaces.
+pub(crate) fn swap<H: Host>(shared: &Shared<H>, next: Limits) -> Limits {
+    std::mem::replace(&mut *shared.limits.borrow_mut(), next)
+}
+
 fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
     let weak = Rc::downgrade(shared);
     let triggers = HookTriggers::new().every_nth_instruction(period);
-    let _ = lua.set_global_hook(triggers, move |lua, _| check_armed(lua, &weak));
+    let _ = lua.set_global_hook(triggers, move |lua, _| check_armed(lua, &weak, period));
 }
 
 /// Makes the function lua-sys's tick handler calls; once per Lua state, when it is
 /// created, so that arming a timeout later never needs memory.
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
-    let tick = lua.create_function(move |lua, ()| check_armed(lua, &weak).map(|_| ()))?;
+    let tick = lua.create_function(move |lua, ()| check_armed(lua, &weak, 0).map(|_| ()))?;
     // The main thread's pointer, kept so that arming later is a plain C call that cannot
     // fail (and costs no protected call).
     let install = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_installtick)?;
@@ -192,24 +199,24 @@ fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {
 }
 
 /// What both hooks run: the check, when the VM is alive and a call has limits armed.
-fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>) -> mlua::Result<VmState> {
+/// `counted` is the instructions run since the last call (the count hook's period; 0 for
+/// the tick handler).
+fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
     let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
     if !shared.limits.borrow().active() {
         return Ok(VmState::Continue);
     }
-    check(lua, &shared)
+    check(lua, &shared, counted)
 }
 
-fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<VmState> {
-    let Ok(host) = shared.host() else { return Ok(VmState::Continue) };
-    let now = host.now_ms();
+fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
+    // No host while a finalizer runs as `close` frees the state: the clock needs none.
+    let now = H::now_ms();
     let mut l = shared.limits.borrow_mut();
-    if l.interruptible && !l.interrupted && host.interrupted() {
+    if l.interruptible && !l.interrupted && shared.host().is_ok_and(|h| h.interrupted()) {
         l.interrupted = true;
     }
-    if let Hook::Count(period) = l.hook {
-        l.instructions += period as u64;
-    }
+    l.instructions += counted as u64;
     let used = lua.used_memory();
     if used > l.peak_memory {
         l.peak_memory = used;
@@ -231,10 +238,12 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<V
         Some(e) => {
             if l.tripped.is_none() {
                 l.tripped = Some(e.clone());
-                l.hook = l.hook.every_time();
-                let hook = l.hook;
-                drop(l);
-                ensure_hook(lua, shared, hook);
+                if l.hook != Hook::NONE {
+                    l.hook = l.hook.every_time();
+                    let hook = l.hook;
+                    drop(l);
+                    ensure_hook(lua, shared, hook);
+                }
             }
             Err(e.into_lua())
         }

@@ -38,7 +38,7 @@ pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError
 pub fn stats<H: Host>(h: &mut H, s: &Stats) -> HostResult<H::Value> {
     let o = h.new_object()?;
     let duration = match s.started_ms {
-        Some(start) => h.now_ms() - start,
+        Some(start) => H::now_ms() - start,
         None => 0.0,
     };
     set_num(h, &o, "durationMs", duration)?;

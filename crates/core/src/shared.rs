@@ -122,7 +122,7 @@ impl<H: Host> Shared<H> {
             last_raised: RefCell::new(None),
             dirty: Cell::new(false),
             float_tags: Cell::new(false),
-            hook: Cell::new(crate::limits::Hook::None),
+            hook: Cell::new(crate::limits::Hook::NONE),
             tick_state: Cell::new(std::ptr::null_mut()),
             runners: RefCell::new(None),
             proxies: RefCell::new(HashMap::default()),
@@ -137,7 +137,7 @@ impl<H: Host> Shared<H> {
         let refs = std::mem::take(&mut *self.refs.borrow_mut());
         let mt = self.proxy_mt.borrow_mut().take();
         drop((refs, mt));
-        self.hook.set(crate::limits::Hook::None);
+        self.hook.set(crate::limits::Hook::NONE);
         self.tick_state.set(std::ptr::null_mut());
     }
 

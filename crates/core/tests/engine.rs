@@ -181,6 +181,21 @@ fn limits_end_the_call_and_the_vm_stays_usable() {
 }
 
 #[test]
+fn looping_finalizers_stop_at_the_timeout_in_calls_gc_and_drop() {
+    let looping = "setmetatable({}, { __gc = function() while true do end end })";
+    let (e, mut h) = engine(Options { stdlib: Stdlib::All, timeout_ms: 50.0, instruction_limit: 1 << 40, ..Options::default() });
+    assert_eq!(err(&e, &mut h, &format!("{looping} collectgarbage() return 1")).kind, ErrorKind::Timeout);
+    all(&e, &mut h, &format!("pending = {looping} pending = nil")).unwrap();
+    assert_eq!(e.gc().unwrap_err().kind, ErrorKind::Timeout);
+    e.gc().unwrap();
+    all(&e, &mut h, &format!("pending = {looping}")).unwrap();
+    e.reset().unwrap();
+    all(&e, &mut h, &format!("pending = {looping}")).unwrap();
+    // Dropping the engine frees the state, under the timeout: the test returns.
+    drop(e);
+}
+
+#[test]
 fn the_safe_stdlib_has_no_way_out() {
     let (e, mut h) = default();
     let v = all(&e, &mut h, "return io, os.execute, os.getenv, os.remove, os.exit, dofile, loadfile, require, string.dump, debug.getinfo, type(debug.traceback)").unwrap();

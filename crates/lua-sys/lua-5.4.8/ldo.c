@@ -409,16 +409,19 @@ int luap_tickdue (lua_State *L) {
 
 
 /*
-** Runs a due tick handler, as 'luaD_hook' runs a count hook. Inside a hook or a
-** finalizer (no hooks allowed) it stays due, so it runs as soon as the VM traps outside
-** (a debug hook's own loops would otherwise swallow most ticks).
+** Runs a due tick handler, as 'luaD_hook' runs a count hook, but also inside a debug
+** hook or a finalizer, where Lua allows no hooks ('allowhook' is 0): the handler
+** enforces timeouts, and a loop in a '__gc' or a hook must not outlive them. An error
+** it raises there unwinds to the finalizer's protected call (a warning; the handler
+** raises again in the code that follows) or out of the hook.
 */
 void luap_runtick (lua_State *L) {
   global_State *g = G(L);
-  if (!L->allowhook)
-    return;
+  lu_byte oldah = L->allowhook;
   g->luap_tickdue = 0;
+  L->allowhook = 1;  /* 'callhook' runs only where hooks are allowed */
   callhook(L, g->luap_tick, LUA_HOOKCOUNT, -1, 0, 0);
+  L->allowhook = oldah;  /* 'callhook' left it 1 */
 }
 
 

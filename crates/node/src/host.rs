@@ -40,7 +40,6 @@ pub struct Refs {
 pub struct NodeHost {
     pub env: napi_env,
     pub refs: Refs,
-    pub clock: Instant,
     pub hooks: napi_value,
     slot_refs: Rc<SlotRefs>,
     /// The JS exception behind the last failed operation, for `take_exception` (null: none).
@@ -69,8 +68,8 @@ impl NodeHost {
 
     /// Nothing is read up front: values are fetched where used and never cached, since a
     /// value fetched inside a callback's handle scope dangles once that scope closes.
-    pub fn new(env: napi_env, refs: Refs, clock: Instant, hooks: napi_value, slot_refs: Rc<SlotRefs>) -> HostResult<Self> {
-        Ok(NodeHost { env, refs, clock, hooks, slot_refs, caught: Cell::new(ptr::null_mut()) })
+    pub fn new(env: napi_env, refs: Refs, hooks: napi_value, slot_refs: Rc<SlotRefs>) -> HostResult<Self> {
+        Ok(NodeHost { env, refs, hooks, slot_refs, caught: Cell::new(ptr::null_mut()) })
     }
 
     fn weak(&self, r: napi_ref, what: &str) -> HostResult<napi_value> {
@@ -516,8 +515,9 @@ impl Host for NodeHost {
         (!exc.is_null()).then_some(exc)
     }
 
-    fn now_ms(&mut self) -> f64 {
-        self.clock.elapsed().as_secs_f64() * 1000.0
+    fn now_ms() -> f64 {
+        static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
     }
 
     fn interrupted(&mut self) -> bool {

@@ -10,7 +10,6 @@ mod slot_refs;
 use std::cell::Cell;
 use std::ptr;
 use std::rc::Rc;
-use std::time::Instant;
 
 use host::{NodeHost, Refs};
 use slot_refs::SlotRefs;
@@ -84,14 +83,13 @@ pub(crate) struct VmCore {
     engine: Engine<NodeHost>,
     /// `None` once the VM is finalized (the references are deleted then).
     refs: Cell<Option<Refs>>,
-    clock: Instant,
     slot_refs: Rc<SlotRefs>,
 }
 
 impl VmCore {
     fn host(&self, env: napi_env, hooks: napi_value) -> Result<NodeHost> {
         match self.refs.get() {
-            Some(refs) => NodeHost::new(env, refs, self.clock, hooks, self.slot_refs.clone())
+            Some(refs) => NodeHost::new(env, refs, hooks, self.slot_refs.clone())
                 .map_err(|e| Error::new(Status::InvalidArg, format!("lua-persistent: bad hooks: {}", e.message))),
             None => Err(Error::new(Status::GenericFailure, "lua-persistent: VM finalized")),
         }
@@ -136,7 +134,7 @@ impl Vm {
             unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };
         }
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
-        Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), clock: Instant::now(), slot_refs: Rc::default() }) })
+        Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), slot_refs: Rc::default() }) })
     }
 
     fn host(&self, env: &Env, hooks: Raw) -> Result<NodeHost> {

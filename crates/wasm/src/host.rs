@@ -286,7 +286,7 @@ impl Host for WasmHost {
         CAUGHT.with(|c| c.take())
     }
 
-    fn now_ms(&mut self) -> f64 {
+    fn now_ms() -> f64 {
         performance_now()
     }
 
