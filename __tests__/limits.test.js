@@ -236,6 +236,16 @@ forEachBackend((backend) => {
       expect(() => lua.eval('return 1', { timeout: -1 })).toThrow(TypeError);
       expect(() => lua.eval('return 1', { timeout: 'soon' })).toThrow(TypeError);
     });
+
+    test('chunk names that are not NUL-free strings are TypeErrors, and the VM stays', async () => {
+      const lua = await loaded();
+      for (const chunkName of [42, {}, 'a\0b']) {
+        expect(() => lua.eval('return 1', { chunkName })).toThrow(/chunkName must be a string without NUL/);
+        expect(() => lua.run('return 1', { chunkName })).toThrow(TypeError);
+      }
+      expect(thrown(() => lua.eval('error("x")', { chunkName: null })).chunkName).toBe('eval');
+      expectAlive(lua);
+    });
   });
 
   describe('finalizers and debug hooks (stdlib "all")', () => {
@@ -395,6 +405,21 @@ forEachBackend((backend) => {
       lua.eval('function rec() return again() end');
       const e = thrown(() => lua.call('rec'));
       expect(e).toBeInstanceOf(LuaError);
+      expectAlive(lua);
+    });
+
+    test('calls nest 100 deep between JS and Lua, then fail the same way on both backends', async () => {
+      const lua = await loaded();
+      let deepest = 0;
+      lua.setGlobal('down', (n) => {
+        deepest = Math.max(deepest, n);
+        return lua.eval(`return down(${n + 1})`);
+      });
+      const e = expectKind(() => lua.eval('return down(1)'), 'runtime');
+      expect(e.message).toMatch(/too many nested calls between JS and Lua \(more than 100\)/);
+      expect(deepest).toBe(100); // the 100th callback's eval was the 101st call
+      lua.setGlobal('down', (n) => (n < 90 ? lua.eval(`return down(${n + 1})`) : n));
+      expect(lua.eval('return down(1)')).toBe(90);
       expectAlive(lua);
     });
   });

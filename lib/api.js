@@ -189,6 +189,15 @@ class Lua {
     return code;
   }
 
+  /** A chunk name is a C string inside Lua: a number or a NUL would reach the backend's
+   * argument conversion (on wasm a panic, which loses the VM). */
+  _chunkName(opts) {
+    const name = opts ? opts.chunkName : undefined;
+    if (name === undefined || name === null) return undefined;
+    if (typeof name !== 'string' || name.includes('\0')) throw new TypeError('chunkName must be a string without NUL characters');
+    return name;
+  }
+
   _timeout(opts) {
     if (!opts || opts.timeout === undefined) return undefined;
     const t = opts.timeout;
@@ -200,7 +209,7 @@ class Lua {
   /** Runs a chunk through the compiled-chunk cache. mode: 0 first value, 1 all, 2 run report. */
   _exec(code, opts, mode, echo) {
     const src = this._code(code);
-    const name = opts ? opts.chunkName : undefined;
+    const name = this._chunkName(opts);
     const timeout = this._timeout(opts);
     return this._call(() => {
       const id = this._compiled(src, name);
@@ -250,6 +259,7 @@ class Lua {
   run(code, opts) {
     const src = this._code(code);
     this._timeout(opts); // invalid options throw, as in eval
+    this._chunkName(opts);
     let r;
     try {
       r = this._exec(src, opts, 2, this._echoInRun);

@@ -283,6 +283,10 @@ impl<H: Host + 'static> Engine<H> {
             Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
         };
         let shared = &self.shared;
+        let Some(_depth) = Nested::enter(&shared.calls) else {
+            let message = format!("too many nested calls between JS and Lua (more than {})", limits::NESTED_CALLS);
+            return Outcome { result: Err(LuaError::new(ErrorKind::Runtime, message)), output: String::new(), stats: Stats::default() };
+        };
         let state_gen = self.state_gen.get();
         let _g = shared.enter(host);
         // Kinds of plain-string errors are matched by message within one call only.
@@ -327,6 +331,25 @@ impl<H: Host + 'static> Engine<H> {
             self.free(Some(lua), false);
         }
         Outcome { result, output, stats }
+    }
+}
+
+/// One call into Lua counted in `Shared::calls` while it lasts.
+struct Nested<'a>(&'a Cell<u32>);
+
+impl<'a> Nested<'a> {
+    fn enter(calls: &'a Cell<u32>) -> Option<Self> {
+        let n = calls.get();
+        (n < limits::NESTED_CALLS).then(|| {
+            calls.set(n + 1);
+            Nested(calls)
+        })
+    }
+}
+
+impl Drop for Nested<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
     }
 }
 

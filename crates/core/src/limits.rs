@@ -31,6 +31,13 @@ const HOOK_PERIOD: u32 = 1000;
 /// read) stays under 1% of the run time.
 const TICK_PERIOD: u32 = 1000;
 
+/// Calls into Lua that may be in progress at once, JS callbacks calling back in. Each
+/// level stacks JS, adapter and Lua C frames on one native stack, and what overflows
+/// first differs: V8's stack at ~140 levels natively, Lua's C-stack limit (200 C calls)
+/// on wasm, or on a smaller stack V8's inside wasm, which traps and loses the VM. One
+/// limit below all of them gives both backends the same error.
+pub(crate) const NESTED_CALLS: u32 = 100;
+
 /// How the limits of a call get checked: the periods of the two hooks, 0 for off.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Hook {

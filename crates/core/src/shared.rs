@@ -77,6 +77,9 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) float_tags: Cell<bool>,
     /// The hook installed for the limits (see limits.rs).
     pub(crate) hook: Cell<crate::limits::Hook>,
+    /// Calls into Lua in progress: more than one when JS callbacks call back in (see
+    /// `limits::NESTED_CALLS`).
+    pub(crate) calls: Cell<u32>,
     /// The Lua state's main thread, through which the limits' tick handler is armed.
     pub(crate) tick_state: Cell<*mut std::ffi::c_void>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
@@ -123,6 +126,7 @@ impl<H: Host> Shared<H> {
             dirty: Cell::new(false),
             float_tags: Cell::new(false),
             hook: Cell::new(crate::limits::Hook::NONE),
+            calls: Cell::new(0),
             tick_state: Cell::new(std::ptr::null_mut()),
             runners: RefCell::new(None),
             proxies: RefCell::new(HashMap::default()),
