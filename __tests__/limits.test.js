@@ -425,6 +425,20 @@ forEachBackend((backend) => {
   });
 
   describe('memory() and gc()', () => {
+    test('memory().limit is the limit as given, past 4 GiB too (the same on wasm32)', async () => {
+      const lua = await make({ memoryLimit: 1e15 });
+      expect(lua.memory().limit).toBe(1e15);
+      expect(lua.eval('return #string.rep("x", 1e6)')).toBe(1e6);
+    });
+
+    test('a fractional limit rounds up: below one byte or instruction is still a limit', async () => {
+      const tiny = await make({ memoryLimit: 0.5 });
+      expect(tiny.memory().limit).toBe(1);
+      expectKind(() => tiny.eval('return {}'), 'memory');
+      const counted = await make({ instructionLimit: 0.5 });
+      expectKind(() => counted.eval('while true do end'), 'instructions');
+    });
+
     test('memory() returns numbers { used, peak, limit }', async () => {
       const lua = await make({ memoryLimit: 32 * MB });
       const m = lua.memory();

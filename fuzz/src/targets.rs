@@ -7,7 +7,7 @@ use lua_persistent_core::{CallOptions, Engine, ErrorKind, LuaError, Options, Std
 use crate::memhost::{Js, MapObj, MemHost};
 
 /// Tight limits: every input ends quickly, and the limit paths get exercised.
-pub const MEMORY_LIMIT: usize = 4 << 20;
+pub const MEMORY_LIMIT: u64 = 4 << 20;
 pub const INSTRUCTION_LIMIT: u64 = 200_000;
 /// A safety net only (instruction counts end runaway code first): 2 s, below the
 /// 10 s libFuzzer `-timeout` scripts/fuzz.sh uses.
@@ -44,7 +44,7 @@ pub fn eval(data: &[u8]) {
         assert!(!e.message.is_empty(), "an error without a message: {e:?}");
     }
     let memory = engine.memory().expect("memory() of a live VM");
-    assert!(memory.used <= MEMORY_LIMIT, "the heap ({}) is past the limit", memory.used);
+    assert!(memory.used as u64 <= MEMORY_LIMIT, "the heap ({}) is past the limit", memory.used);
     assert_answers(&engine, &mut host, true);
     // Whatever the chunk wrote to ext tables, Lua checked: it must snapshot and restore.
     let blob = engine.snapshot(&mut host).expect("snapshot of data Lua wrote");

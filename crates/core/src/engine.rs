@@ -41,7 +41,7 @@ pub struct Stats {
 pub struct MemoryStats {
     pub used: usize,
     pub peak: usize,
-    pub limit: usize,
+    pub limit: u64,
 }
 
 /// The result of one call, never a panic: values or an error, plus captured output.

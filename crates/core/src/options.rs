@@ -14,8 +14,9 @@ pub enum Stdlib {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub stdlib: Stdlib,
-    /// Lua heap limit in bytes; 0 means unlimited.
-    pub memory_limit: usize,
+    /// Lua heap limit in bytes; 0 means unlimited. A u64, so that `memory()` reports the
+    /// limit as given on wasm32 too (where the heap cannot pass 4 GiB anyway).
+    pub memory_limit: u64,
     /// Default wall-clock limit per call in milliseconds; 0 means none.
     pub timeout_ms: f64,
     /// VM instructions per call; 0 means none.
@@ -28,7 +29,7 @@ pub struct Options {
 
 /// Safety by default: a runaway script ends with an error instead of hanging or eating
 /// the host's memory. Users opt out explicitly with 0.
-pub const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+pub const DEFAULT_MEMORY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
 
 impl Default for Options {
@@ -39,6 +40,22 @@ impl Default for Options {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             instruction_limit: 0,
             interruptible: false,
+        }
+    }
+}
+
+impl Options {
+    /// The options from `createLua`'s numbers, which the JS layer checked are
+    /// non-negative (0 for none): a fraction of a byte or an instruction rounds up, so
+    /// that `memoryLimit: 0.5` is a limit rather than none; huge values saturate.
+    pub fn from_js(stdlib: &str, memory_limit: f64, timeout_ms: f64, instruction_limit: f64, interruptible: bool) -> Options {
+        let count = |v: f64| v.max(0.0).ceil() as u64;
+        Options {
+            stdlib: if stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
+            memory_limit: count(memory_limit),
+            timeout_ms: timeout_ms.max(0.0),
+            instruction_limit: count(instruction_limit),
+            interruptible,
         }
     }
 }

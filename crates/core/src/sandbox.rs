@@ -27,7 +27,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     crate::ext::install(&lua, shared)?;
     crate::limits::install(&lua, shared)?;
     if options.memory_limit > 0 {
-        lua.set_memory_limit(options.memory_limit)?;
+        lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX))?;
     }
     Ok(lua)
 }

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use host::{NodeHost, Refs};
 use slot_refs::SlotRefs;
 use lua_persistent_core::report::{self, Mode};
-use lua_persistent_core::{CallOptions, Engine, LuaError, Options, Stdlib};
+use lua_persistent_core::{CallOptions, Engine, LuaError, Options};
 use napi::bindgen_prelude::{FromNapiValue, ObjectFinalize, ToNapiValue, TypeName, ValidateNapiValue};
 use napi::sys::{self, napi_env, napi_value};
 use napi::{Env, Error, Result, Status, ValueType};
@@ -122,13 +122,7 @@ impl Vm {
     #[napi(constructor)]
     pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
         let interrupt_buffer = options.interrupt_buffer;
-        let options = Options {
-            stdlib: if options.stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
-            memory_limit: options.memory_limit.max(0.0) as usize,
-            timeout_ms: options.timeout.max(0.0),
-            instruction_limit: options.instruction_limit.max(0.0) as u64,
-            interruptible: interrupt_buffer.is_some(),
-        };
+        let options = Options::from_js(&options.stdlib, options.memory_limit, options.timeout, options.instruction_limit, interrupt_buffer.is_some());
         let mut refs = unsafe { make_refs(env.raw(), hooks.0)? };
         if let Some(buffer) = interrupt_buffer {
             unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };

@@ -6,7 +6,7 @@ mod host;
 
 use host::WasmHost;
 use lua_persistent_core::report::{self, Mode};
-use lua_persistent_core::{CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome, Stdlib};
+use lua_persistent_core::{CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -39,13 +39,14 @@ impl Vm {
         #[cfg(target_arch = "wasm32")]
         clock::install();
         let stdlib = js_sys::Reflect::get(&options, &"stdlib".into()).ok().and_then(|v| v.as_string());
-        let options = Options {
-            stdlib: if stdlib.as_deref() == Some("all") { Stdlib::All } else { Stdlib::Safe },
-            memory_limit: read_f64(&options, "memoryLimit").max(0.0) as usize,
-            timeout_ms: read_f64(&options, "timeout").max(0.0),
-            instruction_limit: read_f64(&options, "instructionLimit").max(0.0) as u64,
-            interruptible: js_sys::Reflect::get(&options, &"interruptBuffer".into()).is_ok_and(|v| v.is_object()),
-        };
+        let interruptible = js_sys::Reflect::get(&options, &"interruptBuffer".into()).is_ok_and(|v| v.is_object());
+        let options = Options::from_js(
+            stdlib.as_deref().unwrap_or("safe"),
+            read_f64(&options, "memoryLimit"),
+            read_f64(&options, "timeout"),
+            read_f64(&options, "instructionLimit"),
+            interruptible,
+        );
         let engine = Engine::new(options).map_err(|e| JsValue::from_str(&e.message))?;
         Ok(Vm { engine })
     }
