@@ -208,6 +208,10 @@ forEachBackend((backend) => {
     });
   });
 
+  test('an empty storage path is a TypeError (it failed in mkdir)', async () => {
+    await expect(createLua({ backend, storage: '' })).rejects.toThrow(/non-empty directory path/);
+  });
+
   test('invalid autosave values are TypeErrors', async () => {
     await expect(createLua({ backend, autosave: 'often' })).rejects.toThrow(TypeError);
     await expect(createLua({ backend, autosave: -1 })).rejects.toThrow(TypeError);

@@ -375,6 +375,7 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     }
     let storage = options.storage === undefined ? 'memory' : options.storage;
     if (typeof storage === 'string' && storage !== 'memory') {
+      if (storage === '') throw new TypeError("createLua: storage must be 'memory' or a non-empty directory path");
       if (!pathStorage) throw new TypeError('createLua: a storage path needs Node (use an adapter object in browsers)');
       storage = pathStorage(storage);
     }
