@@ -147,6 +147,6 @@ export class Lua {
 
 export function createLua(options?: LuaOptions): Promise<Lua>;
 
-/** Browser adapters (also reachable as storage strings). */
+/** Browser adapters (also reachable as storage strings). In Node they throw a TypeError. */
 export function indexedDBStorage(dbName?: string, key?: string): StorageAdapter;
 export function localStorageStorage(key?: string): StorageAdapter;

@@ -11,4 +11,21 @@ const loaders = {
 
 const createLua = makeCreateLua(loaders, ['native', 'wasm'], (dir) => require('./lib/file-storage').fileStorage(dir));
 
-module.exports = { createLua, Lua, LuaError };
+/**
+ * The browser storage adapters live in the browser build (web/storage.js, over
+ * IndexedDB and localStorage). index.d.ts declares them for both builds, so in Node
+ * they exist and say where they work instead of being undefined.
+ */
+function browserOnly(name) {
+  return function () {
+    throw new TypeError(`lua-persistent: ${name}() is for browsers (the package's browser build); in Node, pass a directory path or an adapter as storage`);
+  };
+}
+
+module.exports = {
+  createLua,
+  Lua,
+  LuaError,
+  indexedDBStorage: browserOnly('indexedDBStorage'),
+  localStorageStorage: browserOnly('localStorageStorage'),
+};
