@@ -120,6 +120,11 @@ export class LuaError extends Error {
   readonly traceback?: string;
   /** The JS exception behind the error, when a JS function threw. */
   readonly cause?: unknown;
+  /**
+   * Set when the script called `os.exit(code)` (stdlib 'all'): the call ended with this
+   * error instead of the process exiting; the host decides (the CLI exits with it).
+   */
+  readonly exitCode?: number;
 }
 
 export class Lua {

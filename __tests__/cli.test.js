@@ -112,6 +112,22 @@ forEachBackend((backend) => {
     }
   });
 
+  test("os.exit (--stdlib all) sets the exit status after saving the ext tables, as lua5.4's does", () => {
+    const store = path.join(tmp, `exit-${backend}`);
+    const counter = 'local t = ext.table() t.n = (t.n or 0) + 1 os.exit(t.n + 10)';
+    for (const expected of [11, 12]) {
+      const r = run(['--store', store, '--stdlib', 'all', '-e', counter]);
+      expect([r.status, r.stderr]).toEqual([expected, '']);
+    }
+    // No REPL after an exiting chunk; in the REPL, os.exit leaves with its status.
+    expect(run(['--store', 'memory', '--stdlib', 'all', '-i', '-e', 'os.exit(0)']).stdout).toBe('');
+    const repl = run(['--store', 'memory', '--stdlib', 'all', '-i'], { input: 'print("a")\nos.exit(4)\nprint("b")\n' });
+    expect(repl.status).toBe(4);
+    expect(repl.stdout).toContain('a\n');
+    expect(repl.stdout).not.toContain('b\n');
+    expect(run(['--store', 'memory', '-e', 'os.exit(3)']).stderr).toMatch(/attempt to call a nil value \(field 'exit'\)/);
+  });
+
   test('limits: --timeout, --memory-limit, --instruction-limit end the chunk with a clear error', () => {
     const timeout = run(['--store', 'memory', '--timeout', '150', '-e', 'while true do end']);
     expect(timeout.status).toBe(1);

@@ -174,6 +174,24 @@ forEachBackend((backend) => {
       });
     }
 
+    test('os.exit ends the call with exitCode, not the process; pcall cannot keep it running', async () => {
+      const lua = await make({ stdlib: 'all', timeout: 0 });
+      const code = (src) => thrown(() => lua.eval(src)).exitCode;
+      expect(code('os.exit(5)')).toBe(5);
+      expect([code('os.exit()'), code('os.exit(true)'), code('os.exit(false)'), code('os.exit("3")')]).toEqual([0, 0, 1, 3]);
+      const e = thrown(() => lua.eval('ext.table("log").before = 1 os.exit(2) ext.table("log").after = 1'));
+      expect([e.kind, e.exitCode, e.message]).toEqual(['runtime', 2, 'os.exit(2): the script asked the host to exit']);
+      expect([...lua.ext.get('log').keys()]).toEqual(['before']);
+      // Caught, the request still ends the call at the next loop iteration or call.
+      expect(code('pcall(os.exit, 4) local n = 0 while true do n = n + 1 end')).toBe(4);
+      expect(code('pcall(os.exit, 6) return "after"')).toBe(6);
+      const bad = thrown(() => lua.eval('os.exit({})'));
+      expect([bad.exitCode, bad.message]).toEqual([undefined, "bad argument #1 to 'exit' (number expected, got table)"]);
+      expect(lua.eval('return "still here"')).toBe('still here');
+      expect(thrown(() => lua.eval('os.exit(1)')).exitCode).toBe(1);
+      expect(lua.run('os.exit(9)').error.exitCode).toBe(9);
+    });
+
     test('ext and print are there too', async () => {
       const lua = await make({ stdlib: 'all' });
       expect(lua.run('ext.table("t").a = 1 print("ok")').output).toBe('ok\n');

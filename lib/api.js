@@ -21,6 +21,8 @@ class LuaError extends Error {
     this.chunkName = info.chunkName;
     this.line = info.line;
     this.traceback = info.traceback;
+    /** Set when the script called os.exit (stdlib 'all'): the status it asked for. */
+    if (info.exitCode !== undefined) this.exitCode = info.exitCode;
   }
 }
 

@@ -5,8 +5,8 @@
 /** What crosses from the VM thread for an error (LuaError fields, or a plain Error's). */
 function errorInfo(e) {
   if (e && e.name === 'LuaError') {
-    const { kind, message, line, chunkName, traceback } = e;
-    return { kind, message, line, chunkName, traceback };
+    const { kind, message, line, chunkName, traceback, exitCode } = e;
+    return { kind, message, line, chunkName, traceback, exitCode };
   }
   return { kind: 'host', message: String((e && e.message) || e) };
 }

@@ -39,16 +39,21 @@ function vmOptions(o) {
   return options;
 }
 
-/** Runs each chunk in order; returns the exit status of the first failure, or 0. */
+/**
+ * Runs each chunk in order; returns the exit status of the first failure, or 0, and
+ * whether a chunk called os.exit (stdlib 'all'): its status is the process's, after the
+ * ext tables are saved, and no REPL follows, as with lua5.4.
+ */
 async function runChunks(session, chunks) {
   for (const { code, chunkName } of chunks) {
     const r = await session.exec(code, chunkName);
     if (!r.ok) {
+      if (r.error.exitCode !== undefined) return { status: r.error.exitCode, exited: true };
       err(formatError(r.error, { prefix: `${PROG}: ` }));
-      return r.error.kind === 'interrupted' ? EXIT.interrupted : EXIT.error;
+      return { status: r.error.kind === 'interrupted' ? EXIT.interrupted : EXIT.error };
     }
   }
-  return EXIT.ok;
+  return { status: EXIT.ok };
 }
 
 /** The chunks to run before any REPL: -e texts, then the script or piped stdin. */
@@ -82,9 +87,9 @@ async function run(o) {
     return EXIT.error;
   }
   const stopSigint = interruptOnSigint(session);
-  let status = await runChunks(session, chunks);
+  let { status, exited } = await runChunks(session, chunks);
   stopSigint();
-  if (status === EXIT.ok && repl) {
+  if (status === EXIT.ok && !exited && repl) {
     status = await require('./repl').repl(session, { backend: opened.value.backend, store: o.store });
   }
   const closed = await session.close();

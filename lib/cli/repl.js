@@ -26,6 +26,7 @@ class Repl {
     this.queue = [];
     this.working = false;
     this.closed = false;
+    this.status = 0; // what os.exit asked for, else 0
     this.lastSigint = false;
     const file = input.isTTY ? historyFile() : null;
     this.rl = readline.createInterface({ input, output, prompt: '> ', history: loadHistory(file), historySize: SIZE, terminal: Boolean(input.isTTY) });
@@ -63,7 +64,7 @@ class Repl {
     this.working = true;
     while (this.queue.length) await this.handle(this.queue.shift());
     this.working = false;
-    if (this.closed) return this.done(0);
+    if (this.closed) return this.done(this.status);
     this.rl.setPrompt(this.buffer ? '>> ' : '> ');
     this.rl.prompt();
   }
@@ -99,7 +100,15 @@ class Repl {
   }
 
   fail(error) {
+    if (error.exitCode !== undefined) return this.exit(error.exitCode);
     process.stderr.write(`${formatError(error)}\n`);
+  }
+
+  /** os.exit(code) in a chunk (stdlib 'all'): leave with that status, dropping queued lines. */
+  exit(code) {
+    this.status = code;
+    this.queue.length = 0;
+    this.rl.close();
   }
 
   async command(name) {

@@ -45,13 +45,15 @@ pub struct LuaError {
     pub cause_slot: Option<u32>,
     /// Which JS exception caused it (matched against the last one kept by the engine).
     pub(crate) exception_id: Option<u64>,
+    /// Set when the script called `os.exit` (stdlib 'all'): the status it asked for.
+    pub exit_code: Option<i32>,
 }
 
 impl LuaError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let message = message.into();
         let (chunk_name, line) = parse_position(&message);
-        LuaError { kind, message, chunk_name, line, traceback: None, cause_slot: None, exception_id: None }
+        LuaError { kind, message, chunk_name, line, traceback: None, cause_slot: None, exception_id: None, exit_code: None }
     }
 
     pub fn closed() -> Self {
@@ -80,6 +82,9 @@ pub enum Raised {
     Timeout(String),
     Instructions(String),
     Interrupted(String),
+    /// The script called `os.exit(code)`: the call ends (as soon as it can, whatever
+    /// `pcall` catches), and the host decides whether to exit.
+    Exit(i32),
     /// A JS function threw.
     Host { message: String, exception_id: Option<u64> },
 }
@@ -92,14 +97,15 @@ impl Raised {
             Raised::Timeout(_) => ErrorKind::Timeout,
             Raised::Instructions(_) => ErrorKind::Instructions,
             Raised::Interrupted(_) => ErrorKind::Interrupted,
-            Raised::Host { .. } => ErrorKind::Runtime,
+            Raised::Exit(_) | Raised::Host { .. } => ErrorKind::Runtime,
         }
     }
 
-    fn message(&self) -> &str {
+    fn message(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Raised::Ext(m) | Raised::Runtime(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m,
-            Raised::Host { message, .. } => message,
+            Raised::Ext(m) | Raised::Runtime(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m.into(),
+            Raised::Exit(code) => format!("os.exit({code}): the script asked the host to exit").into(),
+            Raised::Host { message, .. } => message.into(),
         }
     }
 
@@ -110,7 +116,7 @@ impl Raised {
 
 impl fmt::Display for Raised {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        f.write_str(&self.message())
     }
 }
 
@@ -150,9 +156,11 @@ pub fn from_mlua(err: &mlua::Error) -> LuaError {
         }
         E::ExternalError(inner) => match inner.downcast_ref::<Raised>() {
             Some(r) => {
-                let mut e = LuaError::new(r.kind(), r.message().to_string());
-                if let Raised::Host { exception_id, .. } = r {
-                    e.exception_id = *exception_id;
+                let mut e = LuaError::new(r.kind(), r.message().into_owned());
+                match r {
+                    Raised::Host { exception_id, .. } => e.exception_id = *exception_id,
+                    Raised::Exit(code) => e.exit_code = Some(*code),
+                    _ => {}
                 }
                 e
             }

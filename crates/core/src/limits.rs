@@ -90,8 +90,10 @@ impl Limits {
     pub(crate) fn verdict<V>(&self, result: Result<V, crate::error::LuaError>) -> Result<V, crate::error::LuaError> {
         use crate::error::ErrorKind as K;
         let Some(raised) = &self.tripped else { return result };
+        let exiting = matches!(raised, Raised::Exit(_));
         match result {
-            Err(e) if matches!(e.kind, K::Timeout | K::Instructions | K::Interrupted) => Err(e),
+            Err(e) if e.exit_code.is_some() => Err(e),
+            Err(e) if !exiting && matches!(e.kind, K::Timeout | K::Instructions | K::Interrupted) => Err(e),
             _ => Err(crate::error::from_mlua(&raised.clone().into_lua())),
         }
     }
@@ -210,10 +212,34 @@ fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {
 /// the tick handler).
 fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
     let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
-    if !shared.limits.borrow().active() {
-        return Ok(VmState::Continue);
+    {
+        let l = shared.limits.borrow();
+        if let Some(exit @ Raised::Exit(_)) = &l.tripped {
+            return Err(exit.clone().into_lua());
+        }
+        if !l.active() {
+            return Ok(VmState::Continue);
+        }
     }
     check(lua, &shared, counted)
+}
+
+/// `os.exit(code)` (stdlib 'all'): ends the call rather than the host process, which
+/// is the embedding application's (a native `exit` also skipped every pending save, and
+/// on wasm it trapped). Like a tripped limit the request sticks: the call fails with it
+/// whatever the script catches, and the tick handler, armed to fire at every tick,
+/// raises it again at the next loop iteration or call.
+pub(crate) fn request_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, code: i32) -> mlua::Error {
+    let exit = Raised::Exit(code);
+    let mut l = shared.limits.borrow_mut();
+    if !matches!(l.tripped, Some(Raised::Exit(_))) {
+        l.tripped = Some(exit.clone());
+        l.hook = Hook { count: l.hook.count.min(1), tick: 1 };
+        let hook = l.hook;
+        drop(l);
+        ensure_hook(lua, shared, hook);
+    }
+    exit.into_lua()
 }
 
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> mlua::Result<VmState> {

@@ -29,6 +29,9 @@ pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError
         None => set_str(h, &o, "line", None)?,
     }
     set_str(h, &o, "traceback", e.traceback.as_deref())?;
+    if let Some(code) = e.exit_code {
+        set_num(h, &o, "exitCode", code as f64)?;
+    }
     if let Some(v) = e.cause_slot.and_then(|s| engine.slot_value(h, s)) {
         h.object_set(&o, "cause", &v)?;
     }

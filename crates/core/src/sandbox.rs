@@ -20,6 +20,8 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
     if options.stdlib == Stdlib::Safe {
         restrict(&lua)?;
+    } else {
+        install_exit(&lua, shared)?;
     }
     crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
@@ -50,6 +52,32 @@ pub(crate) fn sys_function(lua: &Lua, f: lua_persistent_sys::CFunction) -> mlua:
 /// medians of 21 interleaved pairs).
 fn restrict(lua: &Lua) -> mlua::Result<()> {
     sys_function(lua, lua_persistent_sys::luap_restrict)?.call(())
+}
+
+/// `os.exit([code])` ends the call with a LuaError carrying `exitCode` instead of ending
+/// the host process (see `limits::request_exit`). `code` as Lua's: `true` or none is 0,
+/// `false` is 1, otherwise an integer.
+fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
+    let weak = Rc::downgrade(shared);
+    let exit = lua.create_function(move |lua, args: MultiValue| {
+        let code = match args.front() {
+            None | Some(mlua::Value::Nil) | Some(mlua::Value::Boolean(true)) => 0,
+            Some(mlua::Value::Boolean(false)) => 1,
+            Some(v) => match lua.coerce_integer(v.clone())? {
+                Some(i) => i as i32,
+                None => {
+                    let m = format!("bad argument #1 to 'exit' (number expected, got {})", v.type_name());
+                    return Err(crate::error::Raised::Runtime(m).into_lua());
+                }
+            },
+        };
+        match weak.upgrade() {
+            Some(shared) => Err(crate::limits::request_exit(lua, &shared, code)),
+            None => Ok(()),
+        }
+    })?;
+    let os: mlua::Table = lua.globals().get("os")?;
+    os.raw_set("exit", exit)
 }
 
 /// `print` writes to the call's captured output (and to the host when echo is on),

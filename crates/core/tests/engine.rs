@@ -196,6 +196,16 @@ fn looping_finalizers_stop_at_the_timeout_in_calls_gc_and_drop() {
 }
 
 #[test]
+fn os_exit_ends_the_call_with_its_code_and_the_vm_stays() {
+    let (e, mut h) = engine(Options { stdlib: Stdlib::All, timeout_ms: 0.0, ..Options::default() });
+    let x = err(&e, &mut h, "os.exit(3)");
+    assert_eq!((x.kind, x.exit_code), (ErrorKind::Runtime, Some(3)));
+    assert_eq!(err(&e, &mut h, "pcall(os.exit, false) while true do end").exit_code, Some(1));
+    assert_eq!(err(&e, &mut h, "error('plain')").exit_code, None);
+    assert_eq!(num(&all(&e, &mut h, "return 1 + 1").unwrap()[0]), 2.0);
+}
+
+#[test]
 fn the_safe_stdlib_has_no_way_out() {
     let (e, mut h) = default();
     let v = all(&e, &mut h, "return io, os.execute, os.getenv, os.remove, os.exit, dofile, loadfile, require, string.dump, debug.getinfo, type(debug.traceback)").unwrap();
