@@ -227,6 +227,17 @@ forEachBackend((backend) => {
       expect(lines).toEqual(['x\tnil']);
     });
 
+    test('a print sink that throws fails that print call, like a throwing JS function', async () => {
+      const sinkError = new Error('sink closed');
+      const lua = await make({ print: () => { throw sinkError; } });
+      const e = thrown(() => lua.eval('local x = 1\nprint("x")'));
+      expect([e.kind, e.message, e.line, e.cause]).toEqual(['runtime', 'eval:2: sink closed', 2, sinkError]);
+      expect(lua.evalAll('return pcall(print, "y")')).toEqual([false, 'sink closed']);
+      const r = lua.run('print("z") return 1');
+      expect([r.ok, r.output]).toEqual([false, 'z\n']); // captured all the same
+      expect(lua.eval('return 1 + 1')).toBe(2);
+    });
+
     test('a non-function print option is rejected', async () => {
       await expect(make({ print: 'nope' })).rejects.toThrow(TypeError);
     });

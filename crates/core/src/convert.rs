@@ -253,6 +253,16 @@ fn conversion_failure<H: Host + 'static>(host: &mut H, shared: &Rc<Shared<H>>, p
     Raised::Host { message: format!("{pos}{message}"), exception_id }.into_lua()
 }
 
+/// A JS function that threw, as the catchable Lua error at `pos` that carries the
+/// exception for the JS side (its `cause`).
+pub(crate) fn call_failure<H: Host>(host: &mut H, shared: &Shared<H>, pos: &str, e: crate::host::CallError<H::Value>) -> mlua::Error {
+    let exception_id = match e.exception {
+        Some(exc) => shared.keep_exception(host, &exc),
+        None => None,
+    };
+    Raised::Host { message: format!("{pos}{}", e.message), exception_id }.into_lua()
+}
+
 /// Wraps a JS function as a Lua function. Lua arguments are converted to JS, the
 /// result back to Lua; a JS exception becomes a catchable Lua error carrying the
 /// original exception for the JS side.
@@ -284,14 +294,7 @@ pub(crate) fn js_function<H: Host + 'static>(
         }
         let result = match scope.host.call(&f, &js_args) {
             Ok(r) => r,
-            Err(e) => {
-                let exception_id = match e.exception {
-                    Some(exc) => shared.keep_exception(scope.host, &exc),
-                    None => None,
-                };
-                return Err(Raised::Host { message: format!("{pos}{}", e.message), exception_id }
-                    .into_lua());
-            }
+            Err(e) => return Err(call_failure(scope.host, shared, &pos, e)),
         };
         scope.host.take_exception(); // forget failures the callback itself handled
         let converted = FromJs { host: &mut *scope.host, shared, lua }.value(&result, 0);

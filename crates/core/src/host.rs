@@ -103,8 +103,9 @@ pub trait Host {
     fn slot_clear(&mut self, slot: u32) -> HostResult<()>;
 
     // ---- environment
-    /// Live print output (the `print` option), when the caller asked for it.
-    fn print(&mut self, text: &str);
+    /// Live print output (the `print` option), when the caller asked for it. A sink that
+    /// throws fails the Lua `print` call like any throwing JS function.
+    fn print(&mut self, text: &str) -> Result<(), CallError<Self::Value>>;
     /// The JS exception behind the last failed operation (a getter or Proxy trap that
     /// threw while a value was read), taken once: a callback's result that fails to
     /// convert then carries it as `cause`, like an exception the callback threw.

@@ -84,8 +84,9 @@ fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::R
 /// formatting arguments exactly as Lua's own print does (tostring, tab-separated).
 fn install_print<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let tostring: mlua::Function = lua.globals().get("tostring")?;
-    let shared = shared.clone();
-    let print = lua.create_function(move |_, args: MultiValue| {
+    let captured = shared.clone();
+    let print = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
+        let shared = &captured;
         let mut line = Vec::new();
         for (i, a) in args.into_iter().enumerate() {
             if i > 0 {
@@ -101,9 +102,12 @@ fn install_print<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::
             out.echo
         };
         if echo {
-            shared.host()?.print(&line);
+            let host = shared.host()?;
+            if let Err(e) = host.print(&line) {
+                return Err(crate::convert::call_failure(host, shared, &crate::shared::lua_position(lua), e));
+            }
         }
-        Ok(())
+        Ok(MultiValue::new())
     })?;
     lua.globals().raw_set("print", print)
 }

@@ -505,9 +505,11 @@ impl Host for NodeHost {
         self.slot_set(slot, &u)
     }
 
-    fn print(&mut self, text: &str) {
-        let (Ok(f), Ok(arg)) = (self.hook("print"), self.str_value(text)) else { return };
-        let _ = self.invoke(self.hooks, f, &[arg]);
+    fn print(&mut self, text: &str) -> Result<(), CallError<napi_value>> {
+        let plain = |e: HostError| CallError { message: e.message, exception: None };
+        let f = self.hook("print").map_err(plain)?;
+        let arg = self.str_value(text).map_err(plain)?;
+        self.invoke(self.hooks, f, &[arg]).map(|_| ())
     }
 
     fn take_exception(&mut self) -> Option<napi_value> {

@@ -276,10 +276,9 @@ impl Host for WasmHost {
         Ok(())
     }
 
-    fn print(&mut self, text: &str) {
-        if let Ok(f) = self.hook_fn("print") {
-            let _ = f.call1(&self.hooks, &JsValue::from_str(text));
-        }
+    fn print(&mut self, text: &str) -> Result<(), CallError<JsValue>> {
+        let f = self.hook_fn("print").map_err(|e| CallError { message: e.message, exception: None })?;
+        f.call1(&self.hooks, &JsValue::from_str(text)).map(|_| ()).map_err(|exc| CallError { message: describe(&exc), exception: Some(exc) })
     }
 
     fn take_exception(&mut self) -> Option<JsValue> {

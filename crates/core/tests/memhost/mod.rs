@@ -273,8 +273,9 @@ impl Host for MemHost {
     fn slot_clear(&mut self, slot: u32) -> HostResult<()> {
         self.slot_set(slot, &Js::Undef)
     }
-    fn print(&mut self, text: &str) {
+    fn print(&mut self, text: &str) -> Result<(), lua_persistent_core::CallError<Js>> {
         self.printed.push(text.to_string());
+        Ok(())
     }
     fn now_ms() -> f64 {
         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
