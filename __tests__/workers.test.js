@@ -185,6 +185,23 @@ forEachBackend((backend) => {
     await lua.close();
   });
 
+  test('terminate() ends a Worker whose VM is in an endless loop with every limit off', async () => {
+    // V8 stops wasm by itself; the native backend watches for the thread's teardown at
+    // its ticks (Host::stopping), without which terminate() never completed.
+    const w = new Worker(`
+      const { parentPort, workerData: { root, backend } } = require('worker_threads');
+      require(root).createLua({ backend, timeout: 0, memoryLimit: 0 }).then((lua) => {
+        lua.setGlobal('started', () => parentPort.postMessage('started'));
+        lua.eval('started() local t = {} while true do t[#t % 100 + 1] = {} end');
+      });`, { eval: true, workerData: { root: ROOT, backend } });
+    await new Promise((resolve, reject) => {
+      w.on('message', resolve);
+      w.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await w.terminate()).toBe(1);
+  }, 20000);
+
   test('concurrent save() calls on one directory store: serialized, and the last state wins', async () => {
     const dir = path.join(tmp, 'saves');
     const lua = await createLua({ backend, storage: dir, autosave: false });

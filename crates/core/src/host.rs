@@ -121,6 +121,15 @@ pub trait Host {
     fn interrupted(&mut self) -> bool {
         false
     }
+    /// Whether the JS thread is being torn down (a Worker's `terminate()`, or its
+    /// process exiting): the call must end so the thread can. Hosts whose engine stops
+    /// running code on its own (V8 stops wasm) leave [`Host::CHECKS_STOPPING`] false,
+    /// and calls without limits then arm no check at all.
+    fn stopping(&mut self) -> bool {
+        false
+    }
+    /// See [`Host::stopping`].
+    const CHECKS_STOPPING: bool = false;
     /// Opens a handle scope so that values created by one Lua callback are freed when it
     /// returns (napi); a no-op where the host has no such notion.
     fn open_scope(&mut self) -> usize {

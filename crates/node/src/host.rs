@@ -522,6 +522,19 @@ impl Host for NodeHost {
         ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
     }
 
+    /// Any N-API call that may run JS fails once Node has begun tearing the thread down
+    /// (a Worker's `terminate()` sets the environment stopping, then waits for native
+    /// code to return): an element read on the hooks object is the cheapest such call.
+    /// V8 cannot stop a Lua loop in C itself, so without this `terminate()` never
+    /// completed while a call ran.
+    fn stopping(&mut self) -> bool {
+        let mut v = ptr::null_mut();
+        let status = unsafe { sys::napi_get_element(self.env, self.hooks, 0, &mut v) };
+        status != sys::Status::napi_ok
+    }
+
+    const CHECKS_STOPPING: bool = true;
+
     fn interrupted(&mut self) -> bool {
         use std::sync::atomic::Ordering;
         // SAFETY: non-null only while `interrupt_ref` holds the array (see `Refs`).
