@@ -207,7 +207,7 @@ impl<H: Host + 'static> Engine<H> {
     /// reset during a call, whose hooks that call left armed.
     fn free(&self, lua: Option<Lua>, current: bool) {
         let Some(lua) = lua else { return };
-        let prev = if self.shared.limits.borrow().active() {
+        let prev = if self.shared.in_call() {
             None
         } else if current {
             Some(self.arm_default(&lua))
@@ -235,7 +235,7 @@ impl<H: Host + 'static> Engine<H> {
     /// calling back in), the call's own limits already apply. A tripped limit's error
     /// replaces the result.
     fn bounded<T>(&self, lua: &Lua, work: impl FnOnce() -> Result<T, LuaError>) -> Result<T, LuaError> {
-        if self.shared.limits.borrow().active() {
+        if self.shared.in_call() {
             return work();
         }
         let prev = self.arm_default(lua);
@@ -283,7 +283,7 @@ impl<H: Host + 'static> Engine<H> {
             Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
         };
         let shared = &self.shared;
-        let Some(_depth) = Nested::enter(&shared.calls) else {
+        let Some(depth) = Nested::enter(&shared.calls) else {
             let message = format!("too many nested calls between JS and Lua (more than {})", limits::NESTED_CALLS);
             return Outcome { result: Err(LuaError::new(ErrorKind::Runtime, message)), output: String::new(), stats: Stats::default() };
         };
@@ -326,6 +326,7 @@ impl<H: Host + 'static> Engine<H> {
             memory_used: used,
             memory_peak: peak,
         };
+        drop(depth);
         if self.state_gen.get() != state_gen {
             // JS closed or reset the VM from a callback: this may be the last handle.
             self.free(Some(lua), false);

@@ -55,12 +55,6 @@ pub(crate) struct Hook {
 
 impl Hook {
     pub(crate) const NONE: Hook = Hook { count: 0, tick: 0 };
-
-    /// The same hooks, firing at every chance: once a limit has tripped, so that `pcall`
-    /// loops cannot swallow the error for long.
-    fn every_time(self) -> Hook {
-        Hook { count: self.count.min(1), tick: self.tick.min(1) }
-    }
 }
 
 #[derive(Default, Clone)]
@@ -73,7 +67,7 @@ pub(crate) struct Limits {
     /// Instructions counted so far (in hook periods), by the count hook only.
     pub instructions: u64,
     pub hook: Hook,
-    /// Once tripped, the check runs at every chance (see [`Hook::every_time`]), and the
+    /// Once tripped, the check runs at every chance (see [`trip`]), and the
     /// call fails with this error even if the script caught it (see [`Limits::verdict`]).
     pub tripped: Option<Raised>,
     pub peak_memory: usize,
@@ -83,11 +77,15 @@ pub(crate) struct Limits {
     pub interrupted: bool,
     /// The host's thread may be torn down while native code runs (`Host::stopping`).
     pub stoppable: bool,
+    /// These limits set the hooks (`arm`), so tripping may make them fire more often;
+    /// false for [`unhooked`] ones.
+    hooked: bool,
 }
 
 impl Limits {
+    /// Whether the hooks have anything to check: a limit, or a verdict to repeat.
     pub(crate) fn active(&self) -> bool {
-        self.deadline > 0.0 || self.max_instructions > 0 || self.interruptible || self.stoppable
+        self.deadline > 0.0 || self.max_instructions > 0 || self.interruptible || self.stoppable || self.tripped.is_some()
     }
 
     /// The error a call ends with once a limit has tripped, whatever the script did
@@ -122,7 +120,7 @@ pub(crate) fn arm<H: Host + 'static>(
     interruptible: bool,
 ) -> Limits {
     let mut next = Limits {
-        deadline: if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 },
+        deadline: deadline(now, timeout_ms),
         timeout_ms,
         max_instructions,
         instructions: 0,
@@ -132,6 +130,7 @@ pub(crate) fn arm<H: Host + 'static>(
         interruptible,
         interrupted: false,
         stoppable: H::CHECKS_STOPPING,
+        hooked: true,
     };
     next.hook = Hook {
         count: if max_instructions > 0 { (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1) } else { 0 },
@@ -183,8 +182,12 @@ pub(crate) fn disarm<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, prev:
 /// Limits that set no hooks, for freeing a state whose hooks are already armed (see
 /// `Engine::free`); once tripped they stay as they are and raise at every check.
 pub(crate) fn unhooked(now: f64, timeout_ms: f64, interruptible: bool) -> Limits {
-    let deadline = if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 };
-    Limits { deadline, timeout_ms, interruptible, ..Limits::default() }
+    Limits { deadline: deadline(now, timeout_ms), timeout_ms, interruptible, ..Limits::default() }
+}
+
+/// The absolute deadline of a timeout starting `now` (0: none).
+fn deadline(now: f64, timeout_ms: f64) -> f64 {
+    if timeout_ms > 0.0 && timeout_ms.is_finite() { now + timeout_ms } else { 0.0 }
 }
 
 /// Puts `next` in place without touching the hooks (the state they were set on may be
@@ -227,16 +230,34 @@ fn arm_tick<H: Host>(shared: &Shared<H>, period: u32) {
 /// the tick handler).
 fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
     let Some(shared) = weak.upgrade() else { return Ok(VmState::Continue) };
-    {
-        let l = shared.limits.borrow();
-        if let Some(exit @ Raised::Exit(_)) = &l.tripped {
-            return Err(exit.clone().into_lua());
-        }
-        if !l.active() {
-            return Ok(VmState::Continue);
-        }
+    if !shared.limits.borrow().active() {
+        return Ok(VmState::Continue);
     }
     check(lua, &shared, counted)
+}
+
+/// Makes `e` the call's verdict (see [`Limits::verdict`]): the first tripped limit, or
+/// an exit request, which replaces a limit but not an earlier exit. Limits that own
+/// the hooks then fire the tick at every chance (armed even where no limit needed it,
+/// as for an exit), so that a `pcall` loop cannot outlast the verdict: the check raises
+/// it again at the next loop iteration or call.
+fn trip<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, e: Raised) {
+    let mut l = shared.limits.borrow_mut();
+    let replaces = match (&l.tripped, &e) {
+        (None, _) => true,
+        (Some(Raised::Exit(_)), _) => false,
+        (Some(_), exit) => matches!(exit, Raised::Exit(_)),
+    };
+    if !replaces {
+        return;
+    }
+    l.tripped = Some(e);
+    if l.hooked {
+        l.hook = Hook { count: l.hook.count.min(1), tick: 1 };
+        let hook = l.hook;
+        drop(l);
+        ensure_hook(lua, shared, hook);
+    }
 }
 
 /// `os.exit(code)` (stdlib 'all'): ends the call rather than the host process, which
@@ -245,16 +266,8 @@ fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>, counted: u3
 /// whatever the script catches, and the tick handler, armed to fire at every tick,
 /// raises it again at the next loop iteration or call.
 pub(crate) fn request_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, code: i32) -> mlua::Error {
-    let exit = Raised::Exit(code);
-    let mut l = shared.limits.borrow_mut();
-    if !matches!(l.tripped, Some(Raised::Exit(_))) {
-        l.tripped = Some(exit.clone());
-        l.hook = Hook { count: l.hook.count.min(1), tick: 1 };
-        let hook = l.hook;
-        drop(l);
-        ensure_hook(lua, shared, hook);
-    }
-    exit.into_lua()
+    trip(lua, shared, Raised::Exit(code));
+    Raised::Exit(code).into_lua()
 }
 
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
@@ -271,7 +284,9 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> 
     if used > l.peak_memory {
         l.peak_memory = used;
     }
-    let err = if l.interrupted {
+    let err = if let Some(exit @ Raised::Exit(_)) = &l.tripped {
+        Some(exit.clone())
+    } else if l.interrupted {
         Some(Raised::Interrupted("interrupted: the host stopped this call".into()))
     } else if l.max_instructions > 0 && l.instructions >= l.max_instructions {
         Some(Raised::Instructions(format!(
@@ -286,15 +301,8 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> 
     match err {
         None => Ok(VmState::Continue),
         Some(e) => {
-            if l.tripped.is_none() {
-                l.tripped = Some(e.clone());
-                if l.hook != Hook::NONE {
-                    l.hook = l.hook.every_time();
-                    let hook = l.hook;
-                    drop(l);
-                    ensure_hook(lua, shared, hook);
-                }
-            }
+            drop(l);
+            trip(lua, shared, e.clone());
             Err(e.into_lua())
         }
     }

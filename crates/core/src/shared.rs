@@ -167,6 +167,12 @@ impl<H: Host> Shared<H> {
         guard
     }
 
+    /// Whether a call into Lua is in progress (a JS callback calling back in): its limits
+    /// then apply to whatever the host asks meanwhile.
+    pub(crate) fn in_call(&self) -> bool {
+        self.calls.get() > 0
+    }
+
     pub(crate) fn release_later(&self, slot: u32) {
         self.slots.borrow_mut().pending.push(slot);
     }
