@@ -208,11 +208,10 @@ class Lua {
     return t;
   }
 
-  /** Runs a chunk through the compiled-chunk cache. mode: 0 first value, 1 all, 2 run report. */
-  _exec(code, opts, mode, echo) {
-    const src = this._code(code);
-    const name = this._chunkName(opts);
-    const timeout = this._timeout(opts);
+  /** Runs a chunk, its arguments checked by the caller (`_code`, `_chunkName`,
+   * `_timeout`: TypeErrors, also from run), through the compiled-chunk cache.
+   * mode: 0 first value, 1 all, 2 run report. */
+  _exec(src, name, timeout, mode, echo) {
     return this._call(() => {
       const id = this._compiled(src, name);
       return id === undefined
@@ -249,22 +248,23 @@ class Lua {
 
   /** Runs code; returns its first result. Throws LuaError. */
   eval(code, opts) {
-    return this._exec(code, opts, 0, true);
+    return this._exec(this._code(code), this._chunkName(opts), this._timeout(opts), 0, true);
   }
 
   /** Runs code; returns all its results as an array. Throws LuaError. */
   evalAll(code, opts) {
-    return this._exec(code, opts, 1, true);
+    return this._exec(this._code(code), this._chunkName(opts), this._timeout(opts), 1, true);
   }
 
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
   run(code, opts) {
+    // Invalid arguments throw, as in eval.
     const src = this._code(code);
-    this._timeout(opts); // invalid options throw, as in eval
-    this._chunkName(opts);
+    const name = this._chunkName(opts);
+    const timeout = this._timeout(opts);
     let r;
     try {
-      r = this._exec(src, opts, 2, this._echoInRun);
+      r = this._exec(src, name, timeout, 2, this._echoInRun);
     } catch (e) {
       const error = e instanceof LuaError ? e : new LuaError({ kind: 'runtime', message: String((e && e.message) || e) });
       return { ok: false, values: [], output: '', error, stats: {} };
