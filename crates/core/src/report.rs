@@ -18,17 +18,33 @@ fn set_num<H: Host>(h: &mut H, o: &H::Value, k: &str, v: f64) -> HostResult<()> 
     h.object_set(o, k, &jv)
 }
 
+/// Bytes of an error's message (and of its traceback) given to JS: a script can raise a
+/// string as big as its heap, and error messages are for people.
+pub const MESSAGE_LIMIT: usize = 64 * 1024;
+
+/// `text` cut to [`MESSAGE_LIMIT`] bytes (on a character boundary), saying how much was left out.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MESSAGE_LIMIT {
+        return text.into();
+    }
+    let mut end = MESSAGE_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... [{} more bytes]", &text[..end], text.len() - end).into()
+}
+
 /// `{ kind, message, chunkName, line, traceback, cause }`.
 pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError) -> HostResult<H::Value> {
     let o = h.new_object()?;
     set_str(h, &o, "kind", Some(e.kind.as_str()))?;
-    set_str(h, &o, "message", Some(&e.message))?;
+    set_str(h, &o, "message", Some(&bounded(&e.message)))?;
     set_str(h, &o, "chunkName", e.chunk_name.as_deref())?;
     match e.line {
         Some(l) => set_num(h, &o, "line", l as f64)?,
         None => set_str(h, &o, "line", None)?,
     }
-    set_str(h, &o, "traceback", e.traceback.as_deref())?;
+    set_str(h, &o, "traceback", e.traceback.as_deref().map(bounded).as_deref())?;
     if let Some(code) = e.exit_code {
         set_num(h, &o, "exitCode", code as f64)?;
     }
