@@ -291,7 +291,9 @@ forEachBackend((backend) => {
       lua.setGlobal('renew', () => lua.reset());
       expect(lua.eval(`local p = ${LOOPING} renew() return 'returned'`)).toBe('returned');
       expect(lua.eval('return keep')).toBeUndefined();
-      lua.setGlobal('die', () => lua.close());
+      lua.setGlobal('die', () => {
+        lua.close();
+      });
       expect(lua.eval(`local p = ${LOOPING} die() return 'returned'`)).toBe('returned');
       expect(lua.backend).toBe(backend);
       expectKind(() => lua.eval('return 1'), 'closed');

@@ -129,6 +129,10 @@ class Lua {
       mapEntries,
       interruptBuffer,
       print: userPrint || ((text) => console.log(text)),
+      /** A Promise Lua refused (synchronous calls cannot wait): its rejection is nobody's. */
+      muteRejection(p) {
+        Promise.resolve(p).then(undefined, () => {});
+      },
       makeFunction(id) {
         const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, undefined, 0, true));
         registry.register(f, id);

@@ -184,11 +184,24 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
             JsKind::BigInt(None) => {
                 return Err(conv_err("BigInt out of range for a Lua integer (64-bit)"))
             }
-            JsKind::String(s) => Value::String(self.lua.create_string(&s)?),
-            JsKind::Bytes(b) => Value::String(self.lua.create_string(&b)?),
+            JsKind::String(s) => {
+                crate::limits::charge_bytes(self.shared, s.len()).map_err(Raised::into_lua)?;
+                Value::String(self.lua.create_string(&s)?)
+            }
+            JsKind::Bytes(b) => {
+                crate::limits::charge_bytes(self.shared, b.len()).map_err(Raised::into_lua)?;
+                Value::String(self.lua.create_string(&b)?)
+            }
             JsKind::Function => Value::Function(js_function(self.lua, self.host, self.shared, v)?),
             JsKind::Unsupported(what) => {
                 return Err(conv_err(format!("cannot pass a JS {what} to Lua")))
+            }
+            JsKind::Thenable => {
+                // Whatever it settles to, nobody waits for it now.
+                let _ = self.host.mute_rejection(v);
+                return Err(conv_err(
+                    "cannot pass a Promise to Lua: a synchronous call cannot wait for it (await it in JavaScript first)",
+                ));
             }
             JsKind::Array(_) | JsKind::Map | JsKind::Object if depth >= MAX_DEPTH => {
                 return Err(conv_err(format!(
@@ -196,6 +209,7 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
                 )))
             }
             JsKind::Array(len) => {
+                crate::limits::charge(self.shared, 1 + len as usize).map_err(Raised::into_lua)?;
                 let t = self.lua.create_table_with_capacity(len as usize, 0)?;
                 for i in 0..len {
                     let item = self.host.array_get(v, i).map_err(host_err)?;

@@ -108,9 +108,16 @@ fn kind_name(k: &JsKind) -> &'static str {
         JsKind::Array(_) => "Array",
         JsKind::Map => "Map",
         JsKind::Function => "function",
+        JsKind::Thenable => "Promise",
         JsKind::Object => "object",
         JsKind::Unsupported(t) => t,
     }
+}
+
+/// "a string", "an object": a JS type name in a sentence.
+fn with_article(what: &str) -> String {
+    let vowel = what.starts_with(|c: char| "aeiouAEIOU".contains(c));
+    format!("{} {what}", if vowel { "an" } else { "a" })
 }
 
 /// Every NaN is stored as the one quiet NaN: V8 drops a NaN's sign and payload and wasm

@@ -22,6 +22,9 @@ pub enum JsKind {
     Array(u32),
     Map,
     Function,
+    /// An object with a callable `then` (a Promise): Lua cannot wait for it in a
+    /// synchronous call, so it is refused (see [`Host::mute_rejection`]).
+    Thenable,
     /// Any other object: read through its own enumerable string keys.
     Object,
     /// Something with no Lua equivalent (a Symbol, ...): its JS type name.
@@ -101,6 +104,11 @@ pub trait Host {
     fn slot_set(&mut self, slot: u32, v: &Self::Value) -> HostResult<()>;
     fn slot_get(&mut self, slot: u32) -> HostResult<Self::Value>;
     fn slot_clear(&mut self, slot: u32) -> HostResult<()>;
+
+    /// Attaches a no-op rejection handler to a thenable the core refused, so that its
+    /// rejection, which nobody can await any more, never becomes an unhandled one (which
+    /// ends a Node process).
+    fn mute_rejection(&mut self, v: &Self::Value) -> HostResult<()>;
 
     // ---- environment
     /// Live print output (the `print` option), when the caller asked for it. A sink that

@@ -195,6 +195,12 @@ impl NodeHost {
         Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    fn is_callable(&self, v: napi_value) -> HostResult<bool> {
+        let mut t = 0;
+        self.ok(unsafe { sys::napi_typeof(self.env, v, &mut t) }, "typeof")?;
+        Ok(t == sys::ValueType::napi_function)
+    }
+
     fn global(&self) -> HostResult<napi_value> {
         let mut g = ptr::null_mut();
         self.ok(unsafe { sys::napi_get_global(self.env, &mut g) }, "global")?;
@@ -355,6 +361,9 @@ impl Host for NodeHost {
                     self.ok(unsafe { sys::napi_get_value_double(self.env, len, &mut n) }, "length")?;
                     return Ok(JsKind::Array(n as u32));
                 }
+                if self.is_callable(self.get_named(*v, "then")?)? {
+                    return Ok(JsKind::Thenable);
+                }
                 JsKind::Object
             }
         })
@@ -510,6 +519,11 @@ impl Host for NodeHost {
         let f = self.hook("print").map_err(plain)?;
         let arg = self.str_value(text).map_err(plain)?;
         self.invoke(self.hooks, f, &[arg]).map(|_| ())
+    }
+
+    fn mute_rejection(&mut self, v: &napi_value) -> HostResult<()> {
+        let f = self.hook("muteRejection")?;
+        self.invoke(self.hooks, f, &[*v]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
     fn take_exception(&mut self) -> Option<napi_value> {

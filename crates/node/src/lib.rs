@@ -110,19 +110,20 @@ pub struct VmOptions {
     pub memory_limit: f64,
     pub timeout: f64,
     pub instruction_limit: f64,
+    pub storage_limit: f64,
     pub interrupt_buffer: Option<Raw>,
 }
 
 #[napi]
 impl Vm {
     /// `hooks` (also passed with every call): `{ Map, ext: Map, slots: [], auxSymbol,
-    /// makeFunction(id), mapEntries(map), print(text) }`. `hooks.Map` is the JS layer's
+    /// makeFunction(id), mapEntries(map), print(text), muteRejection(thenable) }`. `hooks.Map` is the JS layer's
     /// own Map constructor, so Maps are recognised and made in the caller's realm (Jest
     /// and `vm` contexts each have their own `Map`).
     #[napi(constructor)]
     pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
         let interrupt_buffer = options.interrupt_buffer;
-        let options = Options::from_js(&options.stdlib, options.memory_limit, options.timeout, options.instruction_limit, interrupt_buffer.is_some());
+        let options = Options::from_js(&options.stdlib, options.memory_limit, options.timeout, options.instruction_limit, options.storage_limit, interrupt_buffer.is_some());
         let mut refs = unsafe { make_refs(env.raw(), hooks.0)? };
         if let Some(buffer) = interrupt_buffer {
             unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };

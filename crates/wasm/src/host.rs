@@ -182,6 +182,8 @@ impl Host for WasmHost {
         } else if is_array(v).map_err(herr)? {
             let len = Reflect::get(v, &"length".into()).map_err(herr)?;
             JsKind::Array(len.as_f64().unwrap_or(0.0) as u32)
+        } else if Reflect::get(v, &"then".into()).map_err(herr)?.is_function() {
+            JsKind::Thenable
         } else {
             JsKind::Object
         })
@@ -279,6 +281,10 @@ impl Host for WasmHost {
     fn print(&mut self, text: &str) -> Result<(), CallError<JsValue>> {
         let f = self.hook_fn("print").map_err(|e| CallError { message: e.message, exception: None })?;
         f.call1(&self.hooks, &JsValue::from_str(text)).map(|_| ()).map_err(|exc| CallError { message: describe(&exc), exception: Some(exc) })
+    }
+
+    fn mute_rejection(&mut self, v: &JsValue) -> HostResult<()> {
+        self.hook_fn("muteRejection")?.call1(&self.hooks, v).map(|_| ()).map_err(herr)
     }
 
     fn take_exception(&mut self) -> Option<JsValue> {

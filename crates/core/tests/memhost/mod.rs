@@ -273,6 +273,9 @@ impl Host for MemHost {
     fn slot_clear(&mut self, slot: u32) -> HostResult<()> {
         self.slot_set(slot, &Js::Undef)
     }
+    fn mute_rejection(&mut self, _v: &Js) -> HostResult<()> {
+        Ok(())
+    }
     fn print(&mut self, text: &str) -> Result<(), lua_persistent_core::CallError<Js>> {
         self.printed.push(text.to_string());
         Ok(())
