@@ -26,6 +26,10 @@ use crate::host::{Host, HostError, JsKind};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 
 pub const MAX_DEPTH: usize = 200;
+
+/// Strings from this length up are converted once per conversion (see `ToJs::string`);
+/// shorter ones are cheaper to copy than to look up.
+const SHARED_STRING_BYTES: usize = 1024;
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 fn conv_err(message: impl Into<String>) -> mlua::Error {
@@ -56,13 +60,7 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
             Value::Boolean(b) => h.boolean(*b),
             Value::Integer(i) => integer(h, *i),
             Value::Number(n) => h.number(*n),
-            Value::String(s) => {
-                let bytes = s.as_bytes();
-                match std::str::from_utf8(&bytes) {
-                    Ok(text) => h.string(text),
-                    Err(_) => h.bytes(&bytes),
-                }
-            }
+            Value::String(s) => return self.string(s),
             Value::Table(t) => return self.table(t),
             Value::Function(f) => {
                 let id = self.shared.add_ref(f.clone());
@@ -78,6 +76,32 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
             _ => return self.opaque("unknown", v),
         };
         r.map_err(host_err)
+    }
+
+    /// A Lua string as a JS string (or Uint8Array). A long one met again in the same
+    /// conversion is the same JS value: JS strings are immutable, so sharing is invisible,
+    /// and a table holding one big string a thousand times costs the host one copy, as
+    /// it costs Lua one. (Uint8Arrays are mutable, but Lua strings are values, so
+    /// sharing one between entries of a result is as good as copies.) Charged to the
+    /// call's limits like any copy.
+    fn string(&mut self, s: &mlua::String) -> mlua::Result<H::Value> {
+        let bytes = s.as_bytes();
+        let shared_copy = bytes.len() >= SHARED_STRING_BYTES;
+        if shared_copy {
+            if let Some(v) = self.seen.get(&s.to_pointer()) {
+                return Ok(v.clone());
+            }
+        }
+        crate::limits::charge_bytes(self.shared, bytes.len()).map_err(Raised::into_lua)?;
+        let v = match std::str::from_utf8(&bytes) {
+            Ok(text) => self.host.string(text),
+            Err(_) => self.host.bytes(&bytes),
+        }
+        .map_err(host_err)?;
+        if shared_copy {
+            self.seen.insert(s.to_pointer(), v.clone());
+        }
+        Ok(v)
     }
 
     fn opaque(&mut self, kind: &str, v: &Value) -> mlua::Result<H::Value> {
@@ -104,6 +128,7 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
         }
         let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
         let n = pairs.len();
+        crate::limits::charge(self.shared, 1 + n).map_err(Raised::into_lua)?;
         let is_seq = n > 0
             && pairs.iter().all(|(k, _)| matches!(k, Value::Integer(i) if *i >= 1 && *i as usize <= n));
         let is_obj = !is_seq
@@ -220,6 +245,7 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
             }
             JsKind::Map => {
                 let entries = self.host.map_entries(v).map_err(host_err)?;
+                crate::limits::charge(self.shared, 1 + entries.len()).map_err(Raised::into_lua)?;
                 let t = self.lua.create_table_with_capacity(0, entries.len())?;
                 for (k, val) in entries {
                     let lk = self.value(&k, depth + 1)?;
@@ -236,6 +262,7 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
             }
             JsKind::Object => {
                 let entries = self.host.object_entries(v).map_err(host_err)?;
+                crate::limits::charge(self.shared, 1 + entries.len()).map_err(Raised::into_lua)?;
                 let t = self.lua.create_table_with_capacity(0, entries.len())?;
                 for (k, val) in entries {
                     let lv = self.value(&val, depth + 1)?;

@@ -227,7 +227,9 @@ impl<H: Host + 'static> Engine<H> {
     /// Arms the VM's timeout and interrupts, with no instruction limit: for host calls,
     /// whose work is not the script's but may run its `__gc` finalizers.
     fn arm_default(&self, lua: &Lua) -> limits::Limits {
-        limits::arm(lua, &self.shared, H::now_ms(), self.options.timeout_ms, 0, self.options.interruptible)
+        let prev = limits::arm(lua, &self.shared, H::now_ms(), self.options.timeout_ms, 0, self.options.interruptible);
+        self.shared.limits.borrow_mut().charges = false;
+        prev
     }
 
     /// Runs a host call's work on the state under [`Engine::arm_default`]: allocating can
@@ -301,16 +303,17 @@ impl<H: Host + 'static> Engine<H> {
         let prev_limits = limits::arm(&lua, shared, start, timeout, self.options.instruction_limit, self.options.interruptible);
 
         let ran = body(&lua, h, shared);
+        // Converted while the limits are armed: copying a big result is the call's work.
+        let tripped = shared.limits.borrow().tripped.is_some();
+        let result = match (ran, shared.host()) {
+            // A tripped limit's error replaces the values (`verdict`): no use converting them.
+            (Ok(_), _) if tripped => Ok(Vec::new()),
+            (Ok(values), Ok(h)) => convert_results(h, shared, &values, want).map_err(|e| from_mlua(&e)),
+            (Err(e), _) | (_, Err(e)) => Err(from_mlua(&e)),
+        };
 
         let ended = limits::disarm(&lua, shared, prev_limits);
         let (instructions, counted, mut peak) = (ended.instructions, ended.counts_instructions(), ended.peak_memory);
-        let h = shared.host().expect("host is active for the whole call");
-        let result = match ran {
-            // A tripped limit's error replaces the values (`verdict`): no use converting them.
-            Ok(_) if ended.tripped.is_some() => Ok(Vec::new()),
-            Ok(values) => convert_results(h, shared, &values, want).map_err(|e| from_mlua(&e)),
-            Err(e) => Err(from_mlua(&e)),
-        };
         let result = ended.verdict(result.map_err(|mut err| {
             crate::plain::recover_kind(shared, &mut err);
             shared.resolve_cause(&mut err);

@@ -206,7 +206,10 @@ pub(crate) fn export_map<H: Host>(h: &mut H, map: &H::Value, path: &str, depth: 
 fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, path: &str, depth: usize, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
     Ok(match e {
         Entry::Absent => Value::Nil,
-        Entry::Scalar(s) => scalar_to_lua(lua, s)?,
+        Entry::Scalar(s) => {
+            crate::limits::charge_bytes(shared, s.weight() as usize).map_err(Raised::into_lua)?;
+            scalar_to_lua(lua, s)?
+        }
         Entry::Map(m) => {
             let child = format!("{path}.{}", key.describe());
             Value::UserData(new_proxy(lua, shared, h, &m, child.into(), depth + 1)?)

@@ -142,7 +142,8 @@ fn read<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey) -> Option<Option<
     let v = h.map_get(&map, &jk).ok()?;
     match classify(h, &map, &jk, v, shared.float_tags.get()).ok()? {
         Entry::Absent => Some(None),
-        Entry::Scalar(s) => Some(Some(s)),
+        // A tripped limit is a miss: the slow path raises it.
+        Entry::Scalar(s) => crate::limits::charge_bytes(shared, s.weight() as usize).is_ok().then_some(Some(s)),
         Entry::Map(_) | Entry::Unsupported(_) => None,
     }
 }

@@ -80,6 +80,11 @@ pub(crate) struct Limits {
     /// These limits set the hooks (`arm`), so tripping may make them fire more often;
     /// false for [`unhooked`] ones.
     hooked: bool,
+    /// Work units charged by the core's own loops (see [`charge`]) since its last check.
+    charged: u32,
+    /// The limits of a call into Lua, to which the core's copying work is charged; false
+    /// for a host call's (`Engine::bounded`), whose copying is the host's own work.
+    pub(crate) charges: bool,
 }
 
 impl Limits {
@@ -131,6 +136,8 @@ pub(crate) fn arm<H: Host + 'static>(
         interrupted: false,
         stoppable: H::CHECKS_STOPPING,
         hooked: true,
+        charged: 0,
+        charges: true,
     };
     next.hook = Hook {
         count: if max_instructions > 0 { (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1) } else { 0 },
@@ -242,6 +249,27 @@ fn check_armed<H: Host + 'static>(lua: &Lua, weak: &Weak<Shared<H>>, counted: u3
 /// as for an exit), so that a `pcall` loop cannot outlast the verdict: the check raises
 /// it again at the next loop iteration or call.
 fn trip<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, e: Raised) {
+    if let Some(hook) = record_verdict(shared, e) {
+        ensure_hook(lua, shared, hook);
+    }
+}
+
+/// [`trip`] where no `Lua` handle is at hand (see [`charge`]): the tick handler alone is
+/// made to fire at every tick (it needs only the state pointer); the count hook keeps
+/// its period, and the tick raises the verdict all the same.
+fn trip_unhooked<H: Host>(shared: &Shared<H>, e: Raised) {
+    if let Some(hook) = record_verdict(shared, e) {
+        let current = shared.hook.get();
+        shared.hook.set(Hook { count: current.count, tick: hook.tick });
+        if current.tick != hook.tick {
+            arm_tick(shared, hook.tick);
+        }
+    }
+}
+
+/// Records `e` as the verdict unless an earlier one stands; returns the hooks to arm
+/// when these limits own them.
+fn record_verdict<H: Host>(shared: &Shared<H>, e: Raised) -> Option<Hook> {
     let mut l = shared.limits.borrow_mut();
     let replaces = match (&l.tripped, &e) {
         (None, _) => true,
@@ -249,15 +277,14 @@ fn trip<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, e: Raised) {
         (Some(_), exit) => matches!(exit, Raised::Exit(_)),
     };
     if !replaces {
-        return;
+        return None;
     }
     l.tripped = Some(e);
-    if l.hooked {
-        l.hook = Hook { count: l.hook.count.min(1), tick: 1 };
-        let hook = l.hook;
-        drop(l);
-        ensure_hook(lua, shared, hook);
+    if !l.hooked {
+        return None;
     }
+    l.hook = Hook { count: l.hook.count.min(1), tick: 1 };
+    Some(l.hook)
 }
 
 /// `os.exit(code)` (stdlib 'all'): ends the call rather than the host process, which
@@ -271,6 +298,25 @@ pub(crate) fn request_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>,
 }
 
 fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> mlua::Result<VmState> {
+    let used = lua.used_memory();
+    {
+        let mut l = shared.limits.borrow_mut();
+        if used > l.peak_memory {
+            l.peak_memory = used;
+        }
+    }
+    match verdict_now(shared, counted as u64) {
+        None => Ok(VmState::Continue),
+        Some(e) => {
+            trip(lua, shared, e.clone());
+            Err(e.into_lua())
+        }
+    }
+}
+
+/// The error the call must end with now, if any: an exit request, an interrupt, the
+/// instruction budget spent (after adding `counted`), or the deadline passed.
+fn verdict_now<H: Host>(shared: &Shared<H>, counted: u64) -> Option<Raised> {
     // No host while a finalizer runs as `close` frees the state: the clock needs none.
     let now = H::now_ms();
     let mut l = shared.limits.borrow_mut();
@@ -279,31 +325,60 @@ fn check<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, counted: u32) -> 
             l.interrupted = (l.interruptible && h.interrupted()) || (l.stoppable && h.stopping());
         }
     }
-    l.instructions += counted as u64;
-    let used = lua.used_memory();
-    if used > l.peak_memory {
-        l.peak_memory = used;
-    }
-    let err = if let Some(exit @ Raised::Exit(_)) = &l.tripped {
+    l.instructions += counted;
+    if let Some(exit @ Raised::Exit(_)) = &l.tripped {
         Some(exit.clone())
     } else if l.interrupted {
         Some(Raised::Interrupted("interrupted: the host stopped this call".into()))
     } else if l.max_instructions > 0 && l.instructions >= l.max_instructions {
-        Some(Raised::Instructions(format!(
-            "instruction limit exceeded ({} instructions)",
-            l.max_instructions
-        )))
+        Some(Raised::Instructions(format!("instruction limit exceeded ({} instructions)", l.max_instructions)))
     } else if l.deadline > 0.0 && now >= l.deadline {
         Some(Raised::Timeout(format!("timeout: script ran longer than {} ms", l.timeout_ms.round() as u64)))
     } else {
         None
-    };
-    match err {
-        None => Ok(VmState::Continue),
+    }
+}
+
+/// Bytes of copying that cost about one tick (a loop iteration of the VM): what
+/// [`charge_bytes`] divides by, as lua-sys's `luap_work` charges its C loops.
+pub(crate) const BYTES_PER_UNIT: usize = 64;
+
+/// Charges `units` of the core's own work (copying values between Lua and JS, ext
+/// reads, writes and deep copies) to the call's limits: an instruction limit counts
+/// them as instructions, and every [`TICK_PERIOD`] units the limits are checked, so a
+/// loop whose body is one big copy is stopped as soon as any Lua loop would be. The
+/// error is the limit's, and the call's verdict (see [`trip`]); the hooks then fire at
+/// every tick, so the script meets it again at its next loop iteration or call even
+/// where this caller cannot raise (the ext fast path only falls back to the slow one).
+/// Free when no limit is armed.
+pub(crate) fn charge<H: Host>(shared: &Shared<H>, units: usize) -> Result<(), Raised> {
+    let units = units.min(u32::MAX as usize) as u32;
+    {
+        let mut l = shared.limits.borrow_mut();
+        if !l.charges || !l.active() {
+            return Ok(());
+        }
+        if let Some(e) = &l.tripped {
+            return Err(e.clone());
+        }
+        l.charged = l.charged.saturating_add(units);
+        l.instructions += if l.max_instructions > 0 { units as u64 } else { 0 };
+        let spent = l.max_instructions > 0 && l.instructions >= l.max_instructions;
+        if l.charged < TICK_PERIOD && !spent {
+            return Ok(());
+        }
+        l.charged = 0;
+    }
+    match verdict_now(shared, 0) {
+        None => Ok(()),
         Some(e) => {
-            drop(l);
-            trip(lua, shared, e.clone());
-            Err(e.into_lua())
+            trip_unhooked(shared, e.clone());
+            Err(e)
         }
     }
+}
+
+/// [`charge`] for copying `bytes` bytes.
+pub(crate) fn charge_bytes<H: Host>(shared: &Shared<H>, bytes: usize) -> Result<(), Raised> {
+    charge(shared, 1 + bytes / BYTES_PER_UNIT)
 }

@@ -80,6 +80,24 @@ pub(crate) fn with_depth_limit<T>(decode: impl FnOnce() -> T) -> (T, bool) {
     (out, TOO_DEEP.with(Cell::take))
 }
 
+/// Bytes counted per key and per value besides their string bytes: about what a
+/// snapshot spends on them, and a fair share of what a JS Map entry costs the host.
+pub const ENTRY_OVERHEAD: u64 = 8;
+
+impl Stored {
+    /// What the value counts against `storageLimit` (docs/security.md, "Limits"): string
+    /// and byte-string lengths, plus [`ENTRY_OVERHEAD`] per value and per nested key.
+    pub fn weight(&self) -> u64 {
+        ENTRY_OVERHEAD
+            + match self {
+                Stored::Str(s) => s.len() as u64,
+                Stored::Bytes(b) => b.len() as u64,
+                Stored::Table(entries) => entries.iter().map(|(k, v)| k.weight() + v.weight()).sum(),
+                Stored::Bool(_) | Stored::Int(_) | Stored::Float(_) => 0,
+            }
+    }
+}
+
 /// -2^63, exactly: the integer keys a float can stand for are [-2^63, 2^63).
 const I64_MIN_F: f64 = i64::MIN as f64;
 
@@ -113,6 +131,12 @@ impl Key {
             (Key::Bool(a), Key::Bool(b)) => a.cmp(b),
             _ => rank(self).cmp(&rank(other)),
         }
+    }
+
+    /// What the key counts against `storageLimit`: its bytes, plus a fixed overhead per
+    /// entry (see [`Stored::weight`]).
+    pub fn weight(&self) -> u64 {
+        ENTRY_OVERHEAD + if let Key::Str(s) = self { s.len() as u64 } else { 0 }
     }
 
     /// A short human form for error messages.
