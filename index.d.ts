@@ -66,6 +66,13 @@ export interface LuaOptions {
    */
   instructionLimit?: number;
   /**
+   * Bytes the external tables may hold, about their snapshot size (default 256 MiB;
+   * 0 or Infinity: none). A Lua write past it fails with a LuaError of kind 'memory'
+   * (catchable by pcall, nothing written); a snapshot or save of more than this (data
+   * JS put into `lua.ext`) fails with kind 'ext'.
+   */
+  storageLimit?: number;
+  /**
    * Lets another thread stop a running call: an Int32Array over a SharedArrayBuffer;
    * `Atomics.store(buffer, 0, 1)` ends the current call (or, if none runs, the next
    * one) with a LuaError of kind 'interrupted'. The VM resets the element to 0 when it

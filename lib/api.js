@@ -31,6 +31,7 @@ const AUX = Symbol.for('lua-persistent.floats');
 
 const DEFAULTS = Object.freeze({
   memoryLimit: 256 * 1024 * 1024,
+  storageLimit: 256 * 1024 * 1024,
   timeout: 10000,
   instructionLimit: 0,
   stdlib: 'safe',
@@ -51,7 +52,7 @@ function limitOption(options, name) {
   const v = options[name] === undefined ? DEFAULTS[name] : options[name];
   if (v === Infinity || v === null || v === false) return 0;
   if (typeof v !== 'number' || !(v >= 0)) {
-    throw new TypeError(`createLua: ${name} must be a non-negative number of ${name === 'memoryLimit' ? 'bytes' : name === 'timeout' ? 'milliseconds' : 'instructions'} (0 or Infinity for none)`);
+    throw new TypeError(`createLua: ${name} must be a non-negative number of ${name === 'memoryLimit' || name === 'storageLimit' ? 'bytes' : name === 'timeout' ? 'milliseconds' : 'instructions'} (0 or Infinity for none)`);
   }
   return v;
 }
@@ -148,6 +149,7 @@ class Lua {
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),
       instructionLimit: limitOption(options, 'instructionLimit'),
+      storageLimit: limitOption(options, 'storageLimit'),
       interruptBuffer,
     });
     this._persist = persistence(this, options);

@@ -126,6 +126,7 @@ fn tight_engine() -> (Engine<MemHost>, MemHost) {
         memory_limit: MEMORY_LIMIT,
         timeout_ms: TIMEOUT_MS,
         instruction_limit: INSTRUCTION_LIMIT,
+        storage_limit: lua_persistent_core::DEFAULT_STORAGE_LIMIT,
         interruptible: false,
     };
     (Engine::new(options).expect("a VM with tight limits"), MemHost::new())

@@ -12,6 +12,8 @@ use crate::host::{Host, JsKind};
 use crate::limits;
 use crate::plain;
 use crate::options::{CallOptions, Options, DEFAULT_CHUNK_NAME};
+use crate::ext::CopyError;
+use crate::quota::{self, Meter, Over};
 use crate::sandbox;
 use crate::shared::{Output, Shared};
 use crate::snapshot;
@@ -64,6 +66,7 @@ pub struct Engine<H: Host + 'static> {
 impl<H: Host + 'static> Engine<H> {
     pub fn new(options: Options) -> Result<Self, LuaError> {
         let shared = Shared::new();
+        shared.storage_limit.set(options.storage_limit);
         let lua = sandbox::new_lua(&options, &shared).map_err(|e| from_mlua(&e))?;
         let peak = lua.used_memory();
         Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0) })
@@ -245,24 +248,31 @@ impl<H: Host + 'static> Engine<H> {
         limits::disarm(lua, &self.shared, prev).verdict(result)
     }
 
-    /// All external tables as one snapshot blob.
+    /// All external tables as one snapshot blob. Refused when they hold more than
+    /// `storageLimit` (JS can put anything into the Maps): the copy stops there, before
+    /// it costs that much memory again.
     pub fn snapshot(&self, host: &mut H) -> Result<Vec<u8>, LuaError> {
         self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
-        let tables = export_all(h).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))?;
+        let (tables, weight) = export_all(h, &self.shared).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))?;
+        self.shared.ext_estimate.set(weight);
         Ok(snapshot::encode(&tables))
     }
 
     /// Replaces every external table with the snapshot's contents. The blob is fully
-    /// decoded and checked first: a bad blob changes nothing.
+    /// decoded and checked first: a bad blob changes nothing. A snapshot bigger than
+    /// `storageLimit` is loaded all the same (it is the host's data), and scripts then
+    /// cannot grow it.
     pub fn restore(&self, host: &mut H, bytes: &[u8]) -> Result<(), LuaError> {
         self.vm()?;
         let tables = snapshot::decode(bytes).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {e}")))?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         self.shared.mark_dirty();
-        import_all(h, &tables, &self.shared.float_tags).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))
+        import_all(h, &tables, &self.shared.float_tags).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))?;
+        self.shared.ext_estimate.set(tables_weight(&tables));
+        Ok(())
     }
 
     /// Whether Lua changed any external table (or a restore replaced them) since the last
@@ -384,8 +394,11 @@ fn convert_results<H: Host + 'static>(h: &mut H, shared: &Rc<Shared<H>>, values:
     }
 }
 
-fn export_all<H: Host>(h: &mut H) -> Result<snapshot::Tables, String> {
+/// Every ext table as snapshot data, and its weight (see quota.rs).
+fn export_all<H: Host + 'static>(h: &mut H, shared: &Shared<H>) -> Result<(snapshot::Tables, u64), String> {
     let root = h.ext_root().map_err(|e| e.message)?;
+    let limit = shared.storage_limit.get();
+    let mut meter = Meter::new(shared, if limit == 0 { u64::MAX } else { limit });
     let mut tables = Vec::new();
     for (k, v) in h.map_entries(&root).map_err(|e| e.message)? {
         let name = match h.inspect(&k).map_err(|e| e.message)? {
@@ -396,10 +409,23 @@ fn export_all<H: Host>(h: &mut H) -> Result<snapshot::Tables, String> {
             JsKind::Map => {}
             _ => return Err(format!("lua.ext holds a non-Map value under '{name}'")),
         }
-        let entries = ext::export_map(h, &v, &name, 0)?;
+        let over = || format!("the ext tables hold more than storageLimit ({limit} bytes)");
+        meter.take(Key::Str(name.clone()).weight()).map_err(|_| over())?;
+        let entries = ext::export_map(h, &v, &name, 0, &mut meter).map_err(|e| match e {
+            CopyError::Rule(m) => m,
+            CopyError::Host(e) => e.message,
+            CopyError::Over(Over::Limit(r)) => r.to_string(),
+            CopyError::Over(Over::Quota) => over(),
+        })?;
         tables.push((name, entries));
     }
-    Ok(tables)
+    let weight = if limit == 0 { tables_weight(&tables) } else { limit - meter.remaining };
+    Ok((tables, weight))
+}
+
+/// The weight of snapshot data (see quota.rs).
+fn tables_weight(tables: &[(String, Vec<(Key, Stored)>)]) -> u64 {
+    tables.iter().map(|(name, entries)| Key::Str(name.clone()).weight() + entries.iter().map(|(k, v)| quota::entry_weight(k, v)).sum::<u64>()).sum()
 }
 
 fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)], tags: &Cell<bool>) -> Result<(), crate::host::HostError> {

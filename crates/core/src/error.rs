@@ -79,6 +79,9 @@ pub enum Raised {
     /// A runtime error of the core's own Lua functions (a bad argument, a JS result Lua
     /// cannot hold), worded as Lua's own.
     Runtime(String),
+    /// A write would take the ext tables past `storageLimit` (kind 'memory', catchable
+    /// like Lua's own memory errors; see quota.rs).
+    Quota(String),
     Timeout(String),
     Instructions(String),
     Interrupted(String),
@@ -94,6 +97,7 @@ impl Raised {
         match self {
             Raised::Ext(_) => ErrorKind::Ext,
             Raised::Runtime(_) => ErrorKind::Runtime,
+            Raised::Quota(_) => ErrorKind::Memory,
             Raised::Timeout(_) => ErrorKind::Timeout,
             Raised::Instructions(_) => ErrorKind::Instructions,
             Raised::Interrupted(_) => ErrorKind::Interrupted,
@@ -103,7 +107,7 @@ impl Raised {
 
     fn message(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Raised::Ext(m) | Raised::Runtime(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m.into(),
+            Raised::Ext(m) | Raised::Runtime(m) | Raised::Quota(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m.into(),
             Raised::Exit(code) => format!("os.exit({code}): the script asked the host to exit").into(),
             Raised::Host { message, .. } => message.into(),
         }

@@ -17,6 +17,7 @@ use mlua::{FromLuaMulti, Lua, MultiValue, Table, Value};
 use crate::convert::{host_err, integer, MAX_DEPTH};
 use crate::error::Raised;
 use crate::host::{Host, HostError, JsKind};
+use crate::quota::{self, Meter, Over};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 use crate::stored::{Key, Stored};
 
@@ -175,28 +176,55 @@ fn number_entry<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, f: f64, tags:
     Ok(Stored::Int(f as i64))
 }
 
-/// Deep copy of a Map's contents (snapshots, and ext proxies stored into ext tables).
-pub(crate) fn export_map<H: Host>(h: &mut H, map: &H::Value, path: &str, depth: usize) -> Result<Vec<(Key, Stored)>, String> {
-    if depth >= MAX_DEPTH {
-        return Err(format!("Maps nested deeper than {MAX_DEPTH} levels at '{path}' (is one inside itself?)"));
+/// Why a deep copy of ext data stopped.
+pub(crate) enum CopyError {
+    /// A value or key ext tables cannot hold (the message names it).
+    Rule(String),
+    /// The copy would pass `storageLimit`, or a limit of the call tripped.
+    Over(Over),
+    Host(HostError),
+}
+
+impl From<Over> for CopyError {
+    fn from(o: Over) -> Self {
+        CopyError::Over(o)
     }
-    let entries = h.map_entries(map).map_err(|e| e.message)?;
+}
+
+impl From<HostError> for CopyError {
+    fn from(e: HostError) -> Self {
+        CopyError::Host(e)
+    }
+}
+
+/// Deep copy of a Map's contents (snapshots, and ext proxies stored into ext tables),
+/// each key and value taken from `meter`'s room.
+pub(crate) fn export_map<H: Host + 'static>(h: &mut H, map: &H::Value, path: &str, depth: usize, meter: &mut Meter<H>) -> Result<Vec<(Key, Stored)>, CopyError> {
+    if depth >= MAX_DEPTH {
+        return Err(CopyError::Rule(format!("Maps nested deeper than {MAX_DEPTH} levels at '{path}' (is one inside itself?)")));
+    }
+    let entries = h.map_entries(map)?;
     let mut out = Vec::with_capacity(entries.len());
     for (jk, jv) in entries {
-        let key = match key_from_js(h, &jk).map_err(|e| e.message)? {
+        let key = match key_from_js(h, &jk)? {
             Ok(k) => k,
-            Err(what) => return Err(format!("table '{path}' has a key of unsupported type ({what})")),
+            Err(what) => return Err(CopyError::Rule(format!("table '{path}' has a key of unsupported type ({what})"))),
         };
-        match classify(h, map, &jk, jv, true).map_err(|e| e.message)? {
+        meter.take(key.weight())?;
+        match classify(h, map, &jk, jv, true)? {
             Entry::Absent => {}
-            Entry::Scalar(s) => out.push((key, s)),
+            Entry::Scalar(s) => {
+                meter.take(s.weight())?;
+                out.push((key, s))
+            }
             Entry::Map(child) => {
+                meter.take(crate::stored::ENTRY_OVERHEAD)?;
                 let child_path = format!("{path}.{}", key.describe());
-                let inner = export_map(h, &child, &child_path, depth + 1)?;
+                let inner = export_map(h, &child, &child_path, depth + 1, meter)?;
                 out.push((key, Stored::Table(inner)));
             }
             Entry::Unsupported(what) => {
-                return Err(format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe()))
+                return Err(CopyError::Rule(format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe())))
             }
         }
     }
@@ -233,36 +261,39 @@ fn scalar_to_lua(lua: &Lua, s: Stored) -> mlua::Result<Value> {
 
 // ---------------------------------------------------------------- writing
 
-/// Lua value -> `Stored`, validating everything before anything is written.
+/// Lua value -> `Stored`, validating everything before anything is written, its size
+/// taken from `meter`'s room as it is built.
 /// `base`: the depth the value will have once stored (its Map's depth + 1).
-pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Value, base: usize, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>) -> Result<Stored, String> {
+pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Value, base: usize, path: &mut Vec<String>, visiting: &mut Vec<*const std::ffi::c_void>, meter: &mut Meter<H>) -> Result<Stored, CopyError> {
     let here = |path: &Vec<String>| path.join(".");
-    Ok(match v {
+    let stored = match v {
         Value::Boolean(b) => Stored::Bool(*b),
         Value::Integer(i) => Stored::Int(*i),
         Value::Number(f) => Stored::Float(canonical_nan(*f)),
         Value::String(s) => {
             let bytes = s.as_bytes();
-            match std::str::from_utf8(&bytes) {
+            meter.take(crate::stored::ENTRY_OVERHEAD + bytes.len() as u64)?;
+            return Ok(match std::str::from_utf8(&bytes) {
                 Ok(t) => Stored::Str(t.to_string()),
                 Err(_) => Stored::Bytes(bytes.to_vec()),
-            }
+            });
         }
         Value::Table(t) => {
             let ptr = t.to_pointer();
             if visiting.contains(&ptr) {
-                return Err(format!("cannot store a cyclic table at key {}", here(path)));
+                return Err(CopyError::Rule(format!("cannot store a cyclic table at key {}", here(path))));
             }
             if base + visiting.len() >= MAX_DEPTH {
-                return Err(format!("table nested deeper than {MAX_DEPTH} levels at key {}", here(path)));
+                return Err(CopyError::Rule(format!("table nested deeper than {MAX_DEPTH} levels at key {}", here(path))));
             }
             visiting.push(ptr);
             let mut entries = Vec::new();
             for pair in t.pairs::<Value, Value>() {
-                let (k, val) = pair.map_err(|e| e.to_string())?;
-                let key = key_from_lua(&k).map_err(|m| format!("{m} (at key {})", here(path)))?;
+                let (k, val) = pair.map_err(|e| CopyError::Rule(e.to_string()))?;
+                let key = key_from_lua(&k).map_err(|m| CopyError::Rule(format!("{m} (at key {})", here(path))))?;
+                meter.take(key.weight())?;
                 path.push(key.describe());
-                let stored = to_stored(shared, h, &val, base, path, visiting)?;
+                let stored = to_stored(shared, h, &val, base, path, visiting, meter)?;
                 path.pop();
                 entries.push((key, stored));
             }
@@ -275,13 +306,15 @@ pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Va
         }
         Value::UserData(ud) => match crate::proxy::of(shared, ud) {
             Some(p) => {
-                let map = h.slot_get(p.owner.slot).map_err(|e| e.message)?;
-                Stored::Table(export_map(h, &map, &p.path, base + visiting.len())?)
+                let map = h.slot_get(p.owner.slot)?;
+                Stored::Table(export_map(h, &map, &p.path, base + visiting.len(), meter)?)
             }
-            None => return Err(format!("cannot store a userdata at key {}", here(path))),
+            None => return Err(CopyError::Rule(format!("cannot store a userdata at key {}", here(path)))),
         },
-        other => return Err(format!("cannot store a {} at key {}", other.type_name(), here(path))),
-    })
+        other => return Err(CopyError::Rule(format!("cannot store a {} at key {}", other.type_name(), here(path)))),
+    };
+    meter.take(crate::stored::ENTRY_OVERHEAD)?;
+    Ok(stored)
 }
 
 fn is_integral(f: f64) -> bool {
@@ -388,24 +421,41 @@ impl<H: Host + 'static> ExtProxy<H> {
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
-        let stored = if value.is_nil() {
-            None
-        } else {
-            // Scalars cannot fail: no key path is built for them (it is an allocation).
-            let scalar = matches!(value, Value::Boolean(_) | Value::Integer(_) | Value::Number(_) | Value::String(_));
-            let mut path = if scalar { Vec::new() } else { vec![key.describe()] };
-            let v = to_stored(&self.shared, h, &value, self.depth + 1, &mut path, &mut Vec::new())
-                .map_err(|m| ext_error(lua, format!("{m} in table '{}'", self.path)))?;
-            Some(v)
-        };
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let jk = key_to_js(h, &key).map_err(host_err)?;
+        let stored = if value.is_nil() { None } else { Some(self.admitted(lua, h, &key, &value, &map, &jk)?) };
         self.shared.mark_dirty();
         match stored {
             None => delete(h, &map, &jk, self.shared.float_tags.get()),
             Some(v) => write(h, &map, &jk, &v, &self.shared.float_tags),
         }
         .map_err(host_err)
+    }
+
+    /// `value` as it will be stored under `key` in `map`, counted against
+    /// `storageLimit` (quota.rs): built within the room the estimate leaves, and built
+    /// again after measuring the tables when it did not fit.
+    fn admitted(&self, lua: &Lua, h: &mut H, key: &Key, value: &Value, map: &H::Value, jk: &H::Value) -> mlua::Result<Stored> {
+        let shared = &*self.shared;
+        // Scalars cannot fail a rule: no key path is built for them (it is an allocation).
+        let scalar = matches!(value, Value::Boolean(_) | Value::Integer(_) | Value::Number(_) | Value::String(_));
+        let build = |h: &mut H| {
+            let mut path = if scalar { Vec::new() } else { vec![key.describe()] };
+            let mut meter = Meter::new(shared, quota::room(shared).saturating_sub(key.weight()));
+            to_stored(shared, h, value, self.depth + 1, &mut path, &mut Vec::new(), &mut meter)
+        };
+        let mut built = build(h);
+        if let Err(CopyError::Over(Over::Quota)) = built {
+            quota::remeasure(shared, h, Some((map, jk))).map_err(Raised::into_lua)?;
+            built = build(h);
+        }
+        match built {
+            Ok(v) if quota::try_add(shared, quota::entry_weight(key, &v)) => Ok(v),
+            Ok(_) | Err(CopyError::Over(Over::Quota)) => Err(quota::no_room(shared, &lua_position(lua)).into_lua()),
+            Err(CopyError::Over(Over::Limit(r))) => Err(r.into_lua()),
+            Err(CopyError::Rule(m)) => Err(ext_error(lua, format!("{m} in table '{}'", self.path))),
+            Err(CopyError::Host(e)) => Err(host_err(e)),
+        }
     }
 
     /// A border, as Lua's `#` gives for tables: n with t[n] ~= nil and t[n+1] == nil.
@@ -640,7 +690,16 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
-            let map = open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?;
+            let map = match open_root(h, &name, false).map_err(host_err)? {
+                Ok(map) => map,
+                Err(_) => {
+                    // A new table counts: a script opening millions of tables grows the
+                    // host as surely as one writing millions of keys.
+                    let weight = crate::stored::ENTRY_OVERHEAD + name.len() as u64;
+                    quota::admit(&sh, h, None, weight, &lua_position(lua)).map_err(Raised::into_lua)?;
+                    open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?
+                }
+            };
             let proxy = new_proxy(lua, &sh, h, &map, name.into(), 0)?;
             Ok(MultiValue::from(vec![Value::UserData(proxy)]))
         })?,
@@ -713,7 +772,7 @@ pub(crate) fn open_root<H: Host>(h: &mut H, name: &str, create: bool) -> Result<
             Ok(Ok(m))
         }
         JsKind::Undefined | JsKind::Null => Ok(Err(format!("no ext table named '{name}'"))),
-        other => Ok(Err(format!("lua.ext holds a {} under '{name}', not a Map", kind_name(&other)))),
+        other => Ok(Err(format!("lua.ext holds {} under '{name}', not a Map", with_article(kind_name(&other))))),
     }
 }
 

@@ -87,6 +87,16 @@ enum FastKey<'a> {
     Str(&'a str),
 }
 
+impl FastKey<'_> {
+    /// As [`Key::weight`].
+    fn weight(&self) -> u64 {
+        match self {
+            FastKey::Key(k) => k.weight(),
+            FastKey::Str(s) => crate::stored::ENTRY_OVERHEAD + s.len() as u64,
+        }
+    }
+}
+
 fn key_value<H: Host>(h: &mut H, k: &FastKey) -> Result<H::Value, HostError> {
     match k {
         FastKey::Str(s) => h.string(s),
@@ -176,7 +186,15 @@ unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_St
     1
 }
 
-fn store<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey, value: Option<&Stored>) -> Option<()> {
+fn store<H: Host + 'static>(shared: &Shared<H>, slot: u32, key: &FastKey, value: Option<&Stored>) -> Option<()> {
+    // A write that the estimate has no room for, or a tripped limit, is a miss: the slow
+    // path measures, decides and raises (quota.rs).
+    if let Some(v) = value {
+        let weight = v.weight() + key.weight();
+        if crate::limits::charge_bytes(shared, weight as usize).is_err() || !crate::quota::try_add(shared, weight) {
+            return None;
+        }
+    }
     let host = shared.host().ok()?;
     let s = Scope::open(host);
     let h = &mut *s.host;

@@ -21,6 +21,9 @@ pub struct Options {
     pub timeout_ms: f64,
     /// VM instructions per call; 0 means none.
     pub instruction_limit: u64,
+    /// Bytes the ext tables may hold (about their snapshot size, see quota.rs); 0 means
+    /// unlimited.
+    pub storage_limit: u64,
     /// The host has an interrupt flag another thread can raise ([`crate::Host::interrupted`]):
     /// calls then run the limits' check (see limits.rs) even without other limits, so they
     /// can be stopped.
@@ -31,6 +34,8 @@ pub struct Options {
 /// the host's memory. Users opt out explicitly with 0.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
+/// As much as the default heap: ext data is host memory the script controls.
+pub const DEFAULT_STORAGE_LIMIT: u64 = 256 * 1024 * 1024;
 
 impl Default for Options {
     fn default() -> Self {
@@ -39,6 +44,7 @@ impl Default for Options {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             timeout_ms: DEFAULT_TIMEOUT_MS,
             instruction_limit: 0,
+            storage_limit: DEFAULT_STORAGE_LIMIT,
             interruptible: false,
         }
     }
@@ -48,13 +54,14 @@ impl Options {
     /// The options from `createLua`'s numbers, which the JS layer checked are
     /// non-negative (0 for none): a fraction of a byte or an instruction rounds up, so
     /// that `memoryLimit: 0.5` is a limit rather than none; huge values saturate.
-    pub fn from_js(stdlib: &str, memory_limit: f64, timeout_ms: f64, instruction_limit: f64, interruptible: bool) -> Options {
+    pub fn from_js(stdlib: &str, memory_limit: f64, timeout_ms: f64, instruction_limit: f64, storage_limit: f64, interruptible: bool) -> Options {
         let count = |v: f64| v.max(0.0).ceil() as u64;
         Options {
             stdlib: if stdlib == "all" { Stdlib::All } else { Stdlib::Safe },
             memory_limit: count(memory_limit),
             timeout_ms: timeout_ms.max(0.0),
             instruction_limit: count(instruction_limit),
+            storage_limit: count(storage_limit),
             interruptible,
         }
     }

@@ -104,7 +104,7 @@ fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> m
             Ok(values)
         }
         Err(e) => match raised_of(&e) {
-            Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Host { .. })) => {
+            Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Quota(_) | Raised::Host { .. })) => {
                 let message = r.to_string();
                 if let Some(shared) = weak.upgrade() {
                     shared.last_raised.replace(Some((message.clone(), r.clone())));

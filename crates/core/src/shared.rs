@@ -89,6 +89,10 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) proxy_mt: RefCell<Option<mlua::Table>>,
     /// Bytes of the last string an ext fast-path read pushed (see ext_fast.rs).
     pub(crate) scratch: RefCell<Vec<u8>>,
+    /// `storageLimit` in bytes (0: none) and the upper estimate of the ext tables'
+    /// weight checked against it (see quota.rs).
+    pub(crate) storage_limit: Cell<u64>,
+    pub(crate) ext_estimate: Cell<u64>,
 }
 
 /// Hashes addresses (already unique; only their low bits need mixing).
@@ -132,6 +136,8 @@ impl<H: Host> Shared<H> {
             proxies: RefCell::new(HashMap::default()),
             proxy_mt: RefCell::new(None),
             scratch: RefCell::new(Vec::new()),
+            storage_limit: Cell::new(0),
+            ext_estimate: Cell::new(0),
         })
     }
 

@@ -32,7 +32,7 @@ fn read_f64(o: &JsValue, k: &str) -> f64 {
 
 #[wasm_bindgen]
 impl Vm {
-    /// `options`: `{ stdlib, memoryLimit, timeout, instructionLimit }` (validated by the
+    /// `options`: `{ stdlib, memoryLimit, timeout, instructionLimit, storageLimit }` (validated by the
     /// JS layer). Every other method takes the JS layer's `hooks` object first.
     #[wasm_bindgen(constructor)]
     pub fn new(_hooks: JsValue, options: JsValue) -> Result<Vm, JsValue> {
@@ -45,6 +45,7 @@ impl Vm {
             read_f64(&options, "memoryLimit"),
             read_f64(&options, "timeout"),
             read_f64(&options, "instructionLimit"),
+            read_f64(&options, "storageLimit"),
             interruptible,
         );
         let engine = Engine::new(options).map_err(|e| JsValue::from_str(&e.message))?;
