@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
-ALL=(snapshot_decode snapshot_body eval ext_roundtrip)
+ALL=(snapshot_decode snapshot_body eval ext_roundtrip close_all)
 case "${1:-}" in
   --short) secs=${FUZZ_SHORT_SECS:-25}; shift ;;
   ''|*[!0-9]*) echo "usage: scripts/fuzz.sh --short | SECONDS [TARGET...]" >&2; exit 2 ;;
@@ -36,7 +36,7 @@ cargo +nightly fuzz build "${build[@]}" >/dev/null 2>target/build.log || { tail 
 failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
-  dict=(); [ "$t" = eval ] && dict=(-dict=lua.dict)
+  dict=(); case "$t" in eval|close_all) dict=(-dict=lua.dict) ;; esac
   log="artifacts/$t/last-run.log"
   # -timeout: one input may take 10 s at most (a hang is a finding); -rss_limit_mb: the
   # VMs run with a 4 MiB Lua heap, so 1 GiB means a leak or a runaway host allocation.

@@ -56,6 +56,56 @@ pub fn eval(data: &[u8]) {
     assert_answers(&engine, &mut host, false);
 }
 
+/// What `close_all` takes out of stdlib 'all' before running an input: what reaches the
+/// machine (files, processes, C libraries) and binary chunks (Lua does not verify
+/// bytecode; trusted code only). Everything else of 'all' stays: debug, finalizers,
+/// coroutines, os.exit, string.dump.
+const CLOSE_ALL_PRELUDE: &str = "
+os.execute, os.remove, os.rename, os.tmpname, os.getenv = nil, nil, nil, nil, nil
+io.open, io.popen, io.lines, io.input, io.output, io.tmpfile = nil, nil, nil, nil, nil, nil
+package.loadlib, package.searchers, package.cpath = nil, {}, ''
+local load = load
+_G.load = function(chunk, name, mode, env) return load(chunk, name, 't', env) end
+collectgarbage('generational')";
+
+/// Arbitrary bytes as a chunk with stdlib 'all', then `close()`: the finalizers still
+/// pending run while the state is freed, and may call anything a script can reach
+/// (print, ext tables, os.exit, errors, loops). Whatever the input did, nothing may
+/// panic (a trap on wasm), and a fresh VM answers afterwards.
+pub fn close_all(data: &[u8]) {
+    let panics = panics_so_far();
+    let options = Options { stdlib: Stdlib::All, ..tight_options() };
+    let engine = Engine::<MemHost>::new(options).expect("a VM with stdlib 'all'");
+    let mut host = MemHost::new();
+    if let Err(e) = engine.exec(&mut host, CLOSE_ALL_PRELUDE.as_bytes(), &CallOptions::default(), Want::All).result {
+        panic!("the prelude failed: {}", e.message);
+    }
+    let _ = engine.exec(&mut host, data, &CallOptions::default(), Want::All);
+    engine.close();
+    assert!(engine.is_closed(), "close() left the VM open");
+    // mlua turns a panic inside a callback into a Lua error natively, which a finalizer
+    // at close swallows; on wasm every panic is a trap, so any one is a finding.
+    assert_eq!(panics_so_far(), panics, "a panic in the core (a trap on wasm); see the message above");
+    let (fresh, mut fresh_host) = tight_engine();
+    assert_answers(&fresh, &mut fresh_host, false);
+}
+
+/// Panics seen on this process so far, counted by a hook installed on first use (which
+/// then calls the default hook, so the message is still printed).
+fn panics_so_far() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            default(info)
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
+}
+
 /// Structured input -> ext writes from Lua (and direct JS writes) -> snapshot ->
 /// restore in a fresh VM -> the same snapshot bytes.
 pub fn ext_roundtrip(data: &[u8]) {
@@ -120,16 +170,19 @@ fn check_restores(blob: &[u8], canonical: &[u8]) {
     assert_eq!(again, canonical, "restore did not keep the data it accepted");
 }
 
-fn tight_engine() -> (Engine<MemHost>, MemHost) {
-    let options = Options {
+fn tight_options() -> Options {
+    Options {
         stdlib: Stdlib::Safe,
         memory_limit: MEMORY_LIMIT,
         timeout_ms: TIMEOUT_MS,
         instruction_limit: INSTRUCTION_LIMIT,
         storage_limit: lua_persistent_core::DEFAULT_STORAGE_LIMIT,
         interruptible: false,
-    };
-    (Engine::new(options).expect("a VM with tight limits"), MemHost::new())
+    }
+}
+
+fn tight_engine() -> (Engine<MemHost>, MemHost) {
+    (Engine::new(tight_options()).expect("a VM with tight limits"), MemHost::new())
 }
 
 /// `return 1+1` gives 2. A chunk may fill the heap with globals: then (`full_ok`) a
