@@ -9,13 +9,15 @@
 // default 'memory' storage never loads it unless save() is called.
 const persist = () => require('./persist');
 
-const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted'];
+// The same list, in the same order, as crates/core/src/error.rs ErrorKind::ALL and
+// index.d.ts LuaErrorKind (a core test compares the three).
+const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted', 'crashed'];
 
 class LuaError extends Error {
   constructor(info) {
     super(info.message, info.cause !== undefined ? { cause: info.cause } : undefined);
     this.name = 'LuaError';
-    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'} */
+    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'|'crashed'} */
     this.kind = info.kind;
     this.luaMessage = info.message;
     this.chunkName = info.chunkName;
