@@ -221,8 +221,75 @@ onWasm('wasm: each VM has its own memory', () => {
   });
 });
 
+/** A Map of the most entries V8 allows (2^24), built once and shared by both backends. */
+let fullMap = null;
+function mapAtV8Limit() {
+  if (fullMap === null) {
+    fullMap = new Map();
+    try {
+      for (let i = 0; ; i++) fullMap.set(i, true);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+  }
+  return fullMap;
+}
+afterAll(() => {
+  fullMap = null;
+});
+
 forEachBackend((backend) => {
   const make = vms(backend);
+
+  test('a Map subclass with throwing methods is used through the intrinsic Map methods', async () => {
+    class Hostile extends Map {
+      get() { throw new Error('get called'); }
+      set() { throw new Error('set called'); }
+      has() { throw new Error('has called'); }
+      delete() { throw new Error('delete called'); }
+      clear() { throw new Error('clear called'); }
+      get size() { throw new Error('size called'); }
+    }
+    const lua = await make();
+    const h = new Hostile();
+    Map.prototype.set.call(h, 'a', 1);
+    Map.prototype.set.call(h, 'gone', true);
+    lua.ext.set('h', h);
+    // Many times, each under pcall: a raw JS error escaping used to break the VM.
+    for (let i = 0; i < 100; i++) {
+      expect(lua.evalAll(`
+        local ok, a, n = pcall(function()
+          local t = ext.table("h")
+          t.b = ${i}
+          t.gone = nil
+          return t.a, t.b
+        end)
+        return ok, a, n`)).toEqual([true, 1, i]);
+    }
+    expect(Map.prototype.get.call(h, 'b')).toBe(99);
+    expect(Map.prototype.has.call(h, 'gone')).toBe(false);
+    expect(lua.eval('local n = 0 for _ in pairs(ext.table("h")) do n = n + 1 end return n')).toBe(2);
+    const bytes = lua.snapshot();
+    lua.restore(bytes);
+    expect(lua.eval('return ext.table("h").b')).toBe(99);
+    expect(lua.eval('return 1 + 1')).toBe(2);
+  });
+
+  test("V8's Map size limit is a catchable Lua error, and the VM stays usable", async () => {
+    const lua = await make();
+    lua.ext.set('full', mapAtV8Limit());
+    const r = lua.evalAll('return pcall(function() ext.table("full")[-1] = true end)');
+    expect(r[0]).toBe(false);
+    expect(String(r[1])).toMatch(/Map maximum size exceeded/);
+    const top = lua.run('ext.table("full")[-2] = true');
+    expect(top.ok).toBe(false);
+    expect(top.error).toBeInstanceOf(LuaError);
+    expect(top.error.kind).not.toBe('crashed');
+    expect(top.error.message).toMatch(/Map maximum size exceeded/);
+    expect(lua.eval('return ext.table("full")[5]')).toBe(true);
+    lua.ext.delete('full');
+    expect(lua.eval('return 40 + 2')).toBe(42);
+  }, 60000);
 
   test('the backend tells traps from ordinary errors', async () => {
     const lua = await make();
