@@ -175,6 +175,30 @@ onWasm('wasm: a trap costs the trapping VM only', () => {
   });
 });
 
+onWasm('wasm: a stack overflow inside the wasm code', () => {
+  test('on a small stack, deep JS/Lua nesting traps: that VM is crashed, the call says so, a bystander works', () => {
+    // Each level is a JS callback calling eval; on a 200 KB stack V8 overflows inside
+    // the wasm frames before the nesting limit (100). The outer calls' frames ran on in
+    // the dead instance: their result must not be taken for an ordinary error.
+    const script = `
+      const { createLua } = require(${JSON.stringify(ROOT)});
+      (async () => {
+        const bystander = await createLua({ backend: 'wasm' });
+        bystander.eval('x = 41');
+        const lua = await createLua({ backend: 'wasm' });
+        lua.setGlobal('down', (n) => lua.eval('return ' + n + ' > 0 and down(' + (n - 1) + ') or 0'));
+        const r = lua.run('return down(95)');
+        const after = lua.run('return 1');
+        console.log(JSON.stringify({ ok: r.ok, kind: r.error && r.error.kind, message: r.error && r.error.message,
+          after: after.error && after.error.kind, bystander: bystander.eval('return x + 1') }));
+      })().catch((e) => { console.error(e); process.exit(1); });
+    `;
+    const r = spawnSync(process.execPath, ['--stack-size=200', '-e', script], { encoding: 'utf8', timeout: 60000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, kind: 'crashed', message: expect.stringMatching(/^wasm trap/), after: 'crashed', bystander: 42 });
+  });
+});
+
 onWasm('wasm: each VM has its own memory', () => {
   test('a VM grown near its memoryLimit does not grow another VM, and both hit kind memory', async () => {
     const limit = 48 * 1024 * 1024;

@@ -202,11 +202,16 @@ class Lua {
 
   _guard(fn) {
     if (this._ended !== null) throw new LuaError(this._ended);
+    let result;
     try {
-      return fn();
+      result = fn();
     } catch (e) {
       throw this._failure(e);
     }
+    // A call nested in this one (a JS callback calling eval) trapped: this call's own
+    // frames ran on in the dead instance and their result means nothing.
+    if (this._crash !== null) throw this._crashed();
+    return result;
   }
 
   /** The error to report for a failed backend call. A trap loses this VM (and only it:
@@ -214,17 +219,23 @@ class Lua {
    * 'crashed', the instance is let go (its memory returns to the JS engine), and the
    * ext Maps, which live in JS, stay readable and writable to storage. */
   _failure(e) {
+    // Whatever the outer frames of a call whose nested call trapped throw, the VM is gone.
+    if (this._crash !== null) return this._crashed();
     if (this._ended !== null || !this._impl.isTrap(this._vm, e)) return toError(e);
     const message = `wasm trap (${e && e.message}): ${CRASHED}`;
     // Formatting the stack now drops the frames V8 keeps until then, which hold the
     // dead instance (and so its memory) for as long as the error lives.
     if (e !== null && typeof e === 'object') void e.stack;
-    this._crash = { error: e, saved: false };
+    this._crash = { error: e, message, saved: false };
     this._ended = { kind: 'crashed', message };
     this._chunks.clear();
     this._impl.discard(this._vm);
     this._vm = null;
-    return new LuaError({ kind: 'crashed', message, cause: e });
+    return this._crashed();
+  }
+
+  _crashed() {
+    return new LuaError({ kind: 'crashed', message: this._crash.message, cause: this._crash.error });
   }
 
   _code(code) {
