@@ -116,7 +116,7 @@ export interface MemoryInfo {
   limit: number;
 }
 
-export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed' | 'interrupted';
+export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed' | 'interrupted' | 'crashed';
 
 export class LuaError extends Error {
   readonly kind: LuaErrorKind;

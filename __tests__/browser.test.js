@@ -144,25 +144,36 @@ test('the page UI shows errors with their line numbers', async () => {
   expect(await page.textContent('#output')).toMatch(/run #2: ada has 20 points/);
 });
 
-// After the UI test: a trap ends every VM of the instance, the page's own VM included.
-test('a trap is recovered from: the next createLua gets a fresh instance', async () => {
+// A trap costs the trapping VM only: each VM has a module instance of its own.
+test('a trap loses one VM only (kind crashed); others and the next createLua work', async () => {
   const r = await page.evaluate(async () => {
     const { createLua } = window.lp;
     const a = await createLua();
+    const bystander = await createLua();
+    bystander.eval('x = 41');
+    a.eval('ext.table("t").v = 1');
     let trap;
     try {
       a._guard(() => a._vm.__trapForTests());
     } catch (e) {
       trap = { kind: e.kind, message: e.message };
     }
-    const closed = a.run('return 1').error.kind;
+    const after = a.run('return 1').error.kind;
+    const kept = a.ext.get('t').get('v');
+    const snapshotSize = a.snapshot().length;
+    await a.close();
+    const other = bystander.eval('return x + 1');
+    bystander.close();
     const b = await createLua();
     const fresh = b.eval('return 40 + 2');
     b.close();
-    return { trap, closed, fresh };
+    return { trap, after, kept, snapshotSize, other, fresh };
   });
-  expect(r.trap).toMatchObject({ kind: 'runtime', message: expect.stringMatching(/wasm trap/) });
-  expect(r.closed).toBe('closed');
+  expect(r.trap).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/wasm trap/) });
+  expect(r.after).toBe('crashed');
+  expect(r.kept).toBe(1);
+  expect(r.snapshotSize).toBeGreaterThan(0);
+  expect(r.other).toBe(42);
   expect(r.fresh).toBe(42);
 });
 

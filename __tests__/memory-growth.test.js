@@ -28,30 +28,38 @@ const COUNTS = process.env.HEAVY ? [100000, 10000, 1000000, 1000] : [20000, 500,
 const BOUNDS = { rss: 48 * MB, luaHeap: 256 * 1024, wasmMemory: 8 * MB };
 // Measured (HEAVY=1, this machine): RSS grows by at most 17 MiB in any phase and then
 // stays flat (checked up to 3,000,000 ext operations and 30,000 create/close cycles);
-// the Lua heap comes back within 2 KiB; the wasm memory does not grow at all, except in
-// create/close cycles, where it grows from 1.8 to 6.6 MiB over the first 10,000 cycles
-// (VMs freed by finalizers after GC, so the allocator's high-water mark rises) and
-// stays at 6.6 MiB up to 30,000 cycles. Linear memory never shrinks, hence 8 MiB.
+// the Lua heap comes back within 2 KiB; the wasm memory does not grow at all. Each wasm
+// VM has an instance of its own, collected once the VM is closed: after create/close
+// cycles the live instances' memory is back to that of the VMs still open.
 
 // ---------------------------------------------------------------- the child
 
-/** Captures the wasm instance (the glue does not export its memory) to read its size. */
-function watchWasmInstances() {
-  const instances = [];
+/**
+ * How many wasm instances (one per VM) are alive, counted by a FinalizationRegistry: a
+ * closed VM's instance must be collected, memory and all. (Not WeakRefs: V8 keeps their
+ * targets alive until the current task ends, and the loops below run in one task.)
+ */
+function countWasmInstances() {
+  let live = 0;
+  const registry = new FinalizationRegistry(() => { live--; });
   const Original = WebAssembly.Instance;
   WebAssembly.Instance = function Instance(module, imports) {
     const inst = new Original(module, imports);
-    instances.push(inst);
+    live++;
+    registry.register(inst, null);
     return inst;
   };
-  return () => {
-    const last = instances[instances.length - 1];
-    return last && last.exports.memory ? last.exports.memory.buffer.byteLength : 0;
-  };
+  return () => live;
+}
+
+/** The linear memory of `lua`'s own wasm instance (0 on native). */
+function wasmMemory(lua) {
+  const memory = lua && lua._impl.memoryOf ? lua._impl.memoryOf(lua._vm) : undefined;
+  return memory ? memory.buffer.byteLength : 0;
 }
 
 async function child([backend, evals, cycles, extOps, asyncEvals]) {
-  const wasmBytes = watchWasmInstances();
+  const liveInstances = countWasmInstances();
   const { createLua } = require('..');
   const sample = async (lua) => {
     global.gc();
@@ -59,7 +67,7 @@ async function child([backend, evals, cycles, extOps, asyncEvals]) {
     global.gc();
     if (lua) lua.gc();
     const m = process.memoryUsage();
-    return { rss: m.rss, jsHeap: m.heapUsed, luaHeap: lua ? lua.memory().used : 0, wasmMemory: wasmBytes() };
+    return { rss: m.rss, jsHeap: m.heapUsed, luaHeap: lua ? lua.memory().used : 0, wasmMemory: wasmMemory(lua), wasmInstances: liveInstances() };
   };
   /** Runs `step(i)` n times; samples after the first 10% (warm-up) and at the end. */
   async function phase(lua, n, step) {
@@ -137,7 +145,7 @@ if (require.main === module) {
     let result;
     beforeAll(() => {
       result = runChild(backend);
-      const lines = Object.entries(result).map(([name, p]) => `${name}: ${p.n} in ${p.ms} ms; RSS ${fmt(p.before.rss)} -> ${fmt(p.after.rss)}, Lua heap ${p.before.luaHeap} -> ${p.after.luaHeap}, wasm memory ${fmt(p.before.wasmMemory)} -> ${fmt(p.after.wasmMemory)}`);
+      const lines = Object.entries(result).map(([name, p]) => `${name}: ${p.n} in ${p.ms} ms; RSS ${fmt(p.before.rss)} -> ${fmt(p.after.rss)}, Lua heap ${p.before.luaHeap} -> ${p.after.luaHeap}, wasm memory ${fmt(p.before.wasmMemory)} -> ${fmt(p.after.wasmMemory)}, wasm instances ${p.before.wasmInstances} -> ${p.after.wasmInstances}`);
       if (process.env.HEAVY || process.env.MEMORY_REPORT) console.log(`${backend} (counts ${COUNTS.join(', ')}):\n${lines.join('\n')}`);
     }, process.env.HEAVY ? 1800000 : 120000);
 
@@ -147,6 +155,8 @@ if (require.main === module) {
       expect(grew(p, 'rss')).toBeLessThan(BOUNDS.rss);
       expect(grew(p, 'luaHeap')).toBeLessThan(BOUNDS.luaHeap);
       expect(grew(p, 'wasmMemory')).toBeLessThanOrEqual(backend === 'wasm' ? BOUNDS.wasmMemory : 0);
+      // Closed VMs' instances are collected: at most a few await their GC.
+      expect(grew(p, 'wasmInstances')).toBeLessThanOrEqual(backend === 'wasm' ? 2 : 0);
     });
 
     test('every ext operation ran', () => {
@@ -154,8 +164,9 @@ if (require.main === module) {
     });
 
     if (backend === 'wasm') {
-      test('the wasm memory was measured (the instance was found)', () => {
+      test('the wasm memory and instances were measured', () => {
         expect(result.evals.after.wasmMemory).toBeGreaterThan(0);
+        expect(result.evals.after.wasmInstances).toBeGreaterThan(0);
       });
     }
   });

@@ -9,13 +9,15 @@
 // default 'memory' storage never loads it unless save() is called.
 const persist = () => require('./persist');
 
-const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted'];
+// The same list, in the same order, as crates/core/src/error.rs ErrorKind::ALL and
+// index.d.ts LuaErrorKind (a core test compares the three).
+const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted', 'crashed'];
 
 class LuaError extends Error {
   constructor(info) {
     super(info.message, info.cause !== undefined ? { cause: info.cause } : undefined);
     this.name = 'LuaError';
-    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'} */
+    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'|'crashed'} */
     this.kind = info.kind;
     this.luaMessage = info.message;
     this.chunkName = info.chunkName;
@@ -77,18 +79,23 @@ function mapEntries(m) {
 }
 
 /**
- * A loaded backend: `create(hooks, options)` makes a VM. `alive` turns false when a
- * wasm instance trapped: its VMs are gone and the loader makes a fresh instance for
- * the next createLua. `isTrap(e)` tells such a failure from ordinary errors.
+ * A loaded backend: `create(hooks, options)` makes a VM; `isTrap(vm, e)` tells a failure
+ * that lost the VM (a wasm trap) from ordinary errors; `discard(vm)` lets go of a VM
+ * that is closed or lost; `snapshot(hooks, options)` encodes the ext tables of `hooks`
+ * without the VM (after a trap, the lost VM's own module cannot).
  */
-function nativeInstance(Vm) {
-  const create = (hooks, options) => {
-    const vm = new Vm(hooks, options);
-    // The addon's raw N-API callRef (the hot path of a cached eval), bound to this VM.
-    vm.callRef = vm.fastCallRef();
-    return vm;
+function nativeBackend(Vm) {
+  return {
+    create(hooks, options) {
+      const vm = new Vm(hooks, options);
+      // The addon's raw N-API callRef (the hot path of a cached eval), bound to this VM.
+      vm.callRef = vm.fastCallRef();
+      return vm;
+    },
+    isTrap: () => false,
+    discard() {},
+    snapshot: null, // a native VM is never lost
   };
-  return { alive: true, create, isTrap: () => false, trap() {} };
 }
 
 /**
@@ -101,10 +108,11 @@ function nativeInstance(Vm) {
 const CHUNK_CACHE_ENTRIES = 128;
 const CHUNK_CACHE_MAX_LENGTH = 4096;
 
-const TRAPPED = 'the wasm module trapped and was reset: this VM is gone (create a new one)';
+const CLOSED = 'the Lua VM is closed';
+const CRASHED = 'this VM crashed and is gone (its ext tables are kept: save() and close() still write them); create a new VM';
 
 class Lua {
-  constructor(instance, backend, options) {
+  constructor(impl, backend, options) {
     const stdlib = options.stdlib === undefined ? DEFAULTS.stdlib : options.stdlib;
     if (stdlib !== 'safe' && stdlib !== 'all') {
       throw new TypeError("createLua: stdlib must be 'safe' or 'all'");
@@ -118,10 +126,12 @@ class Lua {
     this.ext = new Map();
     this._backend = backend;
     this._closed = false;
+    /** Why every call now fails ({ kind, message } of a LuaError), or null while usable. */
+    this._ended = null;
+    /** The trap that lost the VM (wasm), or null. */
+    this._crash = null;
     const self = this;
-    const registry = new FinalizationRegistry((id) => {
-      if (!self._closed && self._instance.alive) self._vm.releaseRef(id);
-    });
+    const registry = new FinalizationRegistry((id) => self._releaseRef(id));
     this._hooks = {
       Map,
       ext: this.ext,
@@ -143,15 +153,16 @@ class Lua {
     this._echoInRun = userPrint !== undefined;
     /** source (prefixed by chunk name) -> compiled function id; see CHUNK_CACHE_ENTRIES. */
     this._chunks = new Map();
-    this._instance = instance;
-    this._vm = instance.create(this._hooks, {
+    this._impl = impl;
+    this._options = {
       stdlib,
       memoryLimit: limitOption(options, 'memoryLimit'),
       timeout: limitOption(options, 'timeout'),
       instructionLimit: limitOption(options, 'instructionLimit'),
       storageLimit: limitOption(options, 'storageLimit'),
       interruptBuffer,
-    });
+    };
+    this._vm = impl.create(this._hooks, this._options);
     this._persist = persistence(this, options);
   }
 
@@ -160,8 +171,25 @@ class Lua {
     return this._persist.recovery;
   }
 
+  /** Whether Lua changed ext data since last asked. A crash counts as a change, once:
+   * the trapping call may have written some Maps before it died, and the lost VM's own
+   * flag is gone with it (identical bytes are not written again anyway). */
   _takeDirty() {
-    return this._instance.alive && !this._closed && this._vm.takeDirty();
+    if (this._ended === null) return this._vm.takeDirty();
+    if (this._crash === null || this._closed || this._crash.saved) return false;
+    this._crash.saved = true;
+    return true;
+  }
+
+  /** Frees a Lua function id whose JS wrapper was collected. Runs from a finalizer,
+   * outside any call: it must never throw. */
+  _releaseRef(id) {
+    if (this._ended !== null) return;
+    try {
+      this._vm.releaseRef(id);
+    } catch (e) {
+      this._failure(e);
+    }
   }
 
   /** A call into Lua: translated errors, then autosave bookkeeping. */
@@ -179,17 +207,41 @@ class Lua {
   }
 
   _guard(fn) {
-    const instance = this._instance;
-    if (!instance.alive) throw new LuaError({ kind: 'closed', message: TRAPPED });
+    if (this._ended !== null) throw new LuaError(this._ended);
+    let result;
     try {
-      return fn();
+      result = fn();
     } catch (e) {
-      if (instance.isTrap(e)) {
-        instance.trap(e);
-        throw new LuaError({ kind: 'runtime', message: `wasm trap (${e.message}); ${TRAPPED}`, cause: e });
-      }
-      throw toError(e);
+      throw this._failure(e);
     }
+    // A call nested in this one (a JS callback calling eval) trapped: this call's own
+    // frames ran on in the dead instance and their result means nothing.
+    if (this._crash !== null) throw this._crashed();
+    return result;
+  }
+
+  /** The error to report for a failed backend call. A trap loses this VM (and only it:
+   * each wasm VM has a module instance of its own): every later call fails with kind
+   * 'crashed', the instance is let go (its memory returns to the JS engine), and the
+   * ext Maps, which live in JS, stay readable and writable to storage. */
+  _failure(e) {
+    // Whatever the outer frames of a call whose nested call trapped throw, the VM is gone.
+    if (this._crash !== null) return this._crashed();
+    if (this._ended !== null || !this._impl.isTrap(this._vm, e)) return toError(e);
+    const message = `wasm trap (${e && e.message}): ${CRASHED}`;
+    // Formatting the stack now drops the frames V8 keeps until then, which hold the
+    // dead instance (and so its memory) for as long as the error lives.
+    if (e !== null && typeof e === 'object') void e.stack;
+    this._crash = { error: e, message, saved: false };
+    this._ended = { kind: 'crashed', message };
+    this._chunks.clear();
+    this._impl.discard(this._vm);
+    this._vm = null;
+    return this._crashed();
+  }
+
+  _crashed() {
+    return new LuaError({ kind: 'crashed', message: this._crash.message, cause: this._crash.error });
   }
 
   _code(code) {
@@ -240,7 +292,7 @@ class Lua {
     try {
       id = this._vm.compile(this._hooks, src, name);
     } catch (e) {
-      if (this._instance.isTrap(e)) throw e;
+      if (this._impl.isTrap(this._vm, e)) throw e;
       return undefined;
     }
     chunks.set(key, id);
@@ -296,9 +348,19 @@ class Lua {
     return this._call(() => this._vm.callGlobal(this._hooks, name, args, 0, true));
   }
 
-  /** The external tables as one snapshot blob (postcard, checksummed). */
+  /** The external tables as one snapshot blob (postcard, checksummed). After a crash
+   * too: the ext Maps are intact, and a fresh module instance encodes them. */
   snapshot() {
+    if (this._crash !== null && !this._closed) return this._rescueSnapshot();
     return this._guard(() => this._vm.snapshot(this._hooks));
+  }
+
+  _rescueSnapshot() {
+    try {
+      return this._impl.snapshot(this._hooks, this._options);
+    } catch (e) {
+      throw toError(e);
+    }
   }
 
   /** Replaces every external table with a snapshot's contents; a bad blob changes nothing. */
@@ -338,11 +400,27 @@ class Lua {
    */
   close() {
     if (this._closed) return this._closing;
-    const alive = this._instance.alive;
-    const finalBytes = alive && this._persist.pendingAtClose() ? this.snapshot() : null;
+    let finalBytes = null;
+    let failed = null;
+    try {
+      if (this._persist.pendingAtClose()) finalBytes = this.snapshot();
+    } catch (e) {
+      failed = e; // still close and release the storage; the promise reports it
+    }
     this._closed = true;
-    if (alive) this._vm.close();
-    this._closing = this._persist.close(finalBytes);
+    if (this._ended === null) {
+      try {
+        this._vm.close();
+      } catch (e) {
+        this._failure(e); // a trap while Lua's finalizers ran: nothing left to close
+      }
+      if (this._vm !== null) this._impl.discard(this._vm);
+    }
+    this._ended = { kind: 'closed', message: CLOSED };
+    this._vm = null;
+    this._chunks.clear();
+    const closing = this._persist.close(finalBytes);
+    this._closing = failed === null ? closing : closing.then(() => { throw failed; });
     return this._closing;
   }
 }
@@ -394,15 +472,15 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
     for (const name of order) {
-      let instance;
+      let impl;
       try {
         const loaded = await loaders[name]();
-        instance = typeof loaded === 'function' ? nativeInstance(loaded) : loaded;
+        impl = typeof loaded === 'function' ? nativeBackend(loaded) : loaded;
       } catch (e) {
         failures.push(`${name}: ${e && e.message}`);
         continue;
       }
-      const lua = new Lua(instance, name, { ...options, storage });
+      const lua = new Lua(impl, name, { ...options, storage });
       try {
         await lua._persist.open();
       } catch (e) {
@@ -416,43 +494,63 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
   };
 }
 
-/**
- * Tracks the VMs of one wasm instance so that, after a trap, their wasm-bindgen wrappers
- * are detached (their finalizers must not free memory in a dead or new instance) and
- * `reload` can build a fresh instance. Shared by the Node and browser loaders.
- */
-function wasmInstance(Vm, onDead) {
-  const vms = new Set();
-  let sweepAt = 256;
-  const instance = {
-    alive: true,
-    create(hooks, options) {
-      const vm = new Vm(hooks, options);
-      vms.add(new WeakRef(vm));
-      // Forget collected VMs now and then, so create/close cycles do not grow the set.
-      if (vms.size >= sweepAt) {
-        for (const ref of vms) if (ref.deref() === undefined) vms.delete(ref);
-        sweepAt = Math.max(256, vms.size * 2);
-      }
-      return vm;
-    },
-    isTrap(e) {
-      // A trap (unreachable, out-of-bounds) or a JS stack overflow unwinding through
-      // wasm frames: either leaves the instance's memory in an unknown state.
-      return e != null && typeof e === 'object' && (e.name === 'RuntimeError' || e.name === 'RangeError');
-    },
-    trap() {
-      if (!instance.alive) return;
-      instance.alive = false;
-      for (const ref of vms) {
-        const vm = ref.deref();
-        if (vm && typeof vm.__destroy_into_raw === 'function') vm.__destroy_into_raw();
-      }
-      vms.clear();
-      onDead();
-    },
-  };
-  return instance;
+/** Whether `e` is a trap: a WebAssembly.RuntimeError (of this realm or another one). */
+function isRuntimeError(e) {
+  return e instanceof WebAssembly.RuntimeError || (e !== null && typeof e === 'object' && e.name === 'RuntimeError');
 }
 
-module.exports = { Lua, LuaError, makeCreateLua, wasmInstance, DEFAULTS };
+/**
+ * The wasm backend over a glue factory (scripts/wasm-glue.js): `instantiate()` returns a
+ * fresh module instance { Vm, memory, terminated() }. Every VM gets an instance of its
+ * own, so a trap costs that VM only, each VM has the whole 4 GiB of wasm32 memory, and a
+ * closed VM's memory goes back to the JS engine with its instance. Shared by the Node
+ * and browser loaders.
+ */
+function wasmBackend(instantiate) {
+  /** Each Vm's instance, for `isTrap` (a property would change the Vm's shape). */
+  const glues = new WeakMap();
+  const make = (hooks, options) => {
+    let glue;
+    try {
+      glue = instantiate();
+    } catch (e) {
+      // The engine could not reserve another instance's memory (too many live VMs).
+      throw new LuaError({ kind: 'memory', message: `cannot create a wasm module instance for a new VM (${e && e.message}); close VMs no longer used`, cause: e });
+    }
+    const vm = new glue.Vm(hooks, options);
+    glues.set(vm, glue);
+    return vm;
+  };
+  return {
+    create: make,
+    /** A trap (unreachable, out of bounds, a failed allocation: Rust aborts) or anything
+     * else that left the wasm code without being caught there: a stack overflow inside
+     * wasm, a JS exception unwinding through wasm frames. The glue marks its instance
+     * terminated for those (and refuses every later call); Rust-side errors and a
+     * RangeError thrown in JS before wasm was entered leave it alone. */
+    isTrap(vm, e) {
+      const glue = vm === null ? undefined : glues.get(vm);
+      return isRuntimeError(e) || (glue !== undefined && glue.terminated());
+    },
+    /** The WebAssembly.Memory of `vm`'s instance (for tests and measurements). */
+    memoryOf(vm) {
+      const glue = glues.get(vm);
+      return glue === undefined ? undefined : glue.memory;
+    },
+    discard(vm) {
+      // Detached from the glue's FinalizationRegistry: nothing runs in the instance again.
+      if (vm !== null && glues.delete(vm)) vm.__destroy_into_raw();
+    },
+    snapshot(hooks, options) {
+      const vm = make(hooks, options);
+      try {
+        return vm.snapshot(hooks);
+      } finally {
+        glues.delete(vm);
+        vm.__destroy_into_raw();
+      }
+    },
+  };
+}
+
+module.exports = { Lua, LuaError, makeCreateLua, wasmBackend, DEFAULTS };

@@ -7,7 +7,7 @@
 const { execFileSync } = require('child_process');
 const { existsSync, statSync, mkdirSync, readFileSync, writeFileSync } = require('fs');
 const { join } = require('path');
-const { inlineImportWrappers } = require('./wasm-glue');
+const { processGlue } = require('./wasm-glue');
 
 const root = join(__dirname, '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
@@ -47,8 +47,8 @@ function glue(wasm, distRoot, release) {
   for (const [target, dir] of [['nodejs', 'wasm-node'], ['web', 'wasm-web']]) {
     const out = join(distRoot, 'dist', dir);
     mkdirSync(out, { recursive: true });
-    run('wasm-bindgen', ['--target', target, '--weak-refs', '--experimental-reset-state-function', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
-    inlineImportWrappers(join(out, 'lua_persistent.js'));
+    run('wasm-bindgen', ['--target', target, '--weak-refs', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
+    processGlue(out, target);
     const bin = join(out, 'lua_persistent_bg.wasm');
     if (release) {
       // Both targets get the same module: optimize it once (wasm-opt takes ~40 s).

@@ -5,26 +5,27 @@
 // Storage: 'memory', an adapter object { load(), save(bytes) }, or one of the strings
 // 'indexeddb', 'indexeddb:<dbName>', 'localstorage', 'localstorage:<key>' (web/storage.js).
 // Directory paths are Node-only.
-import init, { Vm, __wbg_reset_state } from '../dist/wasm-web/lua_persistent.js';
-import { makeCreateLua, Lua, LuaError, wasmInstance } from '../lib/api.js';
+import compile, { instantiate } from '../dist/wasm-web/lua_persistent.js';
+import { makeCreateLua, Lua, LuaError, wasmBackend } from '../lib/api.js';
 import { indexedDBStorage, localStorageStorage } from './storage.js';
 
-let first = null; // the first instantiation (fetch + compile), shared by concurrent calls
-let current = null; // the live instance; after a trap its `alive` is false
+let compiling = null; // fetch + compile, once, shared by concurrent calls
+let backend = null;
 
-/** Loads the wasm module once; after a trap, instantiates it afresh (like lib/wasm-node.js). */
+/** Compiles the wasm module once; every VM then gets an instance of its own (like
+ * lib/wasm-node.js). */
 async function loadWasm() {
-  if (!first) first = init();
+  if (backend) return backend;
+  if (!compiling) compiling = compile();
+  let module;
   try {
-    await first;
+    module = await compiling;
   } catch (e) {
-    first = null; // a failed fetch can be retried by the next createLua
+    compiling = null; // a failed fetch can be retried by the next createLua
     throw e;
   }
-  if (current && current.alive) return current;
-  if (current) __wbg_reset_state();
-  current = wasmInstance(Vm, () => {});
-  return current;
+  backend = backend || wasmBackend(() => instantiate(module));
+  return backend;
 }
 
 const STORAGE_FORMS = "'memory', 'indexeddb', 'indexeddb:<dbName>', 'localstorage', 'localstorage:<key>' or an adapter object { load(), save(bytes) }";

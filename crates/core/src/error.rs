@@ -14,9 +14,27 @@ pub enum ErrorKind {
     Closed,
     /// Another thread raised the VM's interrupt flag (the `interruptBuffer` option).
     Interrupted,
+    /// The VM was lost to a wasm trap. Never produced by the core (a trapped module runs
+    /// no more code): the JS layer reports it, and it is listed here so that this enum
+    /// stays the one list of kinds (lib/api.js and index.d.ts are checked against
+    /// [`ErrorKind::ALL`] by a core test).
+    Crashed,
 }
 
 impl ErrorKind {
+    /// Every kind, in the order lib/api.js `KINDS` and index.d.ts `LuaErrorKind` list them.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Syntax,
+        ErrorKind::Runtime,
+        ErrorKind::Memory,
+        ErrorKind::Timeout,
+        ErrorKind::Instructions,
+        ErrorKind::Ext,
+        ErrorKind::Closed,
+        ErrorKind::Interrupted,
+        ErrorKind::Crashed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Syntax => "syntax",
@@ -27,6 +45,7 @@ impl ErrorKind {
             ErrorKind::Ext => "ext",
             ErrorKind::Closed => "closed",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Crashed => "crashed",
         }
     }
 }

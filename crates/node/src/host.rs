@@ -23,6 +23,8 @@ pub struct Refs {
     pub map_has: napi_ref,
     pub map_delete: napi_ref,
     pub map_clear: napi_ref,
+    /// The intrinsic `size` getter of `Map.prototype` (a subclass may override `size`).
+    pub map_size: napi_ref,
     /// The global `Array.isArray` (true for Proxies of arrays, unlike napi_is_array).
     pub is_array: napi_ref,
     /// The `interruptBuffer` option: a reference keeps the Int32Array (and so its
@@ -440,7 +442,7 @@ impl Host for NodeHost {
     }
 
     fn map_size(&mut self, map: &napi_value) -> HostResult<u32> {
-        let s = self.get_named(*map, "size")?;
+        let s = self.method(self.refs.map_size, map, &[])?;
         let mut n = 0u32;
         self.ok(unsafe { sys::napi_get_value_uint32(self.env, s, &mut n) }, "size")?;
         Ok(n)

@@ -276,7 +276,7 @@ impl ObjectFinalize for Vm {
         self.engine().close();
         self.core.slot_refs.clear(env.raw());
         if let Some(r) = self.core.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.is_array, r.interrupt_ref, r.slots, r.ext] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.is_array, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
                     unsafe { sys::napi_delete_reference(env.raw(), x) };
                 }
@@ -303,6 +303,7 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_has: reference(env, get(proto, "has")?)?,
         map_delete: reference(env, get(proto, "delete")?)?,
         map_clear: reference(env, get(proto, "clear")?)?,
+        map_size: reference(env, size_getter(env, proto)?)?,
         is_array: {
             let mut global = ptr::null_mut();
             check(sys::napi_get_global(env, &mut global), "global")?;
@@ -313,6 +314,27 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         slots: weak_reference(env, get(hooks, "slots")?)?,
         ext: weak_reference(env, get(hooks, "ext")?)?,
     })
+}
+
+/// `Object.getOwnPropertyDescriptor(proto, 'size').get`: the intrinsic `size` getter.
+unsafe fn size_getter(env: napi_env, proto: napi_value) -> Result<napi_value> {
+    let key = |name: &str| -> Result<napi_value> {
+        let mut k = ptr::null_mut();
+        check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
+        Ok(k)
+    };
+    let get = |obj: napi_value, name: &str| -> Result<napi_value> {
+        let mut v = ptr::null_mut();
+        check(sys::napi_get_property(env, obj, key(name)?, &mut v), name)?;
+        Ok(v)
+    };
+    let mut global = ptr::null_mut();
+    check(sys::napi_get_global(env, &mut global), "global")?;
+    let object = get(global, "Object")?;
+    let describe = get(object, "getOwnPropertyDescriptor")?;
+    let mut descriptor = ptr::null_mut();
+    check(sys::napi_call_function(env, object, describe, 2, [proto, key("size")?].as_ptr(), &mut descriptor), "Map size descriptor")?;
+    get(descriptor, "get")
 }
 
 /// Points the VM at the first element of the `interruptBuffer` Int32Array (the JS layer

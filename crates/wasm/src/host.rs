@@ -24,6 +24,30 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
+// The intrinsic Map.prototype methods, called with the Map as `this`, the one place the
+// adapter operates on Maps (the napi adapter calls the same intrinsics). A Map
+// subclass's overrides are bypassed, so whatever they do (throw, lie) cannot reach the
+// VM, and a failure V8 raises itself (a RangeError: a Map holds at most 2^24 entries)
+// is caught and becomes a Lua error instead of unwinding through the wasm frames.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["Map", "prototype", "get"], js_name = call, catch)]
+    fn intrinsic_map_get(map: &JsValue, key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = ["Map", "prototype", "set"], js_name = call, catch)]
+    fn intrinsic_map_set(map: &JsValue, key: &JsValue, value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = ["Map", "prototype", "has"], js_name = call, catch)]
+    fn intrinsic_map_has(map: &JsValue, key: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = ["Map", "prototype", "delete"], js_name = call, catch)]
+    fn intrinsic_map_delete(map: &JsValue, key: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = ["Map", "prototype", "clear"], js_name = call, catch)]
+    fn intrinsic_map_clear(map: &JsValue) -> Result<(), JsValue>;
+    /// `Map.prototype`, whose `size` getter `map_size` calls with the Map as receiver.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Map, js_name = prototype)]
+    static MAP_PROTOTYPE: JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    fn get_with_receiver(target: &JsValue, key: &str, receiver: &JsValue) -> Result<JsValue, JsValue>;
+}
+
 pub struct WasmHost {
     hooks: JsValue,
     ext: Option<Map>,
@@ -111,10 +135,6 @@ impl WasmHost {
         }
         Ok(self.aux.clone().expect("just set"))
     }
-}
-
-fn as_map(v: &JsValue) -> &Map {
-    v.unchecked_ref::<Map>()
 }
 
 impl Host for WasmHost {
@@ -216,25 +236,23 @@ impl Host for WasmHost {
         Ok(Map::new().into())
     }
     fn map_get(&mut self, map: &JsValue, key: &JsValue) -> HostResult<JsValue> {
-        Ok(as_map(map).get(key))
+        intrinsic_map_get(map, key).map_err(herr)
     }
     fn map_set(&mut self, map: &JsValue, key: &JsValue, v: &JsValue) -> HostResult<()> {
-        as_map(map).set(key, v);
-        Ok(())
+        intrinsic_map_set(map, key, v).map(|_| ()).map_err(herr)
     }
     fn map_delete(&mut self, map: &JsValue, key: &JsValue) -> HostResult<()> {
-        as_map(map).delete(key);
-        Ok(())
+        intrinsic_map_delete(map, key).map(|_| ()).map_err(herr)
     }
     fn map_has(&mut self, map: &JsValue, key: &JsValue) -> HostResult<bool> {
-        Ok(as_map(map).has(key))
+        intrinsic_map_has(map, key).map_err(herr)
     }
     fn map_size(&mut self, map: &JsValue) -> HostResult<u32> {
-        Ok(as_map(map).size())
+        let size = MAP_PROTOTYPE.with(|proto| get_with_receiver(proto, "size", map)).map_err(herr)?;
+        Ok(size.as_f64().unwrap_or(0.0) as u32)
     }
     fn map_clear(&mut self, map: &JsValue) -> HostResult<()> {
-        as_map(map).clear();
-        Ok(())
+        intrinsic_map_clear(map).map_err(herr)
     }
     fn map_entries(&mut self, map: &JsValue) -> HostResult<Vec<(JsValue, JsValue)>> {
         let flat: Array = self.hook_fn("mapEntries")?.call1(&self.hooks, map).map_err(herr)?.unchecked_into();
