@@ -429,7 +429,9 @@ impl<H: Host + 'static> ExtProxy<H> {
             None => delete(h, &map, &jk, self.shared.float_tags.get()),
             Some(v) => write(h, &map, &jk, &v, &self.shared.float_tags),
         }
-        .map_err(host_err)
+        // The host refused the entry (V8's "Map maximum size exceeded"): a rule of the
+        // ext table's, at the script's line.
+        .map_err(|e| ext_error(lua, format!("cannot write to table '{}': {}", self.path, e.message)))
     }
 
     /// `value` as it will be stored under `key` in `map`, counted against
