@@ -409,6 +409,22 @@ static int l_strcmp (lua_State *L, const TString *ts1, const TString *ts2) {
 
 
 /*
+** lua-persistent (luap_work): a table access whose long-string key found an entry
+** under another string object compared the two whole ('memcmp' in ltable.c, which has
+** no state to charge). Charged as debt by the VM's table opcodes, off the integer-key
+** path; 'slot' is the found value, the first field of its node. Returns 1.
+*/
+static int luap_lngkey (lua_State *L, const TValue *key, const TValue *slot) {
+  TString *ts = tsvalue(key);
+  if (keystrval(cast(const Node *, slot)) != ts)
+    luap_debt(L, luap_units(tsslen(ts), LUAP_COPY));
+  return 1;
+}
+
+#define luap_lngkeyok(L,k,slot)  (l_unlikely(ttislngstring(k)) ? luap_lngkey(L, k, slot) : 1)
+
+
+/*
 ** Check whether integer 'i' is less than float 'f'. If 'i' has an
 ** exact representation as a float ('l_intfitsf'), compare numbers as
 ** floats. Otherwise, use the equivalence 'i < f <=> i < ceil(f)'.
@@ -1285,7 +1301,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         lua_Unsigned n;
         if (ttisinteger(rc)  /* fast track for integers? */
             ? (cast_void(n = ivalue(rc)), luaV_fastgeti(L, rb, n, slot))
-            : luaV_fastget(L, rb, rc, slot, luaH_get)) {
+            : (luaV_fastget(L, rb, rc, slot, luaH_get) &&
+               luap_lngkeyok(L, rc, slot))) {  /* lua-persistent */
           setobj2s(L, ra, slot);
         }
         else
@@ -1341,7 +1358,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         lua_Unsigned n;
         if (ttisinteger(rb)  /* fast track for integers? */
             ? (cast_void(n = ivalue(rb)), luaV_fastgeti(L, s2v(ra), n, slot))
-            : luaV_fastget(L, s2v(ra), rb, slot, luaH_get)) {
+            : (luaV_fastget(L, s2v(ra), rb, slot, luaH_get) &&
+               luap_lngkeyok(L, rb, slot))) {  /* lua-persistent */
           luaV_finishfastset(L, s2v(ra), slot, rc);
         }
         else
