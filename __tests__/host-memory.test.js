@@ -144,7 +144,7 @@ forEachBackend((backend) => {
     test('an instruction limit counts copying work', async () => {
       const lua = await make({ instructionLimit: 1e6 });
       lua.ext.set('t', new Map([['s', 'x'.repeat(16 * MB)]]));
-      const r = lua.run("local t, n = ext.table('t'), 0 while true do local s = t.s n = n + 1 count = n end");
+      const r = lua.run("local t, n = ext.table('t'), 0 count = 0 while true do local s = t.s n = n + 1 count = n end");
       expect(r.error.kind).toBe('instructions');
       // 1e6 instructions of plain looping would read the string tens of thousands of times.
       expect(lua.getGlobal('count')).toBeLessThan(20);

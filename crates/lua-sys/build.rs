@@ -216,6 +216,10 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
         // Keep wasi-libc's exit.o (and its __wasm_call_dtors) out of the link; see
         // csrc/wasm/wasm_shims.c. Only loslib.c (os.exit) calls exit.
         "-Dexit=lua_wasm_sys_exit".into(),
+        // wasi-libc's setlocale (musl's) accepts any locale name and claims success;
+        // csrc/wasm/wasm_shims.c answers as a C library without locales. Only
+        // loslib.c (os.setlocale) calls it.
+        "-Dsetlocale=lua_wasm_sys_setlocale".into(),
         // Same configuration as mlua's native (vendored, lua-src) build of Lua 5.4.
         "-DLUA_COMPAT_5_3".into(),
         "-std=gnu99".into(),

@@ -10,6 +10,7 @@
 //! by value so that JS overwriting the entry makes the tag stale and ignored.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use mlua::{FromLuaMulti, Lua, MultiValue, Table, Value};
@@ -32,10 +33,41 @@ pub(crate) struct ExtProxy<H: Host> {
     /// writes refuse exactly what a snapshot could not save.
     depth: usize,
     shared: Rc<Shared<H>>,
-    /// Where the last `next(proxy, k)` left off: the keys listed when that traversal
-    /// began and the position after the key it returned. A loop of `next` calls is then
-    /// linear, and may clear entries as it goes, as Lua allows for tables.
-    cursor: RefCell<Option<(Vec<Key>, usize)>>,
+    /// Where `next(proxy, k)` traversals stand (see [`Cursor`]).
+    cursor: RefCell<Option<Cursor>>,
+}
+
+/// The keys of a proxy's Map as listed when a `next` traversal began, so that each
+/// step costs O(1) whatever key it is given: a loop of `next` calls is linear, and may
+/// clear entries as it goes, as Lua allows for tables (a cleared key is still found,
+/// and entries gone from the Map are skipped).
+pub(crate) struct Cursor {
+    keys: Vec<Key>,
+    /// Position after the key the last step returned: the next step usually resumes
+    /// there, checked without hashing (`is_key`).
+    pos: usize,
+    /// Key -> its position in `keys`, for a step given any other key; built by the
+    /// first such step, so plain loops never pay for it.
+    index: Option<HashMap<Key, usize>>,
+    /// `Shared::generation` when listed: a later host entry may have changed the Map.
+    generation: u64,
+}
+
+impl Cursor {
+    fn new(keys: Vec<Key>, generation: u64) -> Cursor {
+        Cursor { keys, pos: 0, index: None, generation }
+    }
+
+    /// The position after `key` (a Lua value, not nil), or None if it was not listed.
+    fn after(&mut self, key: &Value) -> Option<usize> {
+        if self.pos > 0 && is_key(key, &self.keys[self.pos - 1]) {
+            return Some(self.pos);
+        }
+        let key = key_from_lua(key).ok()?;
+        let keys = &self.keys;
+        let index = self.index.get_or_insert_with(|| keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect());
+        index.get(&key).map(|i| i + 1)
+    }
 }
 
 /// What an entry of a Map holds, in ext terms.
@@ -548,36 +580,39 @@ impl<H: Host + 'static> ExtProxy<H> {
     /// `next(proxy, key)` for luap_next (lua-sys's `csrc/luap_next.c`): `true, k, v`,
     /// `true, nil` past the last entry, `false` when `key` is not in the Map. In Map
     /// order, values read live, entries deleted since the traversal began skipped.
+    /// O(1) per step whatever the key (see [`Cursor`]): the keys are listed when a
+    /// traversal starts (`key` nil), when the host entered the core since the listing,
+    /// or when `key` is not in it (added since).
     fn next(&self, lua: &Lua, key: &Value) -> mlua::Result<MultiValue> {
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
-        let resumed = match (key, self.cursor.take()) {
-            (Value::Nil, _) => None,
-            (k, Some((keys, pos))) if pos > 0 && is_key(k, &keys[pos - 1]) => Some((keys, pos)),
-            _ => None,
+        let generation = self.shared.generation.get();
+        let (mut cursor, listed_now) = match self.cursor.take() {
+            Some(c) if !key.is_nil() && c.generation == generation => (c, false),
+            _ => (Cursor::new(self.keys(lua, h, &map)?, generation), true),
         };
-        let (keys, mut pos) = match resumed {
-            Some(c) => c,
-            None => {
-                let keys = self.keys(lua, h, &map)?;
-                let pos = match key {
-                    Value::Nil => 0,
-                    k => match key_from_lua(k).ok().and_then(|k| keys.iter().position(|x| *x == k)) {
-                        Some(i) => i + 1,
+        let mut pos = match key {
+            Value::Nil => 0,
+            k => match cursor.after(k) {
+                Some(p) => p,
+                None if !listed_now => {
+                    // Listed before `key` was added: list again (once).
+                    cursor = Cursor::new(self.keys(lua, h, &map)?, generation);
+                    match cursor.after(k) {
+                        Some(p) => p,
                         None => return Ok(MultiValue::from(vec![Value::Boolean(false)])),
-                    },
-                };
-                (keys, pos)
-            }
+                    }
+                }
+                None => return Ok(MultiValue::from(vec![Value::Boolean(false)])),
+            },
         };
-        let found = next_entry(lua, &self.shared, h, &map, &self.path, self.depth, &keys, &mut pos)?;
+        let found = next_entry(lua, &self.shared, h, &map, &self.path, self.depth, &cursor.keys, &mut pos)?;
+        cursor.pos = pos;
+        *self.cursor.borrow_mut() = Some(cursor);
         Ok(MultiValue::from(match found {
-            Some((k, v)) => {
-                *self.cursor.borrow_mut() = Some((keys, pos));
-                vec![Value::Boolean(true), k, v]
-            }
+            Some((k, v)) => vec![Value::Boolean(true), k, v],
             None => vec![Value::Boolean(true), Value::Nil],
         }))
     }

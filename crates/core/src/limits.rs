@@ -150,6 +150,7 @@ pub(crate) fn arm<H: Host + 'static>(
         },
     };
     let wanted = next.hook;
+    take_work(shared); // work charged before this call is not this call's
     let prev = std::mem::replace(&mut *shared.limits.borrow_mut(), next);
     ensure_hook(lua, shared, wanted);
     prev
@@ -206,7 +207,23 @@ pub(crate) fn swap<H: Host>(shared: &Shared<H>, next: Limits) -> Limits {
 fn install_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, period: u32) {
     let weak = Rc::downgrade(shared);
     let triggers = HookTriggers::new().every_nth_instruction(period);
-    let _ = lua.set_global_hook(triggers, move |lua, _| check_armed(lua, &weak, period));
+    let _ = lua.set_global_hook(triggers, move |lua, _| {
+        let counted = weak.upgrade().map_or(0, |s| take_work(&s));
+        check_armed(lua, &weak, period.saturating_add(counted))
+    });
+}
+
+/// The C work charged past the count hook's countdown since the last call (see
+/// `luap_takework`): a hook that fires after one huge charge counts it in full.
+fn take_work<H: Host>(shared: &Shared<H>) -> u32 {
+    let state = shared.tick_state.get();
+    if state.is_null() {
+        return 0;
+    }
+    // SAFETY: as in `arm_tick`: a thread of the live state; luap_takework reads and
+    // clears one field of the global state.
+    let extra = unsafe { lua_persistent_sys::luap_takework(state) };
+    extra.min(u32::MAX as usize) as u32
 }
 
 /// Makes the function lua-sys's tick handler calls; once per Lua state, when it is

@@ -80,6 +80,10 @@ pub(crate) struct Shared<H: Host> {
     /// Calls into Lua in progress: more than one when JS callbacks call back in (see
     /// `limits::NESTED_CALLS`).
     pub(crate) calls: Cell<u32>,
+    /// Bumped each time the host enters the core (a call from JS, also a JS callback
+    /// calling back in): JS may have changed any Map since, so ext traversal cursors
+    /// made under another generation are listed again (see `ext::Cursor`).
+    pub(crate) generation: Cell<u64>,
     /// The Lua state's main thread, through which the limits' tick handler is armed.
     pub(crate) tick_state: Cell<*mut std::ffi::c_void>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
@@ -131,6 +135,7 @@ impl<H: Host> Shared<H> {
             float_tags: Cell::new(false),
             hook: Cell::new(crate::limits::Hook::NONE),
             calls: Cell::new(0),
+            generation: Cell::new(0),
             tick_state: Cell::new(std::ptr::null_mut()),
             runners: RefCell::new(None),
             proxies: RefCell::new(HashMap::default()),
@@ -168,6 +173,7 @@ impl<H: Host> Shared<H> {
     /// so re-entrant calls from JS callbacks work).
     pub(crate) fn enter(self: &Rc<Self>, host: &mut H) -> HostGuard<H> {
         let prev = self.host.replace(host as *mut H);
+        self.generation.set(self.generation.get().wrapping_add(1));
         let guard = HostGuard { shared: self.clone(), prev };
         self.flush_released();
         guard

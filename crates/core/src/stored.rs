@@ -17,6 +17,23 @@ pub enum Key {
     Bool(bool),
 }
 
+// Keys are never NaN (see `Key::from_float`), so equality is an equivalence.
+impl Eq for Key {}
+
+/// Hashes as equality compares: a float key is never integral nor NaN, so its bits are
+/// canonical (`-0.0` is `Int(0)`).
+impl std::hash::Hash for Key {
+    fn hash<S: std::hash::Hasher>(&self, state: &mut S) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Key::Str(s) => s.hash(state),
+            Key::Int(i) => i.hash(state),
+            Key::Float(f) => f.to_bits().hash(state),
+            Key::Bool(b) => b.hash(state),
+        }
+    }
+}
+
 /// A value of an external table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Stored {

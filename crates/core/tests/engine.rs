@@ -319,3 +319,39 @@ fn error_kinds_match_the_js_lists() {
     let kinds = dts.split("export type LuaErrorKind = ").nth(1).and_then(|s| s.split(';').next()).expect("LuaErrorKind in index.d.ts");
     assert_eq!(kinds.split(" | ").collect::<Vec<_>>(), expected, "index.d.ts LuaErrorKind");
 }
+
+#[test]
+fn ext_next_lists_the_keys_once_per_traversal_whatever_key_it_is_given() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "local t = ext.table('n') for i = 1, 1000 do t['k' .. i] = i end").unwrap();
+    h.listings = 0;
+    // 500 steps from scattered keys, and a full loop: one listing for the call.
+    let v = all(&e, &mut h, r#"
+        local t, ok = ext.table('n'), 0
+        for i = 1, 500 do local k, v = next(t, 'k' .. (i * 7 % 999 + 1)) if v == i * 7 % 999 + 2 then ok = ok + 1 end end
+        local n = 0 for k in next, t do n = n + 1 end
+        return ok, n"#).unwrap();
+    assert_eq!((num(&v[0]), num(&v[1])), (500.0, 1000.0));
+    assert!(h.listings <= 2, "{} listings", h.listings);
+}
+
+#[test]
+fn limits_count_and_stop_c_work() {
+    // An instruction limit counts one call's C work in full: utf8.len of 2M characters
+    // charges ~2M instructions (as 512 charges of 4096, each past a 1000-instruction
+    // hook period).
+    let (e, mut h) = engine(Options { instruction_limit: 1_000_000, ..Options::default() });
+    all(&e, &mut h, "s = string.rep(string.rep('\\u{e9}', 2048), 1024)").unwrap();
+    assert_eq!(err(&e, &mut h, "return utf8.len(s)").kind, ErrorKind::Instructions);
+    assert_eq!(num(&all(&e, &mut h, "return utf8.len(s, 1, 1000)").unwrap()[0]), 500.0);
+
+    // A timeout stops a loop of one expensive C call, and the compile of a huge chunk.
+    let (e, mut h) = default();
+    let call = CallOptions { timeout_ms: Some(50.0), ..Default::default() };
+    let started = std::time::Instant::now();
+    let code = b"local s = string.rep(string.rep('a\\0', 2048), 2048) while true do local q = string.format('%q', s) end";
+    assert_eq!(e.exec(&mut h, code, &call, Want::First).result.unwrap_err().kind, ErrorKind::Timeout);
+    let chunk = format!("local x = 0 {}", "x = x + 1 ".repeat(2_000_000));
+    assert_eq!(e.exec(&mut h, chunk.as_bytes(), &call, Want::First).result.unwrap_err().kind, ErrorKind::Timeout);
+    assert!(started.elapsed().as_millis() < 2000, "{:?}", started.elapsed());
+}

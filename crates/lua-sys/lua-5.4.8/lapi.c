@@ -30,6 +30,8 @@
 #include "lundump.h"
 #include "lvm.h"
 
+#include "luap_work.h"  /* lua-persistent: lua_rawequal charges long strings */
+
 
 
 const char lua_ident[] =
@@ -328,7 +330,11 @@ LUA_API int lua_isuserdata (lua_State *L, int idx) {
 LUA_API int lua_rawequal (lua_State *L, int index1, int index2) {
   const TValue *o1 = index2value(L, index1);
   const TValue *o2 = index2value(L, index2);
-  return (isvalid(L, o1) && isvalid(L, o2)) ? luaV_rawequalobj(o1, o2) : 0;
+  if (!(isvalid(L, o1) && isvalid(L, o2)))
+    return 0;
+  if (ttislngstring(o1) && ttislngstring(o2))  /* lua-persistent (luap_work) */
+    luap_debt(L, luap_units(tsslen(tsvalue(o1)), LUAP_COPY));  /* cannot raise */
+  return luaV_rawequalobj(o1, o2);
 }
 
 

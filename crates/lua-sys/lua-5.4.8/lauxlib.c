@@ -26,6 +26,14 @@
 
 #include "lauxlib.h"
 
+/*
+** lua-persistent (luap_work): buffer copies charge their work as debt, not with a
+** check: luaL_traceback builds its message in a buffer inside message handlers, where
+** a raised limit would turn into "error in error handling". The library loop or the
+** VM's next tick runs the check.
+*/
+#include "luap_work.h"
+
 
 #if !defined(MAX_SIZET)
 /* maximum value for size_t */
@@ -555,6 +563,7 @@ static char *prepbuffsize (luaL_Buffer *B, size_t sz, int boxidx) {
     lua_State *L = B->L;
     char *newbuff;
     size_t newsize = newbuffsize(B, sz);
+    luap_debt(L, luap_units(B->n, LUAP_COPY));  /* lua-persistent: the copy */
     /* create larger buffer */
     if (buffonstack(B))  /* buffer already has a box? */
       newbuff = (char *)resizebox(L, boxidx, newsize);  /* resize it */
@@ -583,6 +592,9 @@ LUALIB_API char *luaL_prepbuffsize (luaL_Buffer *B, size_t sz) {
 LUALIB_API void luaL_addlstring (luaL_Buffer *B, const char *s, size_t l) {
   if (l > 0) {  /* avoid 'memcpy' when 's' can be NULL */
     char *b = prepbuffsize(B, l, -1);
+    int units = luap_units(l, LUAP_COPY);
+    if (units > 0)
+      luap_debt(B->L, units);  /* lua-persistent (luap_work) */
     memcpy(b, s, l * sizeof(char));
     luaL_addsize(B, l);
   }

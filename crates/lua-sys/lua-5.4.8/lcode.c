@@ -30,6 +30,8 @@
 #include "ltable.h"
 #include "lvm.h"
 
+#include "luap_work.h"  /* lua-persistent: the parser charges its work */
+
 
 /* Maximum number of registers in a Lua function (must fit in 8 bits) */
 #define MAXREGS		255
@@ -154,6 +156,9 @@ void luaK_nil (FuncState *fs, int from, int n) {
 */
 static int getjump (FuncState *fs, int pc) {
   int offset = GETARG_sJ(fs->f->code[pc]);
+  /* lua-persistent (luap_work): walks of long jump lists ('a and b and ...') are
+     quadratic; each step charges a unit (see LUAP_LABELS in lparser.c) */
+  luap_work(fs->ls->L, 1);
   if (offset == NO_JUMP)  /* point to itself represents end of list */
     return NO_JUMP;  /* end of list */
   else

@@ -393,6 +393,19 @@ LUA_API void luap_settick (lua_State *L, lua_Hook f, int period) {
 }
 
 
+/*
+** lua-persistent (luap_work): returns and clears the C work charged past the count
+** hook's countdown since the last call (see luap_work.h), which the hook's owner adds
+** to the hook period it counts.
+*/
+LUA_API size_t luap_takework (lua_State *L) {
+  global_State *g = G(L);
+  size_t extra = g->luap_workextra;
+  g->luap_workextra = 0;
+  return extra;
+}
+
+
 /* The budget ran out: start a new one; if a handler is set, mark it due. */
 int luap_tickdue (lua_State *L) {
   global_State *g = G(L);

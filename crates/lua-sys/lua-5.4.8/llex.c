@@ -27,9 +27,20 @@
 #include "ltable.h"
 #include "lzio.h"
 
+#include "luap_work.h"  /* lua-persistent: the parser charges its work */
 
 
-#define next(ls)	(ls->current = zgetc(ls->z))
+
+/*
+** lua-persistent (luap_work): every character read counts, and each LUAP_CHUNK of
+** them charges the parser's work (a unit per 4 characters: reading, tokens, code
+** generation), so a timeout or an instruction limit stops a huge chunk's compilation.
+** The parser runs under luaD_protectedparser, so the check may raise here.
+*/
+#define luap_lexchar(ls)  (l_unlikely((++(ls)->luap_read & (LUAP_CHUNK - 1)) == 0) \
+                             ? luap_work((ls)->L, LUAP_CHUNK >> 2) : (void)0)
+
+#define next(ls)	(luap_lexchar(ls), ls->current = zgetc(ls->z))
 
 
 
@@ -174,6 +185,7 @@ void luaX_setinput (lua_State *L, LexState *ls, ZIO *z, TString *source,
   ls->fs = NULL;
   ls->linenumber = 1;
   ls->lastline = 1;
+  ls->luap_read = 0;  /* lua-persistent (luap_work) */
   ls->source = source;
   ls->envn = luaS_newliteral(L, LUA_ENV);  /* get env name */
   luaZ_resizebuffer(ls->L, ls->buff, LUA_MINBUFFER);  /* initialize buffer */

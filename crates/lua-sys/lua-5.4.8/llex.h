@@ -75,6 +75,7 @@ typedef struct LexState {
   struct Dyndata *dyd;  /* dynamic structures used by the parser */
   TString *source;  /* current source name */
   TString *envn;  /* environment variable name */
+  size_t luap_read;  /* lua-persistent (luap_work): characters read, see llex.c */
 } LexState;
 
 

@@ -28,6 +28,14 @@
 #include "lstring.h"
 #include "ltable.h"
 
+/*
+** lua-persistent (LUAP_LABELS): Lua resolves labels and gotos by linear searches of
+** the pending lists, quadratic in their number (up to SHRT_MAX each); each search
+** charges its length before it runs (luap_work.h), so a timeout or an instruction
+** limit stops the compilation of a label-heavy chunk.
+*/
+#include "luap_work.h"
+
 
 
 /* maximum number of local variables per function (must be smaller
@@ -532,6 +540,7 @@ static void solvegoto (LexState *ls, int g, Labeldesc *label) {
   if (l_unlikely(gt->nactvar < label->nactvar))  /* enter some scope? */
     jumpscopeerror(ls, gt);
   luaK_patchlist(ls->fs, gt->pc, label->pc);
+  luap_work(ls->L, gl->n - g);  /* lua-persistent: see LUAP_LABELS */
   for (i = g; i < gl->n - 1; i++)  /* remove goto from pending list */
     gl->arr[i] = gl->arr[i + 1];
   gl->n--;
@@ -544,6 +553,7 @@ static void solvegoto (LexState *ls, int g, Labeldesc *label) {
 static Labeldesc *findlabel (LexState *ls, TString *name) {
   int i;
   Dyndata *dyd = ls->dyd;
+  luap_work(ls->L, dyd->label.n - ls->fs->firstlabel);  /* lua-persistent */
   /* check labels in current function for a match */
   for (i = ls->fs->firstlabel; i < dyd->label.n; i++) {
     Labeldesc *lb = &dyd->label.arr[i];
@@ -586,6 +596,7 @@ static int solvegotos (LexState *ls, Labeldesc *lb) {
   Labellist *gl = &ls->dyd->gt;
   int i = ls->fs->bl->firstgoto;
   int needsclose = 0;
+  luap_work(ls->L, gl->n - i);  /* lua-persistent */
   while (i < gl->n) {
     if (eqstr(gl->arr[i].name, lb->name)) {
       needsclose |= gl->arr[i].close;
@@ -628,6 +639,7 @@ static int createlabel (LexState *ls, TString *name, int line,
 static void movegotosout (FuncState *fs, BlockCnt *bl) {
   int i;
   Labellist *gl = &fs->ls->dyd->gt;
+  luap_work(fs->ls->L, gl->n - bl->firstgoto);  /* lua-persistent */
   /* correct pending gotos to current block */
   for (i = bl->firstgoto; i < gl->n; i++) {  /* for each pending goto */
     Labeldesc *gt = &gl->arr[i];

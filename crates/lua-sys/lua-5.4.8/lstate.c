@@ -384,6 +384,7 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->luap_ticks = INT_MAX;
   g->luap_tickperiod = 0;
   g->luap_tickdue = 0;
+  g->luap_workextra = 0;  /* lua-persistent (luap_work) */
   g->mainthread = L;
   g->seed = luai_makeseed(L);
   g->gcstp = GCSTPGC;  /* no GC while building state */

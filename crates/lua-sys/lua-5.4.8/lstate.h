@@ -306,6 +306,7 @@ typedef struct global_State {
   int luap_ticks;  /* lua-persistent (luap_tick): ticks left in this period */
   int luap_tickperiod;  /* lua-persistent (luap_tick): 0 = no handler */
   lu_byte luap_tickdue;  /* lua-persistent (luap_tick): run it at the next trap */
+  size_t luap_workextra;  /* lua-persistent (luap_work): charged work past the count hook */
 } global_State;
 
 

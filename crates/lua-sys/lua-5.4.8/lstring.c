@@ -21,6 +21,8 @@
 #include "lstate.h"
 #include "lstring.h"
 
+#include "luap_work.h"  /* lua-persistent: long strings charge their making */
+
 
 /*
 ** Maximum size for string table.
@@ -155,7 +157,12 @@ static TString *createstrobj (lua_State *L, size_t l, int tag, unsigned int h) {
 
 
 TString *luaS_createlngstrobj (lua_State *L, size_t l) {
-  TString *ts = createstrobj(L, l, LUA_VLNGSTR, G(L)->seed);
+  TString *ts;
+  /* lua-persistent (luap_work): the caller fills it (a copy) and a table key hashes
+     it byte by byte once; charged as debt, as callers include API calls that must
+     not raise */
+  luap_debt(L, luap_units(l, LUAP_SCAN));
+  ts = createstrobj(L, l, LUA_VLNGSTR, G(L)->seed);
   ts->u.lnglen = l;
   ts->shrlen = 0xFF;  /* signals that it is a long string */
   return ts;

@@ -116,8 +116,10 @@ static int str_reverse (lua_State *L) {
   luaL_Buffer b;
   const char *s = luaL_checklstring(L, 1, &l);
   char *p = luaL_buffinitsize(L, &b, l);
-  for (i = 0; i < l; i++)
+  for (i = 0; i < l; i++) {
+    luap_workat(L, i, LUAP_SCAN);  /* lua-persistent */
     p[i] = s[l - i - 1];
+  }
   luaL_pushresultsize(&b, l);
   return 1;
 }
@@ -129,8 +131,10 @@ static int str_lower (lua_State *L) {
   luaL_Buffer b;
   const char *s = luaL_checklstring(L, 1, &l);
   char *p = luaL_buffinitsize(L, &b, l);
-  for (i=0; i<l; i++)
+  for (i=0; i<l; i++) {
+    luap_workat(L, i, LUAP_SCAN);  /* lua-persistent */
     p[i] = tolower(uchar(s[i]));
+  }
   luaL_pushresultsize(&b, l);
   return 1;
 }
@@ -142,8 +146,10 @@ static int str_upper (lua_State *L) {
   luaL_Buffer b;
   const char *s = luaL_checklstring(L, 1, &l);
   char *p = luaL_buffinitsize(L, &b, l);
-  for (i=0; i<l; i++)
+  for (i=0; i<l; i++) {
+    luap_workat(L, i, LUAP_SCAN);  /* lua-persistent */
     p[i] = toupper(uchar(s[i]));
+  }
   luaL_pushresultsize(&b, l);
   return 1;
 }
@@ -189,6 +195,7 @@ static int str_byte (lua_State *L) {
     return luaL_error(L, "string slice too long");
   n = (int)(pose -  posi) + 1;
   luaL_checkstack(L, n, "string slice too long");
+  luap_work(L, n);  /* lua-persistent: a push is an instruction's worth */
   for (i=0; i<n; i++)
     lua_pushinteger(L, uchar(s[posi+i-1]));
   return n;
@@ -200,6 +207,7 @@ static int str_char (lua_State *L) {
   int i;
   luaL_Buffer b;
   char *p = luaL_buffinitsize(L, &b, n);
+  luap_work(L, n);  /* lua-persistent: one check per argument */
   for (i=1; i<=n; i++) {
     lua_Unsigned c = (lua_Unsigned)luaL_checkinteger(L, i);
     luaL_argcheck(L, c <= (lua_Unsigned)UCHAR_MAX, i, "value out of range");
@@ -884,6 +892,7 @@ static void add_s (MatchState *ms, luaL_Buffer *b, const char *s,
   lua_State *L = ms->L;
   const char *news = lua_tolstring(L, 3, &l);
   const char *p;
+  luap_work(L, luap_units(l, LUAP_SCAN));  /* lua-persistent: per match */
   while ((p = (char *)memchr(news, L_ESC, l)) != NULL) {
     luaL_addlstring(b, news, p - news);
     p++;  /* skip ESC */
@@ -1130,8 +1139,10 @@ static int lua_number2strx (lua_State *L, char *buff, int sz,
 
 
 static void addquoted (luaL_Buffer *b, const char *s, size_t len) {
+  size_t i;  /* lua-persistent: index for luap_workat */
   luaL_addchar(b, '"');
-  while (len--) {
+  for (i = 0; i < len; i++) {
+    luap_workat(b->L, i, LUAP_SCAN);  /* lua-persistent */
     if (*s == '"' || *s == '\\' || *s == '\n') {
       luaL_addchar(b, '\\');
       luaL_addchar(b, *s);
@@ -1287,9 +1298,11 @@ static int str_format (lua_State *L) {
   const char *strfrmt = luaL_checklstring(L, arg, &sfl);
   const char *strfrmt_end = strfrmt+sfl;
   const char *flags;
+  size_t steps = 0;  /* lua-persistent: format characters and items done */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   while (strfrmt < strfrmt_end) {
+    luap_workat(L, steps++, 0);  /* lua-persistent: a unit per character or item */
     if (*strfrmt != L_ESC)
       luaL_addchar(&b, *strfrmt++);
     else if (*++strfrmt == L_ESC)
@@ -1362,6 +1375,7 @@ static int str_format (lua_State *L) {
           if (form[2] == '\0')  /* no modifiers? */
             luaL_addvalue(&b);  /* keep entire string */
           else {
+            luap_work(L, luap_units(l, LUAP_COPY));  /* lua-persistent: strlen */
             luaL_argcheck(L, l == strlen(s), arg, "string contains zeros");
             checkformat(L, form, L_FMTFLAGSC, 1);
             if (strchr(form, '.') == NULL && l >= 100) {
@@ -1620,6 +1634,7 @@ static int str_pack (lua_State *L) {
   while (*fmt != '\0') {
     int size, ntoalign;
     KOption opt = getdetails(&h, totalsize, &fmt, &size, &ntoalign);
+    luap_work(L, 1);  /* lua-persistent: a long format is a long loop */
     totalsize += ntoalign + size;
     while (ntoalign-- > 0)
      luaL_addchar(&b, LUAL_PACKPADBYTE);  /* fill alignment */
@@ -1818,6 +1833,7 @@ static int str_unpack (lua_State *L) {
       }
       case Kzstr: {
         size_t len = strlen(data + pos);
+        luap_work(L, luap_units(len, LUAP_COPY));  /* lua-persistent */
         luaL_argcheck(L, pos + len < ld, 2,
                          "unfinished string for format 'z'");
         lua_pushlstring(L, data + pos, len);

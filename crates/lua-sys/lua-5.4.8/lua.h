@@ -468,6 +468,8 @@ LUA_API void  (lua_upvaluejoin) (lua_State *L, int fidx1, int n1,
 LUA_API void (lua_sethook) (lua_State *L, lua_Hook func, int mask, int count);
 /* lua-persistent (luap_tick): a handler run every `period` loop iterations and calls */
 LUA_API void (luap_settick) (lua_State *L, lua_Hook f, int period);
+/* lua-persistent (luap_work): C work charged past the count hook since the last call */
+LUA_API size_t (luap_takework) (lua_State *L);
 LUA_API lua_Hook (lua_gethook) (lua_State *L);
 LUA_API int (lua_gethookmask) (lua_State *L);
 LUA_API int (lua_gethookcount) (lua_State *L);

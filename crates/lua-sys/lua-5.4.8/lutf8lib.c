@@ -20,6 +20,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
+#include "luap_work.h"  /* lua-persistent: loops over long strings charge their work */
+
 
 #define MAXUNICODE	0x10FFFFu
 
@@ -105,7 +107,9 @@ static int utflen (lua_State *L) {
   luaL_argcheck(L, --posj < (lua_Integer)len, 3,
                    "final position out of bounds");
   while (posi <= posj) {
-    const char *s1 = utf8_decode(s + posi, NULL, !lax);
+    const char *s1;
+    luap_workat(L, n, 0);  /* lua-persistent: a unit per character */
+    s1 = utf8_decode(s + posi, NULL, !lax);
     if (s1 == NULL) {  /* conversion error? */
       luaL_pushfail(L);  /* return fail ... */
       lua_pushinteger(L, posi + 1);  /* ... and current position */
@@ -138,6 +142,7 @@ static int codepoint (lua_State *L) {
     return luaL_error(L, "string slice too long");
   n = (int)(pose -  posi) + 1;  /* upper bound for number of returns */
   luaL_checkstack(L, n, "string slice too long");
+  luap_work(L, n);  /* lua-persistent: a unit per byte (at most one push each) */
   n = 0;  /* count the number of returns */
   se = s + pose;  /* string end */
   for (s += posi - 1; s < se;) {
@@ -170,6 +175,7 @@ static int utfchar (lua_State *L) {
     int i;
     luaL_Buffer b;
     luaL_buffinit(L, &b);
+    luap_work(L, n);  /* lua-persistent: a unit per argument */
     for (i = 1; i <= n; i++) {
       pushutfchar(L, i);
       luaL_addvalue(&b);
@@ -194,7 +200,10 @@ static int byteoffset (lua_State *L) {
                    "position out of bounds");
   if (n == 0) {
     /* find beginning of current byte sequence */
-    while (posi > 0 && iscontp(s + posi)) posi--;
+    while (posi > 0 && iscontp(s + posi)) {
+      luap_workat(L, posi, LUAP_SCAN);  /* lua-persistent: malformed input */
+      posi--;
+    }
   }
   else {
     if (iscontp(s + posi))
@@ -202,6 +211,7 @@ static int byteoffset (lua_State *L) {
     if (n < 0) {
        while (n < 0 && posi > 0) {  /* move back */
          do {  /* find beginning of previous character */
+           luap_workat(L, posi, LUAP_SCAN);  /* lua-persistent */
            posi--;
          } while (posi > 0 && iscontp(s + posi));
          n++;
@@ -212,6 +222,7 @@ static int byteoffset (lua_State *L) {
        while (n > 0 && posi < (lua_Integer)len) {
          do {  /* find beginning of next character */
            posi++;
+           luap_workat(L, posi, LUAP_SCAN);  /* lua-persistent */
          } while (iscontp(s + posi));  /* (cannot pass final '\0') */
          n--;
        }
@@ -230,7 +241,10 @@ static int iter_aux (lua_State *L, int strict) {
   const char *s = luaL_checklstring(L, 1, &len);
   lua_Unsigned n = (lua_Unsigned)lua_tointeger(L, 2);
   if (n < len) {
-    while (iscontp(s + n)) n++;  /* go to next character */
+    while (iscontp(s + n)) {  /* go to next character */
+      luap_workat(L, n, LUAP_SCAN);  /* lua-persistent: malformed input */
+      n++;
+    }
   }
   if (n >= len)  /* (also handles original 'n' being negative) */
     return 0;  /* no more codepoints */

@@ -30,6 +30,8 @@
 #include "ltm.h"
 #include "lvm.h"
 
+#include "luap_work.h"  /* lua-persistent: string comparisons charge their work */
+
 
 /*
 ** By default, use jump tables in the main interpreter loop on gcc
@@ -378,11 +380,15 @@ void luaV_finishset (lua_State *L, const TValue *t, TValue *key,
 ** of the strings. Note that segments can compare equal but still
 ** have different lengths.
 */
-static int l_strcmp (const TString *ts1, const TString *ts2) {
+static int l_strcmp (lua_State *L, const TString *ts1, const TString *ts2) {
   const char *s1 = getstr(ts1);
   size_t rl1 = tsslen(ts1);  /* real length */
   const char *s2 = getstr(ts2);
   size_t rl2 = tsslen(ts2);
+  /* lua-persistent (luap_work): 'strcoll' may scan the shorter string whole */
+  int units = luap_units((rl1 < rl2) ? rl1 : rl2, LUAP_COPY);
+  if (units > 0)
+    luap_debt(L, units);
   for (;;) {  /* for each segment */
     int temp = strcoll(s1, s2);
     if (temp != 0)  /* not equal? */
@@ -400,6 +406,22 @@ static int l_strcmp (const TString *ts1, const TString *ts2) {
     }
   }
 }
+
+
+/*
+** lua-persistent (luap_work): a table access whose long-string key found an entry
+** under another string object compared the two whole ('memcmp' in ltable.c, which has
+** no state to charge). Charged as debt by the VM's table opcodes, off the integer-key
+** path; 'slot' is the found value, the first field of its node. Returns 1.
+*/
+static int luap_lngkey (lua_State *L, const TValue *key, const TValue *slot) {
+  TString *ts = tsvalue(key);
+  if (keystrval(cast(const Node *, slot)) != ts)
+    luap_debt(L, luap_units(tsslen(ts), LUAP_COPY));
+  return 1;
+}
+
+#define luap_lngkeyok(L,k,slot)  (l_unlikely(ttislngstring(k)) ? luap_lngkey(L, k, slot) : 1)
 
 
 /*
@@ -527,7 +549,7 @@ l_sinline int LEnum (const TValue *l, const TValue *r) {
 static int lessthanothers (lua_State *L, const TValue *l, const TValue *r) {
   lua_assert(!ttisnumber(l) || !ttisnumber(r));
   if (ttisstring(l) && ttisstring(r))  /* both are strings? */
-    return l_strcmp(tsvalue(l), tsvalue(r)) < 0;
+    return l_strcmp(L, tsvalue(l), tsvalue(r)) < 0;
   else
     return luaT_callorderTM(L, l, r, TM_LT);
 }
@@ -549,7 +571,7 @@ int luaV_lessthan (lua_State *L, const TValue *l, const TValue *r) {
 static int lessequalothers (lua_State *L, const TValue *l, const TValue *r) {
   lua_assert(!ttisnumber(l) || !ttisnumber(r));
   if (ttisstring(l) && ttisstring(r))  /* both are strings? */
-    return l_strcmp(tsvalue(l), tsvalue(r)) <= 0;
+    return l_strcmp(L, tsvalue(l), tsvalue(r)) <= 0;
   else
     return luaT_callorderTM(L, l, r, TM_LE);
 }
@@ -592,7 +614,14 @@ int luaV_equalobj (lua_State *L, const TValue *t1, const TValue *t2) {
     case LUA_VLIGHTUSERDATA: return pvalue(t1) == pvalue(t2);
     case LUA_VLCF: return fvalue(t1) == fvalue(t2);
     case LUA_VSHRSTR: return eqshrstr(tsvalue(t1), tsvalue(t2));
-    case LUA_VLNGSTR: return luaS_eqlngstr(tsvalue(t1), tsvalue(t2));
+    case LUA_VLNGSTR: {
+      TString *a = tsvalue(t1), *b = tsvalue(t2);
+      /* lua-persistent (luap_work): equal lengths cost a 'memcmp'; 'L' is NULL only
+         for raw equality, whose callers charge it themselves (lua_rawequal) */
+      if (L != NULL && a != b && a->u.lnglen == b->u.lnglen)
+        luap_debt(L, luap_units(a->u.lnglen, LUAP_COPY));
+      return luaS_eqlngstr(a, b);
+    }
     case LUA_VUSERDATA: {
       if (uvalue(t1) == uvalue(t2)) return 1;
       else if (L == NULL) return 0;
@@ -1272,7 +1301,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         lua_Unsigned n;
         if (ttisinteger(rc)  /* fast track for integers? */
             ? (cast_void(n = ivalue(rc)), luaV_fastgeti(L, rb, n, slot))
-            : luaV_fastget(L, rb, rc, slot, luaH_get)) {
+            : (luaV_fastget(L, rb, rc, slot, luaH_get) &&
+               luap_lngkeyok(L, rc, slot))) {  /* lua-persistent */
           setobj2s(L, ra, slot);
         }
         else
@@ -1328,7 +1358,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         lua_Unsigned n;
         if (ttisinteger(rb)  /* fast track for integers? */
             ? (cast_void(n = ivalue(rb)), luaV_fastgeti(L, s2v(ra), n, slot))
-            : luaV_fastget(L, s2v(ra), rb, slot, luaH_get)) {
+            : (luaV_fastget(L, s2v(ra), rb, slot, luaH_get) &&
+               luap_lngkeyok(L, rb, slot))) {  /* lua-persistent */
           luaV_finishfastset(L, s2v(ra), slot, rc);
         }
         else
@@ -1625,7 +1656,9 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         StkId ra = RA(i);
         TValue *rb = KB(i);
         /* basic types do not use '__eq'; we can use raw equality */
-        int cond = luaV_rawequalobj(s2v(ra), rb);
+        /* lua-persistent (luap_work): with 'L', to charge a long-string compare (a
+           constant is never a table or userdata, so no '__eq' is looked for) */
+        int cond = luaV_equalobj(L, s2v(ra), rb);
         docondjump();
         vmbreak;
       }

@@ -3,11 +3,12 @@
 //! This crate provides the Lua C API symbols (`lua_*`, `luaL_*`, `luaopen_*`) that
 //! `mlua-sys` 0.10 expects when its `external` feature is on. One copy of the sources
 //! serves both backends, so they run the same Lua, including lua-persistent's small
-//! patches to the string and table libraries (`csrc/luap_work.h`): their long C loops
-//! (pattern matching, plain find, `string.rep`, `table.move/insert/remove/concat/sort`)
-//! charge their work to the count hook and to the tick handler (`csrc/luap_tick.c`), so
-//! timeouts, instruction limits and interrupts stop them like any Lua loop. Stock Lua
-//! would hang on `string.rep('', 1e12)`.
+//! patches (`csrc/luap_work.h`): every C path whose cost grows with its input (pattern
+//! matching, `string.format`, the utf8 library, string comparison and long-string
+//! equality, string making and buffer copies, the lexer and parser, `table.*` loops)
+//! charges its work to the count hook and to the tick handler (`csrc/luap_tick.c`), so
+//! timeouts, instruction limits and interrupts stop them like any Lua loop (bound:
+//! `docs/security.md`, "Limits"). Stock Lua would hang on `string.rep('', 1e12)`.
 //!
 //! Natively, the build script compiles with the `cc` crate (see `build.rs`). For wasm32
 //! it compiles with clang-19 against Debian's `wasi-libc` (printf, strtod, math, time…
@@ -147,6 +148,11 @@ extern "C" {
     /// and the C library work `csrc/luap_work.h` charges. Cheaper than a count hook,
     /// which traps on every VM instruction (`csrc/luap_tick.c`, patch tag `luap_tick`).
     pub fn luap_armtick(state: *mut core::ffi::c_void, period: core::ffi::c_int);
+    /// Returns and clears the C work (in instructions) charged past the count hook's
+    /// countdown since the last call: a hook that fires after a huge charge (`%q` of a
+    /// long string) counts its period plus this, so instruction limits count C work in
+    /// full (`csrc/luap_work.h`). Global to the state; touches no stack, never raises.
+    pub fn luap_takework(state: *mut core::ffi::c_void) -> usize;
 }
 
 #[cfg(target_arch = "wasm32")]

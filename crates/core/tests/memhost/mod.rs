@@ -106,11 +106,13 @@ pub struct MemHost {
     pub root: Rc<MapObj>,
     pub slots: Vec<Js>,
     pub printed: Vec<String>,
+    /// How many times the core listed a Map's entries (ext `next` must not per step).
+    pub listings: usize,
 }
 
 impl MemHost {
     pub fn new() -> Self {
-        MemHost { root: Rc::new(MapObj::default()), slots: Vec::new(), printed: Vec::new() }
+        MemHost { root: Rc::new(MapObj::default()), slots: Vec::new(), printed: Vec::new(), listings: 0 }
     }
 
     /// The ext table `name` as the host sees it.
@@ -247,6 +249,7 @@ impl Host for MemHost {
         Ok(())
     }
     fn map_entries(&mut self, m: &Js) -> HostResult<Vec<(Js, Js)>> {
+        self.listings += 1;
         Ok(as_map(m)?.entries.borrow().clone())
     }
     fn map_aux(&mut self, m: &Js, create: bool) -> HostResult<Option<Js>> {

@@ -44,3 +44,22 @@ _Noreturn void lua_wasm_sys_exit(int status) {
   fflush(NULL);
   _Exit(status);
 }
+
+/*
+** os.setlocale: the module has the "C" locale only (wasi-libc's setlocale would accept
+** any name, e.g. "pt_BR", and claim success, while number formatting and tonumber
+** keep using "."). Answer as ISO C allows a C library with no other locales to:
+** "C", "POSIX" and "" (the native environment, which here is "C") select it and
+** return "C"; a query (NULL) returns "C"; any other name fails (NULL, so Lua's
+** os.setlocale returns nil). The build compiles Lua with
+** -Dsetlocale=lua_wasm_sys_setlocale; only loslib.c calls it.
+*/
+#include <string.h>
+
+char *lua_wasm_sys_setlocale(int category, const char *locale) {
+  static char c_locale[] = "C";
+  (void)category;
+  if (locale == NULL || locale[0] == '\0' || strcmp(locale, "C") == 0 || strcmp(locale, "POSIX") == 0)
+    return c_locale;
+  return NULL;
+}
