@@ -40,6 +40,116 @@ async function stored(backend, bytes) {
 }
 
 forEachBackend((backend) => {
+  describe('a failed autosave', () => {
+    test('goes to onSaveError, leaves the call its result and output, and is retried', async () => {
+      const store = recordingAdapter();
+      const errors = [];
+      const lines = [];
+      const lua = await createLua({ backend, storage: store, onSaveError: (e) => errors.push(e), print: (t) => lines.push(t) });
+      lua.ext.set('host', new Map([['when', new Date(0)]])); // JS put a value Lua cannot persist
+      expect(lua.eval("ext.table('data').a = 1 print('hi') return 42")).toBe(42);
+      expect(lines).toEqual(['hi']);
+      const r = lua.run("ext.table('data').b = 2 print('out') return 'value'");
+      expect([r.ok, r.values, r.output]).toEqual([true, ['value'], 'out\n']);
+      expect(lua.call('tostring', 7)).toBe('7');
+      await flush();
+      expect(errors.length).toBeGreaterThanOrEqual(2);
+      expect(errors[0]).toBeInstanceOf(LuaError);
+      expect(errors[0].kind).toBe('ext');
+      expect(errors[0].message).toMatch(/snapshot: table 'host' holds an unsupported JS object at key "when"/);
+      expect(store.saves).toBe(0);
+      // The host fixes its value: the next call saves Lua's earlier writes, although it
+      // changes no ext data itself.
+      lua.ext.get('host').set('when', 0);
+      lua.eval('return 1');
+      await flush();
+      expect(store.saves).toBe(1);
+      expect(await stored(backend, store.bytes)).toEqual({ a: 1, b: 2 });
+      await lua.close();
+    });
+
+    test('without onSaveError goes to console.error (every retry), never thrown', async () => {
+      const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const store = recordingAdapter();
+        const lua = await createLua({ backend, storage: store });
+        lua.ext.set('host', new Map([['f', () => 1]]));
+        expect(lua.eval("ext.table('data').a = 1 return 'ok'")).toBe('ok');
+        expect(lua.eval('return 2')).toBe(2);
+        await flush();
+        expect(spy).toHaveBeenCalledTimes(2);
+        expect(String(spy.mock.calls[0][1].message)).toMatch(/unsupported JS function at key "f"/);
+        lua.ext.delete('host');
+        await lua.close(); // the data is still dirty: close writes it
+        expect(await stored(backend, store.bytes)).toEqual({ a: 1 });
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    test('a failing write is retried by the next call and by close', async () => {
+      let fail = true;
+      const store = recordingAdapter();
+      const save = store.save;
+      store.save = (b) => (fail ? Promise.reject(new Error('disk full')) : save(b));
+      const errors = [];
+      const lua = await createLua({ backend, storage: store, onSaveError: (e) => errors.push(e.message) });
+      lua.eval("ext.table('data').a = 1");
+      await flush();
+      expect(errors).toEqual(['disk full']);
+      fail = false;
+      await lua.close();
+      expect(await stored(backend, store.bytes)).toEqual({ a: 1 });
+    });
+
+    test('debounced: close() resolves, reports the failure and releases the store', async () => {
+      const dir = tmpDir();
+      const errors = [];
+      const lua = await createLua({ backend, storage: dir, autosave: 1000, onSaveError: (e) => errors.push(e) });
+      lua.ext.set('host', new Map([['d', new Date()]]));
+      lua.eval("ext.table('data').a = 1");
+      const closing = lua.close(); // used to throw here and keep the lock
+      expect(closing).toBeInstanceOf(Promise);
+      await expect(closing).resolves.toBeUndefined();
+      expect(errors.map((e) => e.kind)).toEqual(['ext']);
+      expect(fs.existsSync(path.join(dir, 'ext.luap.lock'))).toBe(false);
+      const again = await createLua({ backend, storage: dir });
+      await again.close();
+    });
+
+    test('close() settles and releases the store when the last write fails or onSaveError throws', async () => {
+      const store = recordingAdapter();
+      store.save = () => {
+        throw new Error('gone');
+      };
+      const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const lua = await createLua({ backend, storage: store, autosave: 1000, onSaveError: () => { throw new Error('handler broke'); } });
+        lua.eval("ext.table('data').a = 1");
+        await expect(lua.close()).resolves.toBeUndefined();
+        expect(store.closes).toBe(1);
+        const logged = spy.mock.calls.map((c) => c.map((x) => String(x && x.message)).join(' ')).join('\n');
+        expect(logged).toMatch(/handler broke/);
+        expect(logged).toMatch(/gone/);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    test('save() rejects with the snapshot error (and reports it), the VM stays usable', async () => {
+      const store = recordingAdapter();
+      const errors = [];
+      const lua = await createLua({ backend, storage: store, autosave: false, onSaveError: (e) => errors.push(e) });
+      lua.ext.set('host', new Map([['o', {}]]));
+      const e = await lua.save().catch((x) => x);
+      expect(e).toBeInstanceOf(LuaError);
+      expect(e.kind).toBe('ext');
+      expect(errors).toEqual([e]);
+      expect(lua.eval('return 1 + 1')).toBe(2);
+      await lua.close();
+    });
+  });
+
   describe('a key both JS and Lua wrote', () => {
     test('5n from JS and [5] from Lua: save refuses with the table and key, nothing written', async () => {
       const dir = tmpDir();

@@ -327,16 +327,19 @@ class Lua {
   }
 
   /**
-   * Frees the VM. Returns a promise that settles once pending autosaves are written and
-   * the storage is released (a directory store's lock); later calls throw kind 'closed'.
+   * Frees the VM. Returns a promise that resolves once pending autosaves are done and the
+   * storage is released (a directory store's lock), also when the last save failed (that
+   * failure goes to onSaveError, see lib/persist.js); later calls throw kind 'closed'.
    */
   close() {
     if (this._closed) return this._closing;
     const alive = this._instance.alive;
-    const finalBytes = alive && this._persist.pendingAtClose() ? this.snapshot() : null;
+    // The last snapshot needs the VM; a failure is reported, never thrown (the store
+    // must still be released).
+    if (alive) this._persist.saveAtClose();
     this._closed = true;
     if (alive) this._vm.close();
-    this._closing = this._persist.close(finalBytes);
+    this._closing = this._persist.close();
     return this._closing;
   }
 }
@@ -355,11 +358,11 @@ function persistence(lua, { storage, autosave, onSaveError }) {
     recovery: null,
     open() {},
     afterCall() {},
-    pendingAtClose: () => false,
+    saveAtClose() {},
     close: () => Promise.resolve(),
-    save(bytes) {
+    save() {
       lua._persist = new (persist().Persistence)(lua, storage, false, onSaveError);
-      return lua._persist.save(bytes);
+      return lua._persist.save();
     },
   };
 }
