@@ -129,7 +129,7 @@ export class LuaError extends Error {
 
 export class Lua {
   readonly backend: 'native' | 'wasm';
-  /** The live external tables, by name. */
+  /** The live external tables, by name. Assigning it throws a TypeError: change it in place. */
   readonly ext: Map<string, ExtMap>;
   eval(code: string, options?: CallOptions): LuaValue;
   evalAll(code: string, options?: CallOptions): LuaValue[];

@@ -183,4 +183,19 @@ forEachBackend((backend) => {
       await lua.close();
     });
   });
+
+  describe('storage errors and adapters', () => {
+
+    test('assigning lua.ext throws a TypeError that says what to do instead', async () => {
+      const lua = await createLua({ backend });
+      const ext = lua.ext;
+      expect(() => { lua.ext = new Map(); }).toThrow(TypeError);
+      expect(() => { lua.ext = new Map(); }).toThrow(/lua\.ext\.clear\(\).*lua\.restore\(bytes\)/);
+      expect(lua.ext).toBe(ext);
+      lua.ext.clear();
+      lua.ext.set('t', new Map([['x', 1]]));
+      expect(lua.eval("return ext.table('t').x")).toBe(1);
+      await lua.close();
+    });
+  });
 });

@@ -113,8 +113,6 @@ class Lua {
     }
     const userPrint = options.print;
     const interruptBuffer = interruptOption(options);
-    /** The live external tables: Map<tableName, Map>. */
-    this.ext = new Map();
     this._backend = backend;
     this._closed = false;
     const self = this;
@@ -123,7 +121,7 @@ class Lua {
     });
     this._hooks = {
       Map,
-      ext: this.ext,
+      ext: new Map(),
       slots: [],
       auxSymbol: AUX,
       mapEntries,
@@ -147,6 +145,16 @@ class Lua {
       interruptBuffer,
     });
     this._persist = persistence(this, options);
+  }
+
+  /** The live external tables: Map<tableName, Map>. */
+  get ext() {
+    return this._hooks.ext;
+  }
+
+  /** The backend holds this one Map: a replacement would be ignored by Lua and by saves. */
+  set ext(value) {
+    throw new TypeError('lua.ext cannot be replaced: change the Map in place (lua.ext.clear(), lua.ext.set(name, map)) or load a snapshot with lua.restore(bytes)');
   }
 
   /** When the stored snapshot could not be read at load: { error, keptAs, usedPrevious }. */
