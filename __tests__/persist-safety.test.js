@@ -185,6 +185,17 @@ forEachBackend((backend) => {
   });
 
   describe('storage errors and adapters', () => {
+    test('an adapter load() throwing a non-Error: a clear Error with the value as cause', async () => {
+      for (const value of ['nope', { code: 7 }, 42]) {
+        const e = await createLua({ backend, storage: { load() { throw value; }, save() {} } }).catch((x) => x);
+        expect(e).toBeInstanceOf(Error);
+        expect(e).not.toBeInstanceOf(LuaError);
+        expect(e.message).toMatch(/^lua-persistent: the storage adapter's load\(\) threw a non-Error value: /);
+        expect(e.cause).toBe(value);
+      }
+      const e = await createLua({ backend, storage: { load: async () => Promise.reject('async nope'), save() {} } }).catch((x) => x);
+      expect(e.message).toMatch(/load\(\) threw a non-Error value: "async nope"/);
+    });
 
     test('assigning lua.ext throws a TypeError that says what to do instead', async () => {
       const lua = await createLua({ backend });

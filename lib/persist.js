@@ -25,6 +25,29 @@ function sameBytes(a, b) {
   return true;
 }
 
+/** A short form of any thrown value for a message (String() throws for some). */
+function describe(value) {
+  try {
+    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * Calls `adapter[method](...args)`. Adapters are user code and may throw anything; a
+ * thrown non-Error (a string, an object) becomes an Error naming the method, with the
+ * value as its cause, instead of reaching createLua as a bare value.
+ */
+async function callAdapter(adapter, method, ...args) {
+  try {
+    return await adapter[method](...args);
+  } catch (e) {
+    if (Object.prototype.toString.call(e) === '[object Error]') throw e; // Errors of any realm
+    throw new Error(`lua-persistent: the storage adapter's ${method}() threw a non-Error value: ${describe(e)}`, { cause: e });
+  }
+}
+
 const isNewerFormat = (e) => /newer than this build supports/.test(String(e && e.message));
 
 class Persistence {
@@ -50,9 +73,9 @@ class Persistence {
   async open() {
     const a = this.adapter;
     if (!a) return;
-    if (a.open) await a.open();
+    if (a.open) await callAdapter(a, 'open');
     try {
-      const bytes = await a.load();
+      const bytes = await callAdapter(a, 'load');
       if (!bytes) return;
       try {
         this.lua.restore(bytes);
@@ -62,7 +85,7 @@ class Persistence {
         await this.recover(e);
       }
     } catch (e) {
-      if (a.close) await a.close();
+      if (a.close) await callAdapter(a, 'close');
       throw e;
     }
   }
@@ -73,9 +96,9 @@ class Persistence {
       throw Object.assign(new Error(`lua-persistent: the stored snapshot cannot be read (${error.message}); ` +
         'this storage adapter cannot keep it aside, so nothing was loaded and nothing will be written'), { cause: error });
     }
-    const keptAs = await a.quarantine(error);
+    const keptAs = await callAdapter(a, 'quarantine', error);
     this.recovery = { error, keptAs, usedPrevious: false };
-    const previous = a.loadPrevious ? await a.loadPrevious() : undefined;
+    const previous = a.loadPrevious ? await callAdapter(a, 'loadPrevious') : undefined;
     if (previous) {
       try {
         this.lua.restore(previous);
@@ -126,7 +149,7 @@ class Persistence {
     }
     const run = async () => {
       if (sameBytes(bytes, this.lastSaved)) return;
-      if (this.adapter) await this.adapter.save(bytes);
+      if (this.adapter) await callAdapter(this.adapter, 'save', bytes);
       this.lastSaved = bytes;
       this.lastError = null;
     };
@@ -182,7 +205,7 @@ class Persistence {
    */
   async close() {
     await this.queue;
-    if (this.adapter && this.adapter.close) await this.adapter.close();
+    if (this.adapter && this.adapter.close) await callAdapter(this.adapter, 'close');
   }
 }
 
