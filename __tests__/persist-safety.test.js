@@ -211,6 +211,20 @@ forEachBackend((backend) => {
   });
 
   describe('leftovers of killed processes', () => {
+    test('temp files of dead processes are removed on open, a live process\'s are kept', async () => {
+      const dir = tmpDir();
+      const dead = [`ext.luap.tmp-${DEAD_PID}`, `ext.luap.prev.tmp-${DEAD_PID}`, `ext.luap.lock.${DEAD_PID}-0-abc123`, 'ext.luap.lock.steal-x1'];
+      const live = [`ext.luap.tmp-${process.pid}`, `ext.luap.lock.${process.pid}-0-abc123`, 'ext.luap.lock.steal-x2', 'notes.txt'];
+      for (const f of [...dead, ...live]) fs.writeFileSync(path.join(dir, f), 'x');
+      fs.writeFileSync(path.join(dir, 'ext.luap.lock.steal-x1'), JSON.stringify({ pid: DEAD_PID, host: os.hostname(), id: 'a' }));
+      fs.writeFileSync(path.join(dir, 'ext.luap.lock.steal-x2'), JSON.stringify({ pid: process.pid, host: os.hostname(), id: 'b' }));
+      const lua = await createLua({ backend, storage: dir });
+      const left = fs.readdirSync(dir);
+      for (const f of dead) expect(left).not.toContain(f);
+      for (const f of live) expect(left).toContain(f);
+      await lua.close();
+    });
+
     test('a stale lock whose takeover claim was left by a dead opener is taken over', async () => {
       const dir = tmpDir();
       const host = os.hostname();

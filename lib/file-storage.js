@@ -207,6 +207,23 @@ function fileStorage(dir) {
     process.on('exit', releaseOnExit);
   }
 
+  /**
+   * Deletes what killed processes left behind: temp files of saves (`ext.luap.tmp-<pid>`,
+   * `ext.luap.prev.tmp-<pid>`), of lock files (`ext.luap.lock.<pid>-...`) and takeover
+   * claims, each only when the process named in it is gone. Runs with the lock held, so
+   * no save of another process is under way.
+   */
+  function removeLeftovers() {
+    for (const name of fs.readdirSync(dir)) {
+      let pid = null;
+      const m = /^ext\.luap(?:\.prev)?\.tmp-(\d+)$/.exec(name) || /^ext\.luap\.lock\.(\d+)-\d+-[0-9a-f]+$/.exec(name);
+      if (m) pid = Number(m[1]);
+      else if (name.startsWith(`${FILE}.lock.steal-`)) pid = (readLock(path.join(dir, name)) || { pid: null }).pid;
+      else continue;
+      if (pid === null || !alive(pid)) fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
+
   return {
     kind: 'file',
     dir,
@@ -218,6 +235,11 @@ function fileStorage(dir) {
       if (st && !st.isDirectory()) throw new Error(`lua-persistent: the store ${dir} is not a directory`);
       if (!st) await makeDir(dir);
       await acquire();
+      try {
+        removeLeftovers();
+      } catch {
+        // best effort: a leftover that cannot be removed does no harm
+      }
     },
     async load() {
       const bytes = await readIfExists(current);
