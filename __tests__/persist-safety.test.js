@@ -197,6 +197,27 @@ forEachBackend((backend) => {
       expect(e.message).toMatch(/load\(\) threw a non-Error value: "async nope"/);
     });
 
+    test('a store path under a file: ENOTDIR named with the store path', async () => {
+      const file = path.join(tmpDir(), 'plain-file');
+      fs.writeFileSync(file, 'x');
+      const store = path.join(file, 'sub');
+      const e = await createLua({ backend, storage: store }).catch((x) => x);
+      expect(e.message).toContain(`lua-persistent: cannot open the store ${store}: ENOTDIR`);
+      expect(e.message).toMatch(/a part of the path is a file/);
+      expect(e.cause.code).toBe('ENOTDIR');
+    });
+
+    test('a store directory removed while open: the save names the store (ENOENT)', async () => {
+      const dir = tmpDir();
+      const lua = await createLua({ backend, storage: dir, autosave: false });
+      fs.rmSync(dir, { recursive: true, force: true });
+      lua.eval("ext.table('data').a = 1");
+      const e = await lua.save().catch((x) => x);
+      expect(e.message).toMatch(new RegExp(`^lua-persistent: cannot write to the store ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
+      expect(e.code).toBe('ENOENT');
+      await lua.close();
+    });
+
     test('assigning lua.ext throws a TypeError that says what to do instead', async () => {
       const lua = await createLua({ backend });
       const ext = lua.ext;

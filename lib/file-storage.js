@@ -224,66 +224,94 @@ function fileStorage(dir) {
     }
   }
 
+  /** Storage failures as errors that name the store, with the system error as cause. */
+  async function named(what, work) {
+    try {
+      return await work();
+    } catch (e) {
+      const isError = Object.prototype.toString.call(e) === '[object Error]'; // any realm
+      if (isError && e.message.startsWith('lua-persistent:')) throw e;
+      const reason = isError ? `${e.message}${codeHint(e.code)}` : String(e);
+      throw Object.assign(new Error(`lua-persistent: cannot ${what} the store ${dir}: ${reason}`, { cause: e }), { code: e && e.code });
+    }
+  }
+
   return {
     kind: 'file',
     dir,
     path: current,
-    async open() {
-      // Look before creating: mkdir on an existing path under /proc never settles, and
-      // EEXIST for a file says nothing useful.
-      const st = await fs.promises.stat(dir).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
-      if (st && !st.isDirectory()) throw new Error(`lua-persistent: the store ${dir} is not a directory`);
-      if (!st) await makeDir(dir);
-      await acquire();
-      try {
-        removeLeftovers();
-      } catch {
-        // best effort: a leftover that cannot be removed does no harm
-      }
-    },
-    async load() {
-      const bytes = await readIfExists(current);
-      if (bytes) {
-        loadedFrom = current;
-        return bytes;
-      }
-      // A crash between the two renames of an old version of this format; or a
-      // quarantined current file: the previous snapshot is the newest complete one.
-      loadedFrom = previous;
-      return readIfExists(previous);
-    },
-    async loadPrevious() {
-      return loadedFrom === current ? readIfExists(previous) : undefined;
-    },
-    async quarantine() {
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      let target = `${current}.corrupt-${stamp}`;
-      for (let n = 1; fs.existsSync(target); n++) target = `${current}.corrupt-${stamp}-${n}`;
-      await fs.promises.rename(loadedFrom, target);
-      return target;
-    },
-    async save(bytes) {
-      const tmp = `${current}.tmp-${process.pid}`;
-      const fh = await fs.promises.open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      if (fs.existsSync(current)) {
-        const prevTmp = `${previous}.tmp-${process.pid}`;
-        await fs.promises.rm(prevTmp, { force: true });
-        await fs.promises.link(current, prevTmp);
-        await fs.promises.rename(prevTmp, previous);
-      }
-      await fs.promises.rename(tmp, current);
-      await fsyncPath(dir);
-    },
+    open: () =>
+      named('open', async () => {
+        // Look before creating: mkdir on an existing path under /proc never settles, and
+        // EEXIST for a file says nothing useful.
+        const st = await fs.promises.stat(dir).catch((e) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+        if (st && !st.isDirectory()) throw new Error(`lua-persistent: the store ${dir} is not a directory`);
+        if (!st) await makeDir(dir);
+        await acquire();
+        try {
+          removeLeftovers();
+        } catch {
+          // best effort: a leftover that cannot be removed does no harm
+        }
+      }),
+    load: () =>
+      named('read', async () => {
+        const bytes = await readIfExists(current);
+        if (bytes) {
+          loadedFrom = current;
+          return bytes;
+        }
+        // A crash between the two renames of an old version of this format; or a
+        // quarantined current file: the previous snapshot is the newest complete one.
+        loadedFrom = previous;
+        return readIfExists(previous);
+      }),
+    loadPrevious: () => named('read', async () => (loadedFrom === current ? readIfExists(previous) : undefined)),
+    quarantine: () =>
+      named('keep aside a damaged snapshot of', async () => {
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        let target = `${current}.corrupt-${stamp}`;
+        for (let n = 1; fs.existsSync(target); n++) target = `${current}.corrupt-${stamp}-${n}`;
+        await fs.promises.rename(loadedFrom, target);
+        return target;
+      }),
+    save: (bytes) =>
+      named('write to', async () => {
+        const tmp = `${current}.tmp-${process.pid}`;
+        const fh = await fs.promises.open(tmp, 'w');
+        try {
+          await fh.writeFile(bytes);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        if (fs.existsSync(current)) {
+          const prevTmp = `${previous}.tmp-${process.pid}`;
+          await fs.promises.rm(prevTmp, { force: true });
+          await fs.promises.link(current, prevTmp);
+          await fs.promises.rename(prevTmp, previous);
+        }
+        await fs.promises.rename(tmp, current);
+        await fsyncPath(dir);
+      }),
     async close() {
       release();
     },
   };
+}
+
+/** Plain words for the system errors a store meets. */
+function codeHint(code) {
+  const hints = {
+    ENOENT: ' (the directory or a file in it was removed)',
+    ENOTDIR: ' (a part of the path is a file, not a directory)',
+    EACCES: ' (permission denied)',
+    EPERM: ' (operation not permitted)',
+    EISDIR: ' (a directory is where a snapshot file should be)',
+    ENOSPC: ' (the disk is full)',
+    EROFS: ' (read-only file system)',
+  };
+  return (code && hints[code]) || '';
 }
 
 module.exports = { fileStorage, FILE };
