@@ -136,6 +136,19 @@ forEachBackend((backend) => {
       }
     });
 
+    test('calls after close() start no saves (nor reports) of the closed VM', async () => {
+      const errors = [];
+      const lua = await createLua({ backend, storage: recordingAdapter(), onSaveError: (e) => errors.push(e) });
+      lua.ext.set('host', new Map([['d', new Date()]]));
+      lua.eval("ext.table('data').a = 1");
+      await lua.close();
+      const reported = errors.length;
+      expect(reported).toBeGreaterThanOrEqual(2); // the autosave, and the retry at close
+      expect(() => lua.eval('return 1')).toThrow(expect.objectContaining({ kind: 'closed' }));
+      await flush();
+      expect(errors.length).toBe(reported);
+    });
+
     test('save() rejects with the snapshot error (and reports it), the VM stays usable', async () => {
       const store = recordingAdapter();
       const errors = [];

@@ -344,7 +344,7 @@ class Lua {
     const alive = this._instance.alive;
     // The last snapshot needs the VM; a failure is reported, never thrown (the store
     // must still be released).
-    if (alive) this._persist.saveAtClose();
+    this._persist.saveAtClose(alive);
     this._closed = true;
     if (alive) this._vm.close();
     this._closing = this._persist.close();

@@ -65,6 +65,8 @@ class Persistence {
     /** Counts save() calls, so a failure only marks the data dirty if no later
      * snapshot has been taken. */
     this.attempts = 0;
+    /** Set by saveAtClose: no autosave after that. */
+    this.closing = false;
     /** Set when the stored snapshot could not be read: { error, keptAs, usedPrevious }. */
     this.recovery = null;
   }
@@ -117,7 +119,7 @@ class Persistence {
    * throws: a failed save must not take the call's result (see `report`).
    */
   afterCall() {
-    if (this.autosave === false || !this.adapter) return;
+    if (this.autosave === false || !this.adapter || this.closing) return;
     if (this.lua._takeDirty()) this.dirty = true;
     if (!this.dirty) return;
     if (this.autosave === true) {
@@ -188,12 +190,16 @@ class Persistence {
    * Called by lua.close() while the VM is still open: starts the last save when autosave
    * is on and changes are not saved yet (a pending debounce, a failed save, or writes
    * since the last one). Never throws; its failure is reported like any autosave's.
+   * `alive` is false when a wasm trap lost the VM: no snapshot can be taken then.
    */
-  saveAtClose() {
-    if (!this.adapter || this.autosave === false) return;
+  saveAtClose(alive) {
+    // Calls after close fail with kind 'closed'; they must not start saves of a VM that
+    // is gone (a failed save would be retried and reported after each of them).
+    this.closing = true;
     const timed = this.timer !== null;
     if (timed) clearTimeout(this.timer);
     this.timer = null;
+    if (!alive || !this.adapter || this.autosave === false) return;
     if (this.lua._takeDirty() || timed || this.dirty) this.save().catch(() => {});
   }
 
