@@ -259,6 +259,16 @@ forEachBackend((backend) => {
       await lua.close();
     });
 
+    test('a lock naming no real process (pid 0 or -1, garbage) is stale, not "in use"', async () => {
+      const dir = tmpDir();
+      for (const content of [{ pid: 0, host: os.hostname() }, { pid: -1, host: os.hostname() }, 'not json']) {
+        fs.writeFileSync(path.join(dir, 'ext.luap.lock'), typeof content === 'string' ? content : JSON.stringify(content));
+        const lua = await createLua({ backend, storage: dir });
+        expect(JSON.parse(fs.readFileSync(path.join(dir, 'ext.luap.lock'), 'utf8')).pid).toBe(process.pid);
+        await lua.close();
+      }
+    });
+
     test('a stale lock whose takeover claim was left by a dead opener is taken over', async () => {
       const dir = tmpDir();
       const host = os.hostname();

@@ -93,7 +93,7 @@ function readLock(file) {
     }
     const o = owner !== null && typeof owner === 'object' ? owner : {};
     const id = typeof o.id === 'string' && /^[\w-]+$/.test(o.id) ? o.id : `old-${st.ino}-${Math.round(st.mtimeMs * 1000)}`;
-    return { pid: Number.isInteger(o.pid) ? o.pid : null, host: o.host, id };
+    return { pid: Number.isInteger(o.pid) && o.pid > 0 ? o.pid : null, host: o.host, id };
   } finally {
     fs.closeSync(fd);
   }
