@@ -54,7 +54,7 @@ export interface LuaOptions {
   storage?: 'memory' | string | StorageAdapter;
   /** true (default with storage): save after each call that changed ext data; ms: debounce; false: only save(). */
   autosave?: boolean | number;
-  /** Receives autosave failures (default: console.error). */
+  /** Receives every failed save (default: console.error for autosaves); the data stays dirty and is retried. */
   onSaveError?: (error: Error) => void;
   /** Lua heap limit in bytes (default 256 MiB; 0 or Infinity: none). */
   memoryLimit?: number;
@@ -136,7 +136,7 @@ export class LuaError extends Error {
 
 export class Lua {
   readonly backend: 'native' | 'wasm';
-  /** The live external tables, by name. */
+  /** The live external tables, by name. Assigning it throws a TypeError: change it in place. */
   readonly ext: Map<string, ExtMap>;
   eval(code: string, options?: CallOptions): LuaValue;
   evalAll(code: string, options?: CallOptions): LuaValue[];
@@ -153,7 +153,7 @@ export class Lua {
   memory(): MemoryInfo;
   gc(): void;
   reset(): void;
-  /** Frees the VM; resolves once pending autosaves are written and storage is released. */
+  /** Frees the VM; resolves once pending autosaves are done and storage is released, also when the last save failed (reported to onSaveError). */
   close(): Promise<void>;
 }
 

@@ -24,6 +24,8 @@ const fc = require('fast-check');
 const { forEachBackend, backends } = require('./backends');
 const { LuaError, vms, thrown, local } = require('./helpers');
 
+const isMapLike = (v) => Object.prototype.toString.call(v) === '[object Map]';
+
 const RUNS = Number(process.env.PROPERTY_RUNS) || 150;
 const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : undefined;
 const params = (numRuns = RUNS) => ({ numRuns, seed: SEED });
@@ -245,6 +247,80 @@ forEachBackend((backend) => {
       }),
       params(),
     );
+  });
+
+  // Issue 25: a JS 5n and a Lua [5] in one Map were saved, and the next open refused the
+  // store ("key 5 twice") and quarantined all of it.
+  test('whatever JS and Lua put into ext tables is saved and loads back, or is refused', async () => {
+    const ints = fc.integer({ min: -2, max: 3 });
+    // Keys from JS: numbers and BigInts of the same small values (so they collide), and
+    // floats, strings, booleans, plus keys no store can hold.
+    const jsKey = fc.oneof(
+      { arbitrary: ints, weight: 4 },
+      { arbitrary: ints.map(BigInt), weight: 4 },
+      { arbitrary: fc.constantFrom(2.5, -0, 2 ** 53, 2 ** 63, 'a', '', true), weight: 2 },
+      { arbitrary: fc.constantFrom(NaN, 2n ** 64n, Symbol.for('k'), null), weight: 1 },
+    );
+    // Values from JS: mostly storable ones; now and then one no store can hold.
+    const unstorable = fc.constantFrom('date', 'object', 'function', 'array', 'huge').map((k) => ({ date: new Date(0), object: {}, function: () => 1, array: [1], huge: 2n ** 64n })[k]);
+    const jsLeaf = fc.oneof(
+      { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.bigInt({ min: I64_MIN, max: I64_MAX }), fc.string({ maxLength: 4 }), fc.boolean()), weight: 8 },
+      { arbitrary: fc.oneof(fc.uint8Array({ maxLength: 3 }), fc.constantFrom(null, undefined, 2 ** 60)), weight: 2 },
+      { arbitrary: unstorable, weight: 1 },
+    );
+    const { jsValue: jsTree } = fc.letrec((tie) => ({
+      jsValue: fc.oneof({ depthSize: 'small' }, jsLeaf, tie('map')),
+      map: fc.array(fc.tuple(jsKey, tie('jsValue')), { maxLength: 4 }).map((entries) => new Map(entries)),
+    }));
+    const luaKey = fc.oneof(int.filter((k) => k.v >= -2n && k.v <= 3n), ints.map((v) => ({ t: 'float', v: v + 0.5 })), fc.constantFrom({ t: 'str', v: utf8.encode('a') }, { t: 'bool', v: true }));
+    // An operation: JS sets key k of table p (or of a Map inside it), or Lua assigns it.
+    const op = fc.oneof(
+      fc.record({ side: fc.constant('js'), inner: fc.boolean(), key: jsKey, value: jsTree }),
+      fc.record({ side: fc.constant('lua'), inner: fc.boolean(), key: luaKey, value }),
+    );
+    const [lua, , cross] = await trio();
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 8 }), async (ops) => {
+        lua.ext.clear();
+        lua.eval("ext.table('p').inner = {}");
+        for (const o of ops) {
+          if (o.side === 'js') {
+            const p = lua.ext.get('p');
+            const target = o.inner && isMapLike(p.get('inner')) ? p.get('inner') : p;
+            target.set(o.key, o.value);
+          } else {
+            const at = o.inner ? "(type(ext.table('p').inner) == 'userdata' and ext.table('p').inner or ext.table('p'))" : "ext.table('p')";
+            try {
+              lua.eval(`local t = ${at} t[${toLua(o.key)}] = ${toLua(o.value)}`);
+            } catch (e) {
+              // Refused at write time: only because of what JS put there before.
+              expect(e).toBeInstanceOf(LuaError);
+              expect(e.kind).toBe('ext');
+            }
+          }
+        }
+        let bytes;
+        try {
+          bytes = lua.snapshot();
+        } catch (e) {
+          // Refused at save time: a clear 'ext' error naming the table.
+          expect(e).toBeInstanceOf(LuaError);
+          expect(e.kind).toBe('ext');
+          expect(e.message).toMatch(/^snapshot: (table '|lua\.ext)/);
+          return;
+        }
+        // Written: both backends read it back, and it is the same data (same bytes).
+        for (const dst of [lua, cross]) {
+          dst.restore(bytes);
+          expect(Buffer.from(dst.snapshot()).equals(Buffer.from(bytes))).toBe(true);
+        }
+      }),
+      params(),
+    );
+    // The collision itself is always refused, never written.
+    lua.ext.clear();
+    lua.ext.set('p', new Map([[3n, 'js'], [3, 'lua']]));
+    expect(thrown(() => lua.snapshot()).message).toMatch(/table 'p' has the key 3 twice/);
   });
 
   describe('values the ext rules refuse: kind ext, nothing written', () => {

@@ -122,8 +122,6 @@ class Lua {
     }
     const userPrint = options.print;
     const interruptBuffer = interruptOption(options);
-    /** The live external tables: Map<tableName, Map>. */
-    this.ext = new Map();
     this._backend = backend;
     this._closed = false;
     /** Why every call now fails ({ kind, message } of a LuaError), or null while usable. */
@@ -134,7 +132,7 @@ class Lua {
     const registry = new FinalizationRegistry((id) => self._releaseRef(id));
     this._hooks = {
       Map,
-      ext: this.ext,
+      ext: new Map(),
       slots: [],
       auxSymbol: AUX,
       mapEntries,
@@ -164,6 +162,16 @@ class Lua {
     };
     this._vm = impl.create(this._hooks, this._options);
     this._persist = persistence(this, options);
+  }
+
+  /** The live external tables: Map<tableName, Map>. */
+  get ext() {
+    return this._hooks.ext;
+  }
+
+  /** The backend holds this one Map: a replacement would be ignored by Lua and by saves. */
+  set ext(value) {
+    throw new TypeError('lua.ext cannot be replaced: change the Map in place (lua.ext.clear(), lua.ext.set(name, map)) or load a snapshot with lua.restore(bytes)');
   }
 
   /** When the stored snapshot could not be read at load: { error, keptAs, usedPrevious }. */
@@ -395,18 +403,15 @@ class Lua {
   }
 
   /**
-   * Frees the VM. Returns a promise that settles once pending autosaves are written and
-   * the storage is released (a directory store's lock); later calls throw kind 'closed'.
+   * Frees the VM. Returns a promise that resolves once pending autosaves are done and the
+   * storage is released (a directory store's lock), also when the last save failed (that
+   * failure goes to onSaveError, see lib/persist.js); later calls throw kind 'closed'.
    */
   close() {
     if (this._closed) return this._closing;
-    let finalBytes = null;
-    let failed = null;
-    try {
-      if (this._persist.pendingAtClose()) finalBytes = this.snapshot();
-    } catch (e) {
-      failed = e; // still close and release the storage; the promise reports it
-    }
+    // The last snapshot (through a fresh instance if a wasm trap lost the VM): a
+    // failure is reported, never thrown, since the store must still be released.
+    this._persist.saveAtClose();
     this._closed = true;
     if (this._ended === null) {
       try {
@@ -419,8 +424,7 @@ class Lua {
     this._ended = { kind: 'closed', message: CLOSED };
     this._vm = null;
     this._chunks.clear();
-    const closing = this._persist.close(finalBytes);
-    this._closing = failed === null ? closing : closing.then(() => { throw failed; });
+    this._closing = this._persist.close();
     return this._closing;
   }
 }
@@ -439,11 +443,11 @@ function persistence(lua, { storage, autosave, onSaveError }) {
     recovery: null,
     open() {},
     afterCall() {},
-    pendingAtClose: () => false,
+    saveAtClose() {},
     close: () => Promise.resolve(),
-    save(bytes) {
+    save() {
       lua._persist = new (persist().Persistence)(lua, storage, false, onSaveError);
-      return lua._persist.save(bytes);
+      return lua._persist.save();
     },
   };
 }

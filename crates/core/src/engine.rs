@@ -257,7 +257,8 @@ impl<H: Host + 'static> Engine<H> {
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         let (tables, weight) = export_all(h, &self.shared).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))?;
         self.shared.ext_estimate.set(weight);
-        Ok(snapshot::encode(&tables))
+        // Checked, so that a Map the next load would refuse is never written.
+        snapshot::encode_checked(&tables).map_err(|e| LuaError::new(ErrorKind::Ext, format!("snapshot: {e}")))
     }
 
     /// Replaces every external table with the snapshot's contents. The blob is fully

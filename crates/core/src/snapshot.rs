@@ -31,6 +31,30 @@ pub enum SnapshotError {
     /// data lua-persistent accepts, so the blob was crafted.
     TooDeep(usize),
     Malformed(String),
+    /// Refused by [`encode_checked`]: data `decode` would refuse (see [`Invalid`]), so
+    /// writing it would leave a store that cannot be opened again.
+    Unreadable(Invalid),
+}
+
+/// Why a set of tables breaks what every snapshot must satisfy (see `check_tables`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Invalid {
+    TableTwice(String),
+    /// Two entries of one table are the same Lua key: a JS Map keeps `5` and `5n`
+    /// apart, Lua and the snapshot format see both as the integer 5.
+    KeyTwice { table: String, key: Key },
+    /// NaN, or an integral float that Lua would have made an integer.
+    BadFloatKey { table: String, key: Key },
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::TableTwice(name) => write!(f, "table '{name}' appears twice"),
+            Invalid::KeyTwice { table, key } => write!(f, "table '{table}' has the key {} twice", key.describe()),
+            Invalid::BadFloatKey { table, key } => write!(f, "table '{table}' has an invalid float key ({})", key.describe()),
+        }
+    }
 }
 
 impl std::fmt::Display for SnapshotError {
@@ -48,6 +72,12 @@ impl std::fmt::Display for SnapshotError {
             ),
             SnapshotError::TooDeep(n) => write!(f, "snapshot is malformed: tables nested deeper than {n} levels"),
             SnapshotError::Malformed(m) => write!(f, "snapshot is malformed: {m}"),
+            SnapshotError::Unreadable(why @ Invalid::KeyTwice { key: Key::Int(_), .. }) => write!(
+                f,
+                "{why} (a JS Map can hold a number and a BigInt of the same value, which Lua and \
+                 snapshots see as one key: delete one of them); nothing was written"
+            ),
+            SnapshotError::Unreadable(why) => write!(f, "{why}; nothing was written"),
         }
     }
 }
@@ -64,6 +94,46 @@ pub fn encode(tables: &Tables) -> Vec<u8> {
     let crc = crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// [`encode`] of tables read from `lua.ext`, refusing what [`decode`] would refuse: a
+/// snapshot that is written can always be read back.
+///
+/// Of `check_tables`' rules, Maps can only break one: a JS Map keeps keys apart by
+/// SameValueZero, so its table names, strings, booleans and numbers are unique, and
+/// `Key::from_float` makes every float key valid; but a number and a BigInt of the
+/// same value (`5`, `5n`) are two Map keys and one `Key::Int`. So only integer keys
+/// are checked here (one sort of the integers per table, a single pass when they are
+/// in order, as sequences are): the full check costs ~4x the encoding of a large
+/// table. Debug builds run the full check too, so tests catch a gap in this argument.
+pub fn encode_checked(tables: &Tables) -> Result<Vec<u8>, SnapshotError> {
+    let mut ints = Vec::new();
+    for (name, entries) in tables {
+        unique_int_keys(entries, &mut ints)
+            .map_err(|(inner, key)| SnapshotError::Unreadable(Invalid::KeyTwice { table: format!("{name}{inner}"), key: Key::Int(key) }))?;
+    }
+    debug_assert_eq!(check_tables(tables), Ok(()), "encode_checked let through what decode refuses");
+    Ok(encode(tables))
+}
+
+/// The first integer key found twice in `entries` or a table inside, with the path
+/// (`.key.key`) of its table below `entries`. `ints`: a buffer reused across tables.
+fn unique_int_keys(entries: &[(Key, Stored)], ints: &mut Vec<i64>) -> Result<(), (String, i64)> {
+    ints.clear();
+    ints.extend(entries.iter().filter_map(|(k, _)| match k {
+        Key::Int(i) => Some(*i),
+        _ => None,
+    }));
+    crate::sort::sort_by(ints, |a, b| a < b);
+    if let Some(w) = ints.windows(2).find(|w| w[0] == w[1]) {
+        return Err((String::new(), w[0]));
+    }
+    for (key, value) in entries {
+        if let Stored::Table(inner) = value {
+            unique_int_keys(inner, ints).map_err(|(path, i)| (format!(".{}{path}", key.describe()), i))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
@@ -91,27 +161,27 @@ pub fn decode(bytes: &[u8]) -> Result<Tables, SnapshotError> {
     if !rest.is_empty() {
         return Err(SnapshotError::Malformed(format!("{} trailing bytes", rest.len())));
     }
-    check_tables(&tables).map_err(SnapshotError::Malformed)?;
+    check_tables(&tables).map_err(|e| SnapshotError::Malformed(e.to_string()))?;
     Ok(tables)
 }
 
 /// What `encode` of real ext tables always satisfies, and restore relies on to give
 /// back exactly the data saved: unique table names, and per table unique keys with no
 /// NaN or integral float keys (JS Maps would merge or lose those; found by fuzzing).
-fn check_tables(tables: &Tables) -> Result<(), String> {
+fn check_tables(tables: &Tables) -> Result<(), Invalid> {
     let mut names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
     crate::sort::sort_by(&mut names, |a, b| a < b);
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("table '{}' appears twice", w[0]));
+        return Err(Invalid::TableTwice(w[0].to_string()));
     }
     tables.iter().try_for_each(|(name, entries)| check_entries(name, entries))
 }
 
-fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), String> {
+fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), Invalid> {
     for (key, value) in entries {
         if let Key::Float(f) = key {
             if Key::from_float(*f) != Some(key.clone()) {
-                return Err(format!("table '{path}' has an invalid float key ({})", key.describe()));
+                return Err(Invalid::BadFloatKey { table: path.to_string(), key: key.clone() });
             }
         }
         if let Stored::Table(inner) = value {
@@ -121,7 +191,7 @@ fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), String> {
     let mut keys: Vec<&Key> = entries.iter().map(|(k, _)| k).collect();
     crate::sort::sort_by(&mut keys, |a, b| a.canonical_cmp(b).is_lt());
     match keys.windows(2).find(|w| w[0].canonical_cmp(w[1]).is_eq()) {
-        Some(w) => Err(format!("table '{path}' has the key {} twice", w[0].describe())),
+        Some(w) => Err(Invalid::KeyTwice { table: path.to_string(), key: w[0].clone() }),
         None => Ok(()),
     }
 }
@@ -277,6 +347,20 @@ mod tests {
         assert!(checksummed(&twice).unwrap_err().to_string().contains("key \"a\" twice"));
         let names = vec![("t".to_string(), vec![]), ("t".to_string(), vec![])];
         assert!(checksummed(&names).unwrap_err().to_string().contains("'t' appears twice"));
+    }
+
+    #[test]
+    fn encode_checked_refuses_what_decode_would_refuse() {
+        let twice = vec![("t".to_string(), vec![(Key::Int(5), Stored::Str("host".into())), (Key::Int(5), Stored::Str("lua".into()))])];
+        let err = encode_checked(&twice).unwrap_err();
+        assert_eq!(err, SnapshotError::Unreadable(Invalid::KeyTwice { table: "t".into(), key: Key::Int(5) }));
+        let message = err.to_string();
+        assert!(message.contains("table 't' has the key 5 twice") && message.contains("BigInt"), "{message}");
+        let inner = Stored::Table(vec![(Key::Int(7), Stored::Int(1)), (Key::Bool(true), Stored::Int(2)), (Key::Int(7), Stored::Int(3))]);
+        let nested = vec![("t".to_string(), vec![(Key::Int(1), Stored::Int(0)), (Key::Str("a".into()), Stored::Table(vec![(Key::Int(2), inner)]))])];
+        let message = encode_checked(&nested).unwrap_err().to_string();
+        assert!(message.contains("table 't.\"a\".2' has the key 7 twice"), "{message}");
+        assert_eq!(encode_checked(&sample()).unwrap(), encode(&sample()));
     }
 
     #[test]
