@@ -85,7 +85,24 @@ fn raised_of(e: &mlua::Error) -> Option<&Raised> {
 /// callback machinery for all of them.
 type Callback = Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>;
 
+/// What every callback of the core fails with while `lua_close` frees the state.
+pub(crate) const CLOSING: &str = "the Lua VM is closing";
+
+/// Whether `lua` is being freed: its last handle is dropping and `lua_close` runs the
+/// pending finalizers, which may call the core's functions. mlua's handles (a
+/// `Function` called, a `Table` read) then panic ("Lua instance is destroyed"), which
+/// is an abort, and so a trap of the whole module, on wasm.
+fn closing(lua: &Lua) -> bool {
+    lua.weak().try_upgrade().is_none()
+}
+
 /// A Lua function running `f` whose ext and JS-call failures are plain string errors.
+///
+/// With [`handle_free`], the only way the core makes Rust functions for Lua (the fast
+/// paths and finalizers that skip mlua's callback machinery are C functions, see
+/// `shared::c_function`), so that the rule for a closing state lives here: while the
+/// state is being freed, `f` is not run and the call fails with [`CLOSING`], a plain
+/// string error like the others.
 pub(crate) fn function<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
 where
     H: Host + 'static,
@@ -96,26 +113,45 @@ where
     boxed(lua, shared, Box::new(f))
 }
 
+/// A Rust function for Lua that also runs while the state is being freed, for what must
+/// work then and touches no mlua handle: the limits' tick function, which stops
+/// finalizers that loop at close (it reads only the clock and `Shared`).
+pub(crate) fn handle_free(lua: &Lua, f: Callback) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| f(lua, args))
+}
+
 fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
     let weak = Rc::downgrade(shared);
-    let inner = lua.create_function(move |lua, args: MultiValue| match f(lua, args) {
-        Ok(mut values) => {
-            values.push_front(Value::Boolean(true));
-            Ok(values)
-        }
-        Err(e) => match raised_of(&e) {
-            Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Host { .. })) => {
-                let message = r.to_string();
-                if let Some(shared) = weak.upgrade() {
-                    shared.last_raised.replace(Some((message.clone(), r.clone())));
-                }
-                Ok(MultiValue::from(vec![Value::Boolean(false), Value::String(lua.create_string(&message)?)]))
+    let inner = lua.create_function(move |lua, args: MultiValue| {
+        let result = if closing(lua) { Err(Raised::Runtime(CLOSING.into()).into_lua()) } else { f(lua, args) };
+        match result {
+            Ok(mut values) => {
+                values.push_front(Value::Boolean(true));
+                Ok(values)
             }
-            _ => Err(e),
-        },
+            Err(e) => match weak.upgrade().and_then(|shared| remember(&shared, &e)) {
+                // `create_string` goes through the state itself (not a handle): it works
+                // while the state is being freed.
+                Some(message) => Ok(MultiValue::from(vec![Value::Boolean(false), Value::String(lua.create_string(&message)?)])),
+                None => Err(e),
+            },
+        }
     })?;
     let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
     factory.call(inner)
+}
+
+/// The message of `e` as a plain string error, when it is one of the core's errors that
+/// travel that way; its typed reason is remembered for [`recover_kind`].
+pub(crate) fn remember<H: Host>(shared: &Shared<H>, e: &mlua::Error) -> Option<String> {
+    match raised_of(e) {
+        Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Host { .. })) => {
+            let message = r.to_string();
+            shared.last_raised.replace(Some((message.clone(), r.clone())));
+            Some(message)
+        }
+        _ => None,
+    }
 }
 
 /// Restores the kind of an error that crossed Lua as a plain string.

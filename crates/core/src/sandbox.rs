@@ -18,12 +18,12 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     // SAFETY: `unsafe_new_with` only allows loading the debug library (needed for
     // debug.traceback); the safe profile removes everything else from it below.
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
+    crate::plain::install(&lua, shared)?;
     if options.stdlib == Stdlib::Safe {
         restrict(&lua)?;
     } else {
         install_exit(&lua, shared)?;
     }
-    crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
     install_print(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
@@ -59,7 +59,7 @@ fn restrict(lua: &Lua) -> mlua::Result<()> {
 /// `false` is 1, otherwise an integer.
 fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
-    let exit = lua.create_function(move |lua, args: MultiValue| {
+    let exit = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
         let code = match args.front() {
             None | Some(mlua::Value::Nil) | Some(mlua::Value::Boolean(true)) => 0,
             Some(mlua::Value::Boolean(false)) => 1,
@@ -73,7 +73,7 @@ fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::R
         };
         match weak.upgrade() {
             Some(shared) => Err(crate::limits::request_exit(lua, &shared, code)),
-            None => Ok(()),
+            None => Ok(MultiValue::new()),
         }
     })?;
     let os: mlua::Table = lua.globals().get("os")?;
