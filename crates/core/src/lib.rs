@@ -12,6 +12,7 @@ mod host;
 mod limits;
 mod options;
 mod plain;
+mod print;
 mod proxy;
 pub mod report;
 mod sandbox;

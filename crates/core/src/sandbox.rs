@@ -25,7 +25,7 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
         install_exit(&lua, shared)?;
     }
     lua.set_app_data(shared.clone());
-    install_print(&lua, shared)?;
+    crate::print::install(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
     crate::limits::install(&lua, shared)?;
     if options.memory_limit > 0 {
@@ -78,36 +78,4 @@ fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::R
     })?;
     let os: mlua::Table = lua.globals().get("os")?;
     os.raw_set("exit", exit)
-}
-
-/// `print` writes to the call's captured output (and to the host when echo is on),
-/// formatting arguments exactly as Lua's own print does (tostring, tab-separated).
-fn install_print<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
-    let tostring: mlua::Function = lua.globals().get("tostring")?;
-    let captured = shared.clone();
-    let print = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let shared = &captured;
-        let mut line = Vec::new();
-        for (i, a) in args.into_iter().enumerate() {
-            if i > 0 {
-                line.push(b'\t');
-            }
-            let s: mlua::String = tostring.call(a)?;
-            line.extend_from_slice(&s.as_bytes());
-        }
-        let line = String::from_utf8_lossy(&line);
-        let echo = {
-            let mut out = shared.output.borrow_mut();
-            out.push_line(&line);
-            out.echo
-        };
-        if echo {
-            let host = shared.host()?;
-            if let Err(e) = host.print(&line) {
-                return Err(crate::convert::call_failure(host, shared, &crate::shared::lua_position(lua), e));
-            }
-        }
-        Ok(MultiValue::new())
-    })?;
-    lua.globals().raw_set("print", print)
 }
