@@ -150,7 +150,7 @@ pub fn from_mlua(err: &mlua::Error) -> LuaError {
         E::CallbackError { traceback, cause } => {
             let mut e = from_mlua(cause);
             if e.traceback.is_none() {
-                e.traceback = Some(clean_traceback(traceback));
+                e.traceback = Some(clean_traceback(traceback, false));
             }
             e
         }
@@ -180,17 +180,46 @@ fn split_traceback(kind: ErrorKind, text: &str) -> LuaError {
     match text.find("\nstack traceback:\n") {
         Some(at) => {
             let mut e = LuaError::new(kind, &text[..at]);
-            e.traceback = Some(clean_traceback(&text[at + 1..]));
+            e.traceback = Some(clean_traceback(&text[at + 1..], true));
             e
         }
         None => LuaError::new(kind, text),
     }
 }
 
-/// Drops the frames of the engine's own error wrappers (chunk "plain") so tracebacks
-/// show only the user's code and real library functions.
-fn clean_traceback(tb: &str) -> String {
-    tb.lines().filter(|l| !l.trim_start().starts_with("plain:")).collect::<Vec<_>>().join("\n")
+/// Gives a traceback the shape of the reference interpreter's (`lua5.4 script.lua`):
+/// - `from_handler`: it was taken by mlua's message handler, which starts at its own
+///   frame (level 0, a stray "[C]: in ?" first line) where lua.c's starts at level 1;
+/// - the frames of the engine's error wrappers (chunk "plain"), which raise a core
+///   function's failure as a plain string, go, with the `error` call above them and
+///   the tail-call mark below them, so that the user's code and real library functions
+///   remain.
+/// The runners (csrc/luap_run.c) already give "in main chunk" and the final "[C]: in ?".
+pub(crate) fn clean_traceback(tb: &str, from_handler: bool) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut lines = tb.lines().peekable();
+    let mut first_frame = true;
+    while let Some(line) = lines.next() {
+        let frame = line.trim_start();
+        if !line.starts_with('\t') {
+            kept.push(line);
+            continue;
+        }
+        if std::mem::take(&mut first_frame) && from_handler && frame.starts_with("[C]:") {
+            continue;
+        }
+        if frame.starts_with("plain:") {
+            if kept.last().is_some_and(|l| l.trim_start() == "[C]: in function 'error'") {
+                kept.pop();
+            }
+            if lines.peek().is_some_and(|l| l.trim_start() == "(...tail calls...)") {
+                lines.next();
+            }
+            continue;
+        }
+        kept.push(line);
+    }
+    kept.join("\n")
 }
 
 #[cfg(test)]

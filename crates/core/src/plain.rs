@@ -17,11 +17,8 @@ use crate::shared::Shared;
 
 const REGISTRY_KEY: &str = "lua-persistent.plain";
 
-/// Also defines the two runners every top-level call goes through: results come back
-/// either as one value or packed in a table, so a chunk returning hundreds of values
-/// never overflows the C stack space mlua reserves for reading them.
 const FACTORY: &str = r#"
-local error, pack = error, table.pack
+local error = error
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
@@ -29,12 +26,13 @@ end
 local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
-local function first(f, ...) return (f(...)) end
-local function all(f, ...) return pack(f(...)) end
-return wrap, first, all
+return wrap
 "#;
 
-/// The two runners of a Lua state, kept at hand (a registry lookup per call is measurable).
+/// The two runners every top-level call goes through (lua-sys's `csrc/luap_run.c`):
+/// results come back either as one value or packed in a table, so a chunk returning
+/// hundreds of values never overflows the C stack space mlua reserves for reading them.
+/// Kept at hand (a registry lookup per call is measurable).
 pub(crate) struct Runners {
     first: Function,
     all: Function,
@@ -44,7 +42,9 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua:
     // `call`, not `eval`: mlua's eval first tries the source as an expression
     // (`return <source>`), which fails to parse here and costs a syntax error (and, on
     // wasm, compiling its formatting code) at every VM creation.
-    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
+    let factory: Function = lua.load(FACTORY).set_name("=plain").call(())?;
+    let first = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_runfirst)?;
+    let all = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_runall)?;
     *shared.runners.borrow_mut() = Some(Runners { first, all });
     lua.set_named_registry_value(REGISTRY_KEY, factory)
 }
