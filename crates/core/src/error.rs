@@ -193,8 +193,10 @@ fn split_traceback(kind: ErrorKind, text: &str) -> LuaError {
 /// - the frames of the engine's error wrappers (chunk "plain"), which raise a core
 ///   function's failure as a plain string, go, with the `error` call above them and
 ///   the tail-call mark below them, so that the user's code and real library functions
-///   remain.
-/// The runners (csrc/luap_run.c) already give "in main chunk" and the final "[C]: in ?".
+///   remain;
+/// - the runner's frame (chunk "plain" too, see `plain::call`) goes, and the host's
+///   frame, with which lua.c's tracebacks end ("[C]: in ?", the C function that called
+///   the chunk), takes its place.
 pub(crate) fn clean_traceback(tb: &str, from_handler: bool) -> String {
     let mut kept: Vec<&str> = Vec::new();
     let mut lines = tb.lines().peekable();
@@ -219,6 +221,10 @@ pub(crate) fn clean_traceback(tb: &str, from_handler: bool) -> String {
         }
         kept.push(line);
     }
+    const HOST_FRAME: &str = "\t[C]: in ?";
+    if !first_frame {
+        kept.push(HOST_FRAME);
+    }
     kept.join("\n")
 }
 
@@ -235,5 +241,18 @@ mod tests {
         );
         assert_eq!(parse_position("no position here"), (None, None));
         assert_eq!(parse_position("C:\\a:5: win"), (Some("C:\\a".into()), Some(5)));
+    }
+
+    #[test]
+    fn tracebacks_take_lua_c_shape() {
+        // As mlua's handler takes it for a JS function that threw, called from `f`.
+        let raw = "stack traceback:\n\t[C]: in ?\n\t[C]: in function 'error'\n\tplain:4: in function <plain:3>\n\t(...tail calls...)\n\tj.lua:1: in local 'f'\n\tj.lua:2: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, true), "stack traceback:\n\tj.lua:1: in local 'f'\n\tj.lua:2: in main chunk\n\t[C]: in ?");
+        // A library function's own error keeps its frame.
+        let raw = "stack traceback:\n\t[C]: in ?\n\t[C]: in function 'error'\n\teval:1: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, true), "stack traceback:\n\t[C]: in function 'error'\n\teval:1: in main chunk\n\t[C]: in ?");
+        // Taken inside a callback (a hook): its first frame is a real one.
+        let raw = "stack traceback:\n\t[C]: in hook '?'\n\teval:2: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, false), "stack traceback:\n\t[C]: in hook '?'\n\teval:2: in main chunk\n\t[C]: in ?");
     }
 }

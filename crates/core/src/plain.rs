@@ -17,8 +17,17 @@ use crate::shared::Shared;
 
 const REGISTRY_KEY: &str = "lua-persistent.plain";
 
+/// Also defines the two runners every top-level call goes through: results come back
+/// either as one value or packed in a table, so a chunk returning hundreds of values
+/// never overflows the C stack space mlua reserves for reading them.
+///
+/// The runners call the function from a register loaded by `...`, which Lua cannot name:
+/// its traceback frame then has the shape lua.c's host call gives it ("in main chunk",
+/// "in function <...>"), where a named local would show as "in local 'f'". In Lua, not
+/// C: a C runner would spend one more level of Lua's C-call budget (200, shared by
+/// nested calls between JS and Lua) per call.
 const FACTORY: &str = r#"
-local error = error
+local error, pack, select = error, table.pack, select
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
@@ -26,13 +35,12 @@ end
 local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
-return wrap
+local function first(...) return ((...)(select(2, ...))) end
+local function all(...) return pack((...)(select(2, ...))) end
+return wrap, first, all
 "#;
 
-/// The two runners every top-level call goes through (lua-sys's `csrc/luap_run.c`):
-/// results come back either as one value or packed in a table, so a chunk returning
-/// hundreds of values never overflows the C stack space mlua reserves for reading them.
-/// Kept at hand (a registry lookup per call is measurable).
+/// The two runners of a Lua state, kept at hand (a registry lookup per call is measurable).
 pub(crate) struct Runners {
     first: Function,
     all: Function,
@@ -42,34 +50,27 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua:
     // `call`, not `eval`: mlua's eval first tries the source as an expression
     // (`return <source>`), which fails to parse here and costs a syntax error (and, on
     // wasm, compiling its formatting code) at every VM creation.
-    let factory: Function = lua.load(FACTORY).set_name("=plain").call(())?;
-    let first = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_runfirst)?;
-    let all = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_runall)?;
+    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
     *shared.runners.borrow_mut() = Some(Runners { first, all });
     lua.set_named_registry_value(REGISTRY_KEY, factory)
 }
 
 /// Calls `f` with `args`; returns its first result only, or all of them.
 pub(crate) fn call<H: Host>(shared: &Shared<H>, f: Function, args: MultiValue, all: bool) -> mlua::Result<MultiValue> {
-    let (first_runner, all_runner) = match shared.runners.borrow().as_ref() {
-        Some(r) => (r.first.clone(), r.all.clone()),
+    let runner = match shared.runners.borrow().as_ref() {
+        Some(r) if all => r.all.clone(),
+        Some(r) => r.first.clone(),
         None => return Err(mlua::Error::RuntimeError("lua-persistent: VM not initialised".into())),
     };
-    if all {
-        let runner = all_runner;
-        let mut full = MultiValue::with_capacity(args.len() + 1);
-        full.push_back(Value::Function(f));
-        full.extend(args);
-        let packed: mlua::Table = runner.call(full)?;
-        let n: i64 = packed.raw_get("n")?;
-        (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
-    } else {
-        let runner = first_runner;
-        let mut full = MultiValue::with_capacity(args.len() + 1);
-        full.push_back(Value::Function(f));
-        full.extend(args);
-        runner.call(full)
+    let mut full = MultiValue::with_capacity(args.len() + 1);
+    full.push_back(Value::Function(f));
+    full.extend(args);
+    if !all {
+        return runner.call(full);
     }
+    let packed: mlua::Table = runner.call(full)?;
+    let n: i64 = packed.raw_get("n")?;
+    (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
 }
 
 fn raised_of(e: &mlua::Error) -> Option<&Raised> {

@@ -143,12 +143,6 @@ extern "C-unwind" {
     /// interpreter does and hands it to the closure's upvalue 1, the sink, called with
     /// `(line, where)`; a string the sink returns is raised as the call's error.
     pub fn luap_print(state: *mut core::ffi::c_void) -> core::ffi::c_int;
-    /// Calls its first argument with the others from C; returns the first result
-    /// (`csrc/luap_run.c`: the runner of top-level calls, so their tracebacks have the
-    /// reference interpreter's shape).
-    pub fn luap_runfirst(state: *mut core::ffi::c_void) -> core::ffi::c_int;
-    /// As [`luap_runfirst`], returning all results packed in a table with field `n`.
-    pub fn luap_runall(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
 extern "C" {
