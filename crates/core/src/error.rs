@@ -14,6 +14,9 @@ pub enum ErrorKind {
     Closed,
     /// Another thread raised the VM's interrupt flag (the `interruptBuffer` option).
     Interrupted,
+    /// A bug (a Rust panic) stopped the VM in the middle of an operation: its state can
+    /// no longer be trusted, so this and every later call fail (see `Engine`).
+    Crashed,
 }
 
 impl ErrorKind {
@@ -27,6 +30,7 @@ impl ErrorKind {
             ErrorKind::Ext => "ext",
             ErrorKind::Closed => "closed",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Crashed => "crashed",
         }
     }
 }
@@ -58,6 +62,11 @@ impl LuaError {
 
     pub fn closed() -> Self {
         LuaError::new(ErrorKind::Closed, "the Lua VM is closed")
+    }
+
+    /// The error of every call to a VM that crashed (see `ErrorKind::Crashed`).
+    pub fn crashed() -> Self {
+        LuaError::new(ErrorKind::Crashed, "the Lua VM crashed (an internal error) and cannot be used any more: create a new one")
     }
 }
 

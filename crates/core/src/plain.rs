@@ -124,7 +124,7 @@ pub(crate) fn handle_free(lua: &Lua, f: Callback) -> mlua::Result<Function> {
 fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
     let weak = Rc::downgrade(shared);
     let inner = lua.create_function(move |lua, args: MultiValue| {
-        let result = if closing(lua) { Err(Raised::Runtime(CLOSING.into()).into_lua()) } else { f(lua, args) };
+        let result = if closing(lua) { Err(Raised::Runtime(CLOSING.into()).into_lua()) } else { contained(lua, &weak, &f, args) };
         match result {
             Ok(mut values) => {
                 values.push_front(Value::Boolean(true));
@@ -140,6 +140,19 @@ fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> m
     })?;
     let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
     factory.call(inner)
+}
+
+/// Runs `f`. A panic in it is stopped here rather than by mlua, which would make it a
+/// Lua error that a script's `pcall` catches (mlua's panic-proof `pcall` cannot yield
+/// in coroutines): the VM is marked crashed, so the call fails with kind 'crashed'
+/// whatever the script does (see `Engine::entry`).
+fn contained<H: Host>(lua: &Lua, weak: &std::rc::Weak<Shared<H>>, f: &Callback, args: MultiValue) -> mlua::Result<MultiValue> {
+    crate::shared::catch_panic(|| f(lua, args)).unwrap_or_else(|| {
+        if let Some(shared) = weak.upgrade() {
+            shared.crashed.set(true);
+        }
+        Err(mlua::Error::RuntimeError(crate::error::LuaError::crashed().message))
+    })
 }
 
 /// The message of `e` as a plain string error, when it is one of the core's errors that

@@ -36,7 +36,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
 unsafe extern "C-unwind" fn sink<H: Host + 'static>(state: *mut lua_State) -> c_int {
     let shared = shared_at::<H>(state);
     let (Some(line), Some(at)) = (bytes_at(state, 1), bytes_at(state, 2)) else { return 0 };
-    match deliver(shared, line, at) {
+    match crate::shared::contain(shared, Ok(()), || deliver(shared, line, at)) {
         Ok(()) => 0,
         Err(message) => {
             // The push may raise Lua's memory error: the message is moved out of this
