@@ -158,7 +158,9 @@ unsafe fn push_scalar<H: Host>(state: *mut lua_State, shared: &Shared<H>, v: Opt
         Some(Stored::Float(f)) => return ffi::lua_pushnumber(state, f),
         Some(Stored::Str(s)) => s.into_bytes(),
         Some(Stored::Bytes(b)) => b,
-        Some(Stored::Table(_)) => unreachable!("tables are read as proxies"),
+        // `classify` never makes one (a nested Map is `Entry::Map`, a miss); nil rather
+        // than a panic, which could not unwind through Lua's C frames.
+        Some(Stored::Table(_)) => return ffi::lua_pushnil(state),
     };
     *shared.scratch.borrow_mut() = bytes;
     let scratch = &*shared.scratch.as_ptr();
