@@ -591,7 +591,7 @@ fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua
     // One closure type (the method is a fn pointer): one instantiation of mlua's callback code.
     for (name, method) in methods {
         let sh = shared.clone();
-        let f = crate::plain::function(lua, shared, move |lua, args: MultiValue| method(lua, &sh, &args))?;
+        let f = crate::plain::method(lua, shared, move |lua, args: MultiValue| method(lua, &sh, &args))?;
         mt.raw_set(name, f)?;
     }
     mt.raw_set("__gc", crate::proxy::gc_function(lua, shared)?)?;

@@ -112,7 +112,25 @@ where
 {
     // Boxed so that every wrapped callback shares one instantiation of mlua's callback
     // machinery (each closure type would otherwise add ~2 KB to the wasm module).
-    boxed(lua, shared, Box::new(f))
+    let inner = boxed(lua, shared, Box::new(f))?;
+    let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
+    factory.call(inner)
+}
+
+/// As [`function`], wrapped in C (lua-sys's `luap_plaincall`) rather than in Lua: a
+/// third cheaper to call, for the ext proxies' metamethods. Only for functions that
+/// never call back into Lua: the C wrapper holds one level of Lua's C-call budget, which
+/// calls nested between JS and Lua would otherwise spend twice per level.
+pub(crate) fn method<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
+where
+    H: Host + 'static,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
+{
+    let inner = boxed(lua, shared, Box::new(f))?;
+    let wrapper = crate::sandbox::sys_cfunction(lua_persistent_sys::luap_plaincall);
+    // SAFETY: pushes one C closure taking `inner`, on top, as its one upvalue;
+    // `exec_raw` checks the stack.
+    unsafe { lua.exec_raw(&inner, |state| mlua::ffi::lua_pushcclosure(state, wrapper, 1)) }
 }
 
 /// A Rust function for Lua that also runs while the state is being freed, for what must
@@ -122,25 +140,24 @@ pub(crate) fn handle_free(lua: &Lua, f: Callback) -> mlua::Result<Function> {
     lua.create_function(move |lua, args: MultiValue| f(lua, args))
 }
 
+/// The function both wrappers call: `true` and `f`'s results, or `false` and the
+/// message of a failure that travels as a plain string. Returned as a pair, which mlua
+/// pushes value by value: prepending the flag to the results' `MultiValue` reallocated
+/// it, ~15% of a metamethod's call.
 fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
     let weak = Rc::downgrade(shared);
-    let inner = lua.create_function(move |lua, args: MultiValue| {
+    lua.create_function(move |lua, args: MultiValue| {
         let result = if closing(lua) { Err(Raised::Runtime(CLOSING.into()).into_lua()) } else { contained(lua, &weak, &f, args) };
         match result {
-            Ok(mut values) => {
-                values.push_front(Value::Boolean(true));
-                Ok(values)
-            }
+            Ok(values) => Ok((true, values)),
             Err(e) => match weak.upgrade().and_then(|shared| remember(&shared, &e)) {
                 // `create_string` goes through the state itself (not a handle): it works
                 // while the state is being freed.
-                Some(message) => Ok(MultiValue::from(vec![Value::Boolean(false), Value::String(lua.create_string(&message)?)])),
+                Some(message) => Ok((false, MultiValue::from(vec![Value::String(lua.create_string(&message)?)]))),
                 None => Err(e),
             },
         }
-    })?;
-    let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
-    factory.call(inner)
+    })
 }
 
 /// Runs `f`. A panic in it is stopped here rather than by mlua, which would make it a

@@ -21,12 +21,10 @@ use crate::shared::{c_function, shared_at, Shared};
 /// Makes `print` for this state and sets it as the global.
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let sink = c_function(lua, shared, sink::<H>)?;
-    // SAFETY: luap_print is a lua_CFunction (see `sandbox::sys_function`); the closure
-    // takes the sink, on top, as its one upvalue. `exec_raw` checks the stack.
-    let print: mlua::Function = unsafe {
-        let f = std::mem::transmute::<lua_persistent_sys::CFunction, ffi::lua_CFunction>(lua_persistent_sys::luap_print);
-        lua.exec_raw(&sink, |state| ffi::lua_pushcclosure(state, f, 1))?
-    };
+    let f = crate::sandbox::sys_cfunction(lua_persistent_sys::luap_print);
+    // SAFETY: pushes one C closure taking the sink, on top, as its one upvalue;
+    // `exec_raw` checks the stack.
+    let print: mlua::Function = unsafe { lua.exec_raw(&sink, |state| ffi::lua_pushcclosure(state, f, 1))? };
     lua.globals().raw_set("print", print)
 }
 

@@ -36,10 +36,16 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
 
 /// One of lua-sys's C functions as a Lua function.
 pub(crate) fn sys_function(lua: &Lua, f: lua_persistent_sys::CFunction) -> mlua::Result<mlua::Function> {
+    // SAFETY: see `sys_cfunction`.
+    unsafe { lua.create_c_function(sys_cfunction(f)) }
+}
+
+/// One of lua-sys's C functions with mlua-sys's type.
+pub(crate) fn sys_cfunction(f: lua_persistent_sys::CFunction) -> mlua::ffi::lua_CFunction {
     // SAFETY: lua-sys's functions are lua_CFunctions (they take a lua_State*), declared
     // with an opaque pointer only because lua-sys does not depend on mlua-sys, and use
     // only the Lua C API on the state they are given.
-    unsafe { lua.create_c_function(std::mem::transmute::<lua_persistent_sys::CFunction, mlua::ffi::lua_CFunction>(f)) }
+    unsafe { std::mem::transmute::<lua_persistent_sys::CFunction, mlua::ffi::lua_CFunction>(f) }
 }
 
 /// Applies the safe stdlib: `luap_restrict` in lua-sys's `csrc/luap_safe.c`, where what it

@@ -143,6 +143,10 @@ extern "C-unwind" {
     /// interpreter does and hands it to the closure's upvalue 1, the sink, called with
     /// `(line, where)`; a string the sink returns is raised as the call's error.
     pub fn luap_print(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// The engine's plain error wrapper in C (`csrc/luap_plain.c`): calls the closure's
+    /// upvalue 1, which answers `true, results...` or `false, message`, and returns the
+    /// results or raises the message.
+    pub fn luap_plaincall(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
 extern "C" {
