@@ -101,6 +101,10 @@ impl<H: Host + 'static> Engine<H> {
     /// main chunk again behaves as loading it again, except for a chunk that assigns
     /// `_ENV`: the JS cache never holds those.
     pub fn compile(&self, code: &[u8], chunk_name: Option<&str>) -> Result<u32, LuaError> {
+        self.entry(Err, || self.compile_now(code, chunk_name))
+    }
+
+    fn compile_now(&self, code: &[u8], chunk_name: Option<&str>) -> Result<u32, LuaError> {
         let lua = self.vm()?;
         let name = chunk_name.unwrap_or(DEFAULT_CHUNK_NAME);
         self.bounded(&lua, || {
@@ -144,6 +148,10 @@ impl<H: Host + 'static> Engine<H> {
     }
 
     pub fn set_global(&self, host: &mut H, name: &str, value: &H::Value) -> Result<(), LuaError> {
+        self.entry(Err, || self.set_global_now(host, name, value))
+    }
+
+    fn set_global_now(&self, host: &mut H, name: &str, value: &H::Value) -> Result<(), LuaError> {
         let lua = self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
@@ -155,6 +163,10 @@ impl<H: Host + 'static> Engine<H> {
     }
 
     pub fn get_global(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
+        self.entry(Err, || self.get_global_now(host, name))
+    }
+
+    fn get_global_now(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
         let lua = self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
@@ -165,6 +177,9 @@ impl<H: Host + 'static> Engine<H> {
     }
 
     pub fn memory(&self) -> Result<MemoryStats, LuaError> {
+        if self.shared.crashed.get() {
+            return Err(LuaError::crashed());
+        }
         let lua = self.vm()?;
         let used = lua.used_memory();
         let peak = self.peak.get().max(used);
@@ -176,6 +191,10 @@ impl<H: Host + 'static> Engine<H> {
     /// fails with the timeout's error if finalizers ran past the VM's timeout; each of
     /// them was stopped, and the collection finished.
     pub fn gc(&self) -> Result<(), LuaError> {
+        self.entry(Err, || self.gc_now())
+    }
+
+    fn gc_now(&self) -> Result<(), LuaError> {
         let lua = self.vm()?;
         self.bounded(&lua, || {
             lua.gc_collect().map_err(|e| from_mlua(&e))?;
@@ -186,6 +205,10 @@ impl<H: Host + 'static> Engine<H> {
     /// A fresh VM with the same options: globals are gone, ext tables (which live in JS)
     /// are untouched, Lua functions held by JS stop working.
     pub fn reset(&self) -> Result<(), LuaError> {
+        self.entry(Err, || self.reset_now())
+    }
+
+    fn reset_now(&self) -> Result<(), LuaError> {
         self.vm()?;
         let old = self.lua.borrow_mut().take();
         self.free(old, true);
@@ -198,8 +221,10 @@ impl<H: Host + 'static> Engine<H> {
     /// Frees the VM. Later calls fail with kind 'closed'. Safe to call twice, and from a
     /// JS callback in the middle of a call (the VM is freed when that call unwinds).
     pub fn close(&self) {
-        let lua = self.lua.borrow_mut().take();
-        self.free(lua, true);
+        self.entry(|_| (), || {
+            let lua = self.lua.borrow_mut().take();
+            self.free(lua, true);
+        })
     }
 
     /// Drops a handle to the state; the last one frees it, running the finalizers still
@@ -252,6 +277,10 @@ impl<H: Host + 'static> Engine<H> {
     /// `storageLimit` (JS can put anything into the Maps): the copy stops there, before
     /// it costs that much memory again.
     pub fn snapshot(&self, host: &mut H) -> Result<Vec<u8>, LuaError> {
+        self.entry(Err, || self.snapshot_now(host))
+    }
+
+    fn snapshot_now(&self, host: &mut H) -> Result<Vec<u8>, LuaError> {
         self.vm()?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
@@ -266,6 +295,10 @@ impl<H: Host + 'static> Engine<H> {
     /// `storageLimit` is loaded all the same (it is the host's data), and scripts then
     /// cannot grow it.
     pub fn restore(&self, host: &mut H, bytes: &[u8]) -> Result<(), LuaError> {
+        self.entry(Err, || self.restore_now(host, bytes))
+    }
+
+    fn restore_now(&self, host: &mut H, bytes: &[u8]) -> Result<(), LuaError> {
         self.vm()?;
         let tables = snapshot::decode(bytes).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {e}")))?;
         let _g = self.shared.enter(host);
@@ -287,7 +320,45 @@ impl<H: Host + 'static> Engine<H> {
         host.slot_get(slot).ok()
     }
 
+    /// Runs the work of an entry point (every public operation that touches the state).
+    /// A panic (a bug of the core, of mlua or of a host) that escapes costs only this VM:
+    /// it is caught here (natively; on wasm a panic is an abort, a trap the JS layer
+    /// reports), or stopped inside the VM (`shared::contain`), and the VM is marked
+    /// crashed: this call fails, through `failed`, with kind 'crashed', and so does every
+    /// later one. The state is abandoned, not freed: it may be inconsistent, and freeing
+    /// it would run its finalizers.
+    fn entry<T>(&self, failed: impl FnOnce(LuaError) -> T, work: impl FnOnce() -> T) -> T {
+        if self.shared.crashed.get() {
+            return failed(LuaError::crashed());
+        }
+        match crate::shared::catch_panic(work) {
+            Some(v) if !self.shared.crashed.get() => v,
+            _ => {
+                self.abandon();
+                failed(LuaError::crashed())
+            }
+        }
+    }
+
+    /// Lets go of a crashed VM's state without freeing it (see [`Engine::entry`]).
+    fn abandon(&self) {
+        self.shared.crashed.set(true);
+        let lua = self.lua.try_borrow_mut().ok().and_then(|mut l| l.take());
+        if let Some(lua) = lua {
+            self.state_gen.set(self.state_gen.get() + 1);
+            std::mem::forget(lua);
+        }
+    }
+
     fn invoke<F>(&self, host: &mut H, call: &CallOptions, want: Want, body: F) -> Outcome<H::Value>
+    where
+        F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
+    {
+        let failed = |e| Outcome { result: Err(e), output: String::new(), stats: Stats::default() };
+        self.entry(failed, || self.invoke_now(host, call, want, body))
+    }
+
+    fn invoke_now<F>(&self, host: &mut H, call: &CallOptions, want: Want, body: F) -> Outcome<H::Value>
     where
         F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
     {

@@ -14,10 +14,12 @@ pub enum ErrorKind {
     Closed,
     /// Another thread raised the VM's interrupt flag (the `interruptBuffer` option).
     Interrupted,
-    /// The VM was lost to a wasm trap. Never produced by the core (a trapped module runs
-    /// no more code): the JS layer reports it, and it is listed here so that this enum
-    /// stays the one list of kinds (lib/api.js and index.d.ts are checked against
-    /// [`ErrorKind::ALL`] by a core test).
+    /// A bug stopped the VM in the middle of an operation: natively a Rust panic, which
+    /// the engine catches (see `Engine::entry`); on wasm a trap, which no code of the
+    /// module survives, so the JS layer reports it. Its state can no longer be trusted:
+    /// this and every later call fail. Listed here either way so that this enum stays the
+    /// one list of kinds (lib/api.js and index.d.ts are checked against [`ErrorKind::ALL`]
+    /// by a core test).
     Crashed,
 }
 
@@ -77,6 +79,11 @@ impl LuaError {
 
     pub fn closed() -> Self {
         LuaError::new(ErrorKind::Closed, "the Lua VM is closed")
+    }
+
+    /// The error of every call to a VM that crashed (see `ErrorKind::Crashed`).
+    pub fn crashed() -> Self {
+        LuaError::new(ErrorKind::Crashed, "the Lua VM crashed (an internal error) and cannot be used any more: create a new one")
     }
 }
 
@@ -173,7 +180,7 @@ pub fn from_mlua(err: &mlua::Error) -> LuaError {
         E::CallbackError { traceback, cause } => {
             let mut e = from_mlua(cause);
             if e.traceback.is_none() {
-                e.traceback = Some(clean_traceback(traceback));
+                e.traceback = Some(clean_traceback(traceback, false));
             }
             e
         }
@@ -203,17 +210,52 @@ fn split_traceback(kind: ErrorKind, text: &str) -> LuaError {
     match text.find("\nstack traceback:\n") {
         Some(at) => {
             let mut e = LuaError::new(kind, &text[..at]);
-            e.traceback = Some(clean_traceback(&text[at + 1..]));
+            e.traceback = Some(clean_traceback(&text[at + 1..], true));
             e
         }
         None => LuaError::new(kind, text),
     }
 }
 
-/// Drops the frames of the engine's own error wrappers (chunk "plain") so tracebacks
-/// show only the user's code and real library functions.
-fn clean_traceback(tb: &str) -> String {
-    tb.lines().filter(|l| !l.trim_start().starts_with("plain:")).collect::<Vec<_>>().join("\n")
+/// Gives a traceback the shape of the reference interpreter's (`lua5.4 script.lua`):
+/// - `from_handler`: it was taken by mlua's message handler, which starts at its own
+///   frame (level 0, a stray "[C]: in ?" first line) where lua.c's starts at level 1;
+/// - the frames of the engine's error wrappers (chunk "plain"), which raise a core
+///   function's failure as a plain string, go, with the `error` call above them and
+///   the tail-call mark below them, so that the user's code and real library functions
+///   remain;
+/// - the runner's frame (chunk "plain" too, see `plain::call`) goes, and the host's
+///   frame, with which lua.c's tracebacks end ("[C]: in ?", the C function that called
+///   the chunk), takes its place.
+pub(crate) fn clean_traceback(tb: &str, from_handler: bool) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut lines = tb.lines().peekable();
+    let mut first_frame = true;
+    while let Some(line) = lines.next() {
+        let frame = line.trim_start();
+        if !line.starts_with('\t') {
+            kept.push(line);
+            continue;
+        }
+        if std::mem::take(&mut first_frame) && from_handler && frame.starts_with("[C]:") {
+            continue;
+        }
+        if frame.starts_with("plain:") {
+            if kept.last().is_some_and(|l| l.trim_start() == "[C]: in function 'error'") {
+                kept.pop();
+            }
+            if lines.peek().is_some_and(|l| l.trim_start() == "(...tail calls...)") {
+                lines.next();
+            }
+            continue;
+        }
+        kept.push(line);
+    }
+    const HOST_FRAME: &str = "\t[C]: in ?";
+    if !first_frame {
+        kept.push(HOST_FRAME);
+    }
+    kept.join("\n")
 }
 
 #[cfg(test)]
@@ -229,5 +271,18 @@ mod tests {
         );
         assert_eq!(parse_position("no position here"), (None, None));
         assert_eq!(parse_position("C:\\a:5: win"), (Some("C:\\a".into()), Some(5)));
+    }
+
+    #[test]
+    fn tracebacks_take_lua_c_shape() {
+        // As mlua's handler takes it for a JS function that threw, called from `f`.
+        let raw = "stack traceback:\n\t[C]: in ?\n\t[C]: in function 'error'\n\tplain:4: in function <plain:3>\n\t(...tail calls...)\n\tj.lua:1: in local 'f'\n\tj.lua:2: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, true), "stack traceback:\n\tj.lua:1: in local 'f'\n\tj.lua:2: in main chunk\n\t[C]: in ?");
+        // A library function's own error keeps its frame.
+        let raw = "stack traceback:\n\t[C]: in ?\n\t[C]: in function 'error'\n\teval:1: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, true), "stack traceback:\n\t[C]: in function 'error'\n\teval:1: in main chunk\n\t[C]: in ?");
+        // Taken inside a callback (a hook): its first frame is a real one.
+        let raw = "stack traceback:\n\t[C]: in hook '?'\n\teval:2: in main chunk\n\tplain:10: in function <plain:10>";
+        assert_eq!(clean_traceback(raw, false), "stack traceback:\n\t[C]: in hook '?'\n\teval:2: in main chunk\n\t[C]: in ?");
     }
 }

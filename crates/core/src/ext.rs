@@ -688,7 +688,7 @@ fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua
     // One closure type (the method is a fn pointer): one instantiation of mlua's callback code.
     for (name, method) in methods {
         let sh = shared.clone();
-        let f = lua.create_function(move |lua, args: MultiValue| method(lua, &sh, &args))?;
+        let f = crate::plain::method(lua, shared, move |lua, args: MultiValue| method(lua, &sh, &args))?;
         mt.raw_set(name, f)?;
     }
     mt.raw_set("__gc", crate::proxy::gc_function(lua, shared)?)?;
@@ -745,11 +745,11 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     let sh = shared.clone();
     ext.set(
         "tables",
-        lua.create_function(move |lua, ()| {
+        crate::plain::function(lua, shared, move |lua, _| {
             let host = sh.host()?;
             let s = Scope::open(host);
             let names = root_names(s.host).map_err(host_err)?;
-            lua.create_sequence_from(names)
+            Ok(MultiValue::from(vec![Value::Table(lua.create_sequence_from(names)?)]))
         })?,
     )?;
 

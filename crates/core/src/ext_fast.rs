@@ -7,7 +7,8 @@
 //! `delete`) as the full path. Anything else (a nested Map, a table value, a bad key, a
 //! host failure) is a *miss*: a small Lua glue function then tail-calls the full
 //! `plain`-wrapped implementation, which decides and reports exactly as before. The
-//! fast path never raises an error of its own, so no Rust frame is ever unwound.
+//! fast path never raises an error of its own, so no Rust frame is ever unwound (and a
+//! panic is contained, see `shared::contain`).
 //!
 //! A proxy is recognised by its userdata address, registered in `Shared::proxies` while
 //! the proxy lives, so a forged first argument is simply a miss.
@@ -21,7 +22,7 @@ use mlua::{Function, Lua};
 use crate::convert::integer;
 use crate::ext::{classify, delete, write, Entry};
 use crate::host::{Host, HostError};
-use crate::shared::{c_function, shared_at, Scope, Shared};
+use crate::shared::{c_function, contain, shared_at, Scope, Shared};
 use crate::stored::{Key, Stored};
 
 /// The glue: `fast` answers `hit, value` (index) or `hit` (newindex); on a miss the full
@@ -126,10 +127,10 @@ unsafe fn value_at(state: *mut lua_State, idx: c_int) -> Option<Option<Stored>> 
 /// `t[k]`: pushes `true, value` on a hit, `false` on a miss.
 unsafe extern "C-unwind" fn fast_index<H: Host + 'static>(state: *mut lua_State) -> c_int {
     let shared = shared_at::<H>(state);
-    let hit = match (proxy_slot(state, shared, 1), key_at(state, 2)) {
+    let hit = contain(shared, None, || match (proxy_slot(state, shared, 1), key_at(state, 2)) {
         (Some(slot), Some(key)) => read(shared, slot, &key),
         _ => None,
-    };
+    });
     match hit {
         None => {
             ffi::lua_pushboolean(state, 0);
@@ -168,7 +169,9 @@ unsafe fn push_scalar<H: Host>(state: *mut lua_State, shared: &Shared<H>, v: Opt
         Some(Stored::Float(f)) => return ffi::lua_pushnumber(state, f),
         Some(Stored::Str(s)) => s.into_bytes(),
         Some(Stored::Bytes(b)) => b,
-        Some(Stored::Table(_)) => unreachable!("tables are read as proxies"),
+        // `classify` never makes one (a nested Map is `Entry::Map`, a miss); nil rather
+        // than a panic, which could not unwind through Lua's C frames.
+        Some(Stored::Table(_)) => return ffi::lua_pushnil(state),
     };
     *shared.scratch.borrow_mut() = bytes;
     let scratch = &*shared.scratch.as_ptr();
@@ -178,10 +181,10 @@ unsafe fn push_scalar<H: Host>(state: *mut lua_State, shared: &Shared<H>, v: Opt
 /// `t[k] = v`: pushes whether it was done.
 unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_State) -> c_int {
     let shared = shared_at::<H>(state);
-    let done = match (proxy_slot(state, shared, 1), key_at(state, 2), value_at(state, 3)) {
+    let done = contain(shared, false, || match (proxy_slot(state, shared, 1), key_at(state, 2), value_at(state, 3)) {
         (Some(slot), Some(key), Some(value)) => store(shared, slot, &key, value.as_ref()).is_some(),
         _ => false,
-    };
+    });
     ffi::lua_pushboolean(state, done as c_int);
     1
 }

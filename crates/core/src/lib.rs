@@ -12,6 +12,7 @@ mod host;
 mod limits;
 mod options;
 mod plain;
+mod print;
 mod proxy;
 mod quota;
 pub mod report;

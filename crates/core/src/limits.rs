@@ -230,7 +230,7 @@ fn take_work<H: Host>(shared: &Shared<H>) -> u32 {
 /// created, so that arming a timeout later never needs memory.
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
-    let tick = lua.create_function(move |lua, ()| check_armed(lua, &weak, 0).map(|_| ()))?;
+    let tick = crate::plain::handle_free(lua, Box::new(move |lua, _| check_armed(lua, &weak, 0).map(|_| mlua::MultiValue::new())))?;
     // The main thread's pointer, kept so that arming later is a plain C call that cannot
     // fail (and costs no protected call).
     let install = crate::sandbox::sys_function(lua, lua_persistent_sys::luap_installtick)?;

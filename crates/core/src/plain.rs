@@ -17,11 +17,18 @@ use crate::shared::Shared;
 
 const REGISTRY_KEY: &str = "lua-persistent.plain";
 
-/// Also defines the two runners every top-level call goes through: results come back
-/// either as one value or packed in a table, so a chunk returning hundreds of values
-/// never overflows the C stack space mlua reserves for reading them.
+/// Also defines the runners every top-level call goes through: results come back either
+/// as one value or packed in a table, so a chunk returning hundreds of values never
+/// overflows the C stack space mlua reserves for reading them.
+///
+/// The runners call the function from a register loaded by `...`, which Lua cannot name:
+/// its traceback frame then has the shape lua.c's host call gives it ("in main chunk",
+/// "in function <...>"), where a named local would show as "in local 'f'". In Lua, not
+/// C: a C runner would spend one more level of Lua's C-call budget (200, shared by
+/// nested calls between JS and Lua) per call. Calls without arguments (every `eval`)
+/// have runners of their own, without the `select` (~14 ns a call).
 const FACTORY: &str = r#"
-local error, pack = error, table.pack
+local error, pack, select = error, table.pack, select
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
@@ -29,47 +36,42 @@ end
 local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
-local function first(f, ...) return (f(...)) end
-local function all(f, ...) return pack(f(...)) end
-return wrap, first, all
+local function first(...) return ((...)(select(2, ...))) end
+local function all(...) return pack((...)(select(2, ...))) end
+local function first0(...) return ((...)()) end
+local function all0(...) return pack((...)()) end
+return wrap, first, all, first0, all0
 "#;
 
-/// The two runners of a Lua state, kept at hand (a registry lookup per call is measurable).
-pub(crate) struct Runners {
-    first: Function,
-    all: Function,
-}
+/// The runners of a Lua state, kept at hand (a registry lookup per call is measurable):
+/// `[first, all]` for calls with arguments, then for calls without.
+pub(crate) struct Runners([Function; 4]);
 
 pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua::Result<()> {
     // `call`, not `eval`: mlua's eval first tries the source as an expression
     // (`return <source>`), which fails to parse here and costs a syntax error (and, on
     // wasm, compiling its formatting code) at every VM creation.
-    let (factory, first, all): (Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
-    *shared.runners.borrow_mut() = Some(Runners { first, all });
+    let (factory, first, all, first0, all0): (Function, Function, Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
+    *shared.runners.borrow_mut() = Some(Runners([first, all, first0, all0]));
     lua.set_named_registry_value(REGISTRY_KEY, factory)
 }
 
 /// Calls `f` with `args`; returns its first result only, or all of them.
 pub(crate) fn call<H: Host>(shared: &Shared<H>, f: Function, args: MultiValue, all: bool) -> mlua::Result<MultiValue> {
-    let (first_runner, all_runner) = match shared.runners.borrow().as_ref() {
-        Some(r) => (r.first.clone(), r.all.clone()),
+    let which = usize::from(all) + 2 * usize::from(args.is_empty());
+    let runner = match shared.runners.borrow().as_ref() {
+        Some(r) => r.0[which].clone(),
         None => return Err(mlua::Error::RuntimeError("lua-persistent: VM not initialised".into())),
     };
-    if all {
-        let runner = all_runner;
-        let mut full = MultiValue::with_capacity(args.len() + 1);
-        full.push_back(Value::Function(f));
-        full.extend(args);
-        let packed: mlua::Table = runner.call(full)?;
-        let n: i64 = packed.raw_get("n")?;
-        (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
-    } else {
-        let runner = first_runner;
-        let mut full = MultiValue::with_capacity(args.len() + 1);
-        full.push_back(Value::Function(f));
-        full.extend(args);
-        runner.call(full)
+    let mut full = MultiValue::with_capacity(args.len() + 1);
+    full.push_back(Value::Function(f));
+    full.extend(args);
+    if !all {
+        return runner.call(full);
     }
+    let packed: mlua::Table = runner.call(full)?;
+    let n: i64 = packed.raw_get("n")?;
+    (1..=n).map(|i| packed.raw_get::<Value>(i)).collect()
 }
 
 fn raised_of(e: &mlua::Error) -> Option<&Raised> {
@@ -85,7 +87,24 @@ fn raised_of(e: &mlua::Error) -> Option<&Raised> {
 /// callback machinery for all of them.
 type Callback = Box<dyn Fn(&Lua, MultiValue) -> mlua::Result<MultiValue>>;
 
+/// What every callback of the core fails with while `lua_close` frees the state.
+pub(crate) const CLOSING: &str = "the Lua VM is closing";
+
+/// Whether `lua` is being freed: its last handle is dropping and `lua_close` runs the
+/// pending finalizers, which may call the core's functions. mlua's handles (a
+/// `Function` called, a `Table` read) then panic ("Lua instance is destroyed"), which
+/// is an abort, and so a trap of the whole module, on wasm.
+fn closing(lua: &Lua) -> bool {
+    lua.weak().try_upgrade().is_none()
+}
+
 /// A Lua function running `f` whose ext and JS-call failures are plain string errors.
+///
+/// With [`handle_free`], the only way the core makes Rust functions for Lua (the fast
+/// paths and finalizers that skip mlua's callback machinery are C functions, see
+/// `shared::c_function`), so that the rule for a closing state lives here: while the
+/// state is being freed, `f` is not run and the call fails with [`CLOSING`], a plain
+/// string error like the others.
 pub(crate) fn function<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
 where
     H: Host + 'static,
@@ -93,29 +112,78 @@ where
 {
     // Boxed so that every wrapped callback shares one instantiation of mlua's callback
     // machinery (each closure type would otherwise add ~2 KB to the wasm module).
-    boxed(lua, shared, Box::new(f))
-}
-
-fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
-    let weak = Rc::downgrade(shared);
-    let inner = lua.create_function(move |lua, args: MultiValue| match f(lua, args) {
-        Ok(mut values) => {
-            values.push_front(Value::Boolean(true));
-            Ok(values)
-        }
-        Err(e) => match raised_of(&e) {
-            Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Quota(_) | Raised::Host { .. })) => {
-                let message = r.to_string();
-                if let Some(shared) = weak.upgrade() {
-                    shared.last_raised.replace(Some((message.clone(), r.clone())));
-                }
-                Ok(MultiValue::from(vec![Value::Boolean(false), Value::String(lua.create_string(&message)?)]))
-            }
-            _ => Err(e),
-        },
-    })?;
+    let inner = boxed(lua, shared, Box::new(f))?;
     let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
     factory.call(inner)
+}
+
+/// As [`function`], wrapped in C (lua-sys's `luap_plaincall`) rather than in Lua: a
+/// third cheaper to call, for the ext proxies' metamethods. Only for functions that
+/// never call back into Lua: the C wrapper holds one level of Lua's C-call budget, which
+/// calls nested between JS and Lua would otherwise spend twice per level.
+pub(crate) fn method<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
+where
+    H: Host + 'static,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
+{
+    let inner = boxed(lua, shared, Box::new(f))?;
+    let wrapper = crate::sandbox::sys_cfunction(lua_persistent_sys::luap_plaincall);
+    // SAFETY: pushes one C closure taking `inner`, on top, as its one upvalue;
+    // `exec_raw` checks the stack.
+    unsafe { lua.exec_raw(&inner, |state| mlua::ffi::lua_pushcclosure(state, wrapper, 1)) }
+}
+
+/// A Rust function for Lua that also runs while the state is being freed, for what must
+/// work then and touches no mlua handle: the limits' tick function, which stops
+/// finalizers that loop at close (it reads only the clock and `Shared`).
+pub(crate) fn handle_free(lua: &Lua, f: Callback) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| f(lua, args))
+}
+
+/// The function both wrappers call: `true` and `f`'s results, or `false` and the
+/// message of a failure that travels as a plain string. Returned as a pair, which mlua
+/// pushes value by value: prepending the flag to the results' `MultiValue` reallocated
+/// it, ~15% of a metamethod's call.
+fn boxed<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback) -> mlua::Result<Function> {
+    let weak = Rc::downgrade(shared);
+    lua.create_function(move |lua, args: MultiValue| {
+        let result = if closing(lua) { Err(Raised::Runtime(CLOSING.into()).into_lua()) } else { contained(lua, &weak, &f, args) };
+        match result {
+            Ok(values) => Ok((true, values)),
+            Err(e) => match weak.upgrade().and_then(|shared| remember(&shared, &e)) {
+                // `create_string` goes through the state itself (not a handle): it works
+                // while the state is being freed.
+                Some(message) => Ok((false, MultiValue::from(vec![Value::String(lua.create_string(&message)?)]))),
+                None => Err(e),
+            },
+        }
+    })
+}
+
+/// Runs `f`. A panic in it is stopped here rather than by mlua, which would make it a
+/// Lua error that a script's `pcall` catches (mlua's panic-proof `pcall` cannot yield
+/// in coroutines): the VM is marked crashed, so the call fails with kind 'crashed'
+/// whatever the script does (see `Engine::entry`).
+fn contained<H: Host>(lua: &Lua, weak: &std::rc::Weak<Shared<H>>, f: &Callback, args: MultiValue) -> mlua::Result<MultiValue> {
+    crate::shared::catch_panic(|| f(lua, args)).unwrap_or_else(|| {
+        if let Some(shared) = weak.upgrade() {
+            shared.crashed.set(true);
+        }
+        Err(mlua::Error::RuntimeError(crate::error::LuaError::crashed().message))
+    })
+}
+
+/// The message of `e` as a plain string error, when it is one of the core's errors that
+/// travel that way; its typed reason is remembered for [`recover_kind`].
+pub(crate) fn remember<H: Host>(shared: &Shared<H>, e: &mlua::Error) -> Option<String> {
+    match raised_of(e) {
+        Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Quota(_) | Raised::Host { .. })) => {
+            let message = r.to_string();
+            shared.last_raised.replace(Some((message.clone(), r.clone())));
+            Some(message)
+        }
+        _ => None,
+    }
 }
 
 /// Restores the kind of an error that crossed Lua as a plain string.

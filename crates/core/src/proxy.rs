@@ -19,12 +19,12 @@ use mlua::{AnyUserData, Function, Lua, Table};
 
 use crate::ext::ExtProxy;
 use crate::host::Host;
-use crate::shared::{c_function, shared_at, Shared};
+use crate::shared::{c_function, contain, shared_at, Shared};
 
 /// Moves `proxy` into a new userdata with metatable `mt` and registers it.
 pub(crate) fn create<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, proxy: ExtProxy<H>, mt: &Table) -> mlua::Result<AnyUserData> {
     // Lua aligns userdata blocks for its largest scalar (8 bytes on both targets).
-    assert!(std::mem::align_of::<ExtProxy<H>>() <= 8);
+    const { assert!(std::mem::align_of::<ExtProxy<H>>() <= 8) };
     let slot = proxy.owner.slot;
     // Held here, not in the closure: if the allocation raises Lua's memory error, nothing
     // owned is skipped by the unwinding, and the proxy is dropped normally below.
@@ -71,9 +71,13 @@ pub(crate) fn gc_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) 
 unsafe extern "C-unwind" fn gc<H: Host + 'static>(state: *mut lua_State) -> c_int {
     let shared = shared_at::<H>(state);
     let addr = ffi::lua_touserdata(state, 1) as usize;
-    let live = addr != 0 && shared.proxies.borrow_mut().remove(&addr).is_some();
-    if live {
-        std::ptr::drop_in_place(addr as *mut ExtProxy<H>);
-    }
+    contain(shared, (), || {
+        let live = addr != 0 && shared.proxies.borrow_mut().remove(&addr).is_some();
+        if live {
+            // SAFETY: a registered address holds an initialized ExtProxy (see `at`),
+            // unregistered just above so that it is dropped once.
+            unsafe { std::ptr::drop_in_place(addr as *mut ExtProxy<H>) };
+        }
+    });
     0
 }

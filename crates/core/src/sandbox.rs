@@ -18,14 +18,14 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     // SAFETY: `unsafe_new_with` only allows loading the debug library (needed for
     // debug.traceback); the safe profile removes everything else from it below.
     let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) };
+    crate::plain::install(&lua, shared)?;
     if options.stdlib == Stdlib::Safe {
         restrict(&lua)?;
     } else {
         install_exit(&lua, shared)?;
     }
-    crate::plain::install(&lua, shared)?;
     lua.set_app_data(shared.clone());
-    install_print(&lua, shared)?;
+    crate::print::install(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
     crate::limits::install(&lua, shared)?;
     if options.memory_limit > 0 {
@@ -36,10 +36,16 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
 
 /// One of lua-sys's C functions as a Lua function.
 pub(crate) fn sys_function(lua: &Lua, f: lua_persistent_sys::CFunction) -> mlua::Result<mlua::Function> {
+    // SAFETY: see `sys_cfunction`.
+    unsafe { lua.create_c_function(sys_cfunction(f)) }
+}
+
+/// One of lua-sys's C functions with mlua-sys's type.
+pub(crate) fn sys_cfunction(f: lua_persistent_sys::CFunction) -> mlua::ffi::lua_CFunction {
     // SAFETY: lua-sys's functions are lua_CFunctions (they take a lua_State*), declared
     // with an opaque pointer only because lua-sys does not depend on mlua-sys, and use
     // only the Lua C API on the state they are given.
-    unsafe { lua.create_c_function(std::mem::transmute::<lua_persistent_sys::CFunction, mlua::ffi::lua_CFunction>(f)) }
+    unsafe { std::mem::transmute::<lua_persistent_sys::CFunction, mlua::ffi::lua_CFunction>(f) }
 }
 
 /// Applies the safe stdlib: `luap_restrict` in lua-sys's `csrc/luap_safe.c`, where what it
@@ -59,7 +65,7 @@ fn restrict(lua: &Lua) -> mlua::Result<()> {
 /// `false` is 1, otherwise an integer.
 fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
     let weak = Rc::downgrade(shared);
-    let exit = lua.create_function(move |lua, args: MultiValue| {
+    let exit = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
         let code = match args.front() {
             None | Some(mlua::Value::Nil) | Some(mlua::Value::Boolean(true)) => 0,
             Some(mlua::Value::Boolean(false)) => 1,
@@ -73,41 +79,9 @@ fn install_exit<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::R
         };
         match weak.upgrade() {
             Some(shared) => Err(crate::limits::request_exit(lua, &shared, code)),
-            None => Ok(()),
+            None => Ok(MultiValue::new()),
         }
     })?;
     let os: mlua::Table = lua.globals().get("os")?;
     os.raw_set("exit", exit)
-}
-
-/// `print` writes to the call's captured output (and to the host when echo is on),
-/// formatting arguments exactly as Lua's own print does (tostring, tab-separated).
-fn install_print<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
-    let tostring: mlua::Function = lua.globals().get("tostring")?;
-    let captured = shared.clone();
-    let print = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let shared = &captured;
-        let mut line = Vec::new();
-        for (i, a) in args.into_iter().enumerate() {
-            if i > 0 {
-                line.push(b'\t');
-            }
-            let s: mlua::String = tostring.call(a)?;
-            line.extend_from_slice(&s.as_bytes());
-        }
-        let line = String::from_utf8_lossy(&line);
-        let echo = {
-            let mut out = shared.output.borrow_mut();
-            out.push_line(&line);
-            out.echo
-        };
-        if echo {
-            let host = shared.host()?;
-            if let Err(e) = host.print(&line) {
-                return Err(crate::convert::call_failure(host, shared, &crate::shared::lua_position(lua), e));
-            }
-        }
-        Ok(MultiValue::new())
-    })?;
-    lua.globals().raw_set("print", print)
 }

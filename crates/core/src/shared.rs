@@ -97,6 +97,9 @@ pub(crate) struct Shared<H: Host> {
     /// weight checked against it (see quota.rs).
     pub(crate) storage_limit: Cell<u64>,
     pub(crate) ext_estimate: Cell<u64>,
+    /// A panic was stopped inside the VM (see [`contain`] and `Engine::entry`): the VM is
+    /// lost, and every call fails with kind 'crashed'.
+    pub(crate) crashed: Cell<bool>,
 }
 
 /// Hashes addresses (already unique; only their low bits need mixing).
@@ -143,6 +146,7 @@ impl<H: Host> Shared<H> {
             scratch: RefCell::new(Vec::new()),
             storage_limit: Cell::new(0),
             ext_estimate: Cell::new(0),
+            crashed: Cell::new(false),
         })
     }
 
@@ -329,4 +333,28 @@ pub(crate) fn c_function<H: Host + 'static>(lua: &mlua::Lua, shared: &Rc<Shared<
 /// `state` must be running a function made by `c_function` for this `H`.
 pub(crate) unsafe fn shared_at<'a, H: Host>(state: *mut mlua::ffi::lua_State) -> &'a Shared<H> {
     &*(mlua::ffi::lua_touserdata(state, mlua::ffi::lua_upvalueindex(1)) as *const Shared<H>)
+}
+
+/// Runs the Rust part of a C function that Lua calls (a fast path, a finalizer, the
+/// print sink). A panic must not unwind into Lua's C frames (compiled without unwind
+/// information, so natively an abort of the process): it is stopped here, the VM is
+/// marked crashed (the call then fails with kind 'crashed', see `Engine::entry`) and
+/// `fallback` is returned. On wasm a panic aborts (traps) before reaching this.
+pub(crate) fn contain<H: Host, T>(shared: &Shared<H>, fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_panic(body) {
+        Some(v) => v,
+        None => {
+            shared.crashed.set(true);
+            fallback
+        }
+    }
+}
+
+/// `body`'s value, or `None` if it panicked. Where panics abort (wasm32), just `body`:
+/// nothing could be caught, and the module stays free of the unwinding machinery.
+pub(crate) fn catch_panic<T>(body: impl FnOnce() -> T) -> Option<T> {
+    #[cfg(panic = "unwind")]
+    return std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).ok();
+    #[cfg(not(panic = "unwind"))]
+    return Some(body());
 }

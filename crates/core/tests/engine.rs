@@ -355,3 +355,44 @@ fn limits_count_and_stop_c_work() {
     assert_eq!(e.exec(&mut h, chunk.as_bytes(), &call, Want::First).result.unwrap_err().kind, ErrorKind::Timeout);
     assert!(started.elapsed().as_millis() < 2000, "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_panic_costs_only_that_vm() {
+    let (e, mut h) = default();
+    let bug = Js::Func(Rc::new(|_: &[Js]| -> Result<Js, Js> { panic!("a host bug") }));
+    e.set_global(&mut h, "bug", &bug).expect("set");
+    // Not even a script's pcall sees it: the VM is gone.
+    let first = err(&e, &mut h, "local ok = pcall(bug) return ok");
+    assert_eq!(first.kind, ErrorKind::Crashed);
+    assert_eq!(err(&e, &mut h, "return 1").kind, ErrorKind::Crashed);
+    assert_eq!(e.set_global(&mut h, "x", &Js::Num(1.0)).expect_err("crashed").kind, ErrorKind::Crashed);
+    assert_eq!(e.gc().expect_err("crashed").kind, ErrorKind::Crashed);
+    assert_eq!(ErrorKind::Crashed.as_str(), "crashed");
+    e.close();
+    let (other, mut h2) = default();
+    assert_eq!(num(&all(&other, &mut h2, "return 1 + 1").expect("other VM")[0]), 2.0);
+}
+
+#[test]
+fn finalizers_at_close_fail_cleanly() {
+    let (e, mut h) = engine(Options { stdlib: Stdlib::All, ..Options::default() });
+    let f = Js::Func(Rc::new(|_: &[Js]| -> Result<Js, Js> { Ok(Js::Num(1.0)) }));
+    e.set_global(&mut h, "jsf", &f).expect("set");
+    all(
+        &e,
+        &mut h,
+        "local t = ext.table('t') t.a = 1
+         for i = 1, 50 do setmetatable({}, { __gc = function() print('bye', i) end }) end
+         setmetatable({}, { __gc = function() jsf() end })
+         setmetatable({}, { __gc = function() ext.table('x') end })
+         setmetatable({}, { __gc = function() os.exit(2) end })
+         setmetatable({}, { __gc = function() print(#t, t.a, tostring(t)) end })
+         setmetatable({}, { __gc = function()
+           local ok, e = pcall(ext.tables)
+           assert(not ok and e == 'the Lua VM is closing')
+         end })",
+    )
+    .expect("setup");
+    e.close();
+    assert_eq!(err(&e, &mut h, "return 1").kind, ErrorKind::Closed);
+}

@@ -140,6 +140,14 @@ extern "C-unwind" {
     /// `next` for tables and for userdata with a `__next` metafield (`csrc/luap_next.c`
     /// gives the protocol): the global `next` where ext tables are installed.
     pub fn luap_next(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// Lua's `print` (`csrc/luap_print.c`): formats the line as the reference
+    /// interpreter does and hands it to the closure's upvalue 1, the sink, called with
+    /// `(line, where)`; a string the sink returns is raised as the call's error.
+    pub fn luap_print(state: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// The engine's plain error wrapper in C (`csrc/luap_plain.c`): calls the closure's
+    /// upvalue 1, which answers `true, results...` or `false, message`, and returns the
+    /// results or raises the message.
+    pub fn luap_plaincall(state: *mut core::ffi::c_void) -> core::ffi::c_int;
 }
 
 extern "C" {
