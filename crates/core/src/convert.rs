@@ -139,8 +139,9 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
         let out = if is_seq {
             let arr = self.host.new_array(n as u32).map_err(host_err)?;
             self.seen.insert(ptr, arr.clone());
+            // `is_seq` checked every key; the pattern only names it (no panic path on wasm).
             for (k, v) in &pairs {
-                let Value::Integer(i) = k else { unreachable!() };
+                let Value::Integer(i) = k else { continue };
                 let jv = self.value(v)?;
                 self.host.array_set(&arr, (*i - 1) as u32, &jv).map_err(host_err)?;
             }
@@ -149,7 +150,7 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
             let obj = self.host.new_object().map_err(host_err)?;
             self.seen.insert(ptr, obj.clone());
             for (k, v) in &pairs {
-                let Value::String(s) = k else { unreachable!() };
+                let Value::String(s) = k else { continue };
                 let key = s.to_str()?.to_string();
                 let jv = self.value(v)?;
                 self.host.object_set(&obj, &key, &jv).map_err(host_err)?;

@@ -287,7 +287,8 @@ fn scalar_to_lua(lua: &Lua, s: Stored) -> mlua::Result<Value> {
         Stored::Float(f) => Value::Number(f),
         Stored::Str(s) => Value::String(lua.create_string(&s)?),
         Stored::Bytes(b) => Value::String(lua.create_string(&b)?),
-        Stored::Table(_) => unreachable!("tables are read as proxies"),
+        // Never classified so (tables are read as proxies); no panic path on wasm.
+        Stored::Table(_) => Value::Nil,
     })
 }
 
