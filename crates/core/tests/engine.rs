@@ -306,15 +306,15 @@ fn proxies_compare_by_map_and_walk_with_next() {
     assert!(e2.message.contains("invalid key to 'next'"), "{}", e2.message);
 }
 
-/// The kinds JS sees are listed three times (this enum, lib/api.js `KINDS`, index.d.ts
+/// The kinds JS sees are listed three times (this enum, lib/errors.js `KINDS`, index.d.ts
 /// `LuaErrorKind`); the enum is the reference and the other two must match it, in order.
 #[test]
 fn error_kinds_match_the_js_lists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let expected: Vec<String> = ErrorKind::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect();
-    let api = std::fs::read_to_string(root.join("lib/api.js")).expect("lib/api.js");
-    let kinds = api.split("const KINDS = [").nth(1).and_then(|s| s.split("];").next()).expect("KINDS in lib/api.js");
-    assert_eq!(kinds.split(", ").collect::<Vec<_>>(), expected, "lib/api.js KINDS");
+    let api = std::fs::read_to_string(root.join("lib/errors.js")).expect("lib/errors.js");
+    let kinds = api.split("const KINDS = [").nth(1).and_then(|s| s.split("];").next()).expect("KINDS in lib/errors.js");
+    assert_eq!(kinds.split(", ").collect::<Vec<_>>(), expected, "lib/errors.js KINDS");
     let dts = std::fs::read_to_string(root.join("index.d.ts")).expect("index.d.ts");
     let kinds = dts.split("export type LuaErrorKind = ").nth(1).and_then(|s| s.split(';').next()).expect("LuaErrorKind in index.d.ts");
     assert_eq!(kinds.split(" | ").collect::<Vec<_>>(), expected, "index.d.ts LuaErrorKind");
