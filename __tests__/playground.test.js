@@ -1,5 +1,5 @@
 'use strict';
-// The browser playground (web/playground), end to end in headless Chromium: built by
+// The browser playground (apps/playground), end to end in headless Chromium: built by
 // scripts/playground.js into a temp directory, served by that script's own server, driven
 // with real keystrokes (Ctrl-Enter), clicks, a real download and a real file upload.
 // The browser has no native backend: the playground runs the wasm build only, so this

@@ -5,7 +5,7 @@
 const path = require('path');
 const { Worker } = require('worker_threads');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 
 class Session {
   /** `print(text)` receives each line Lua prints. */
