@@ -6,7 +6,7 @@ mod memhost;
 
 use std::rc::Rc;
 
-use lua_persistent_core::{CallOptions, Engine, ErrorKind, LuaError, Options, Stdlib, Want};
+use lua_persistent_core::{CallOptions, Engine, ErrorCode, ErrorKind, LuaError, Options, Stdlib, Want};
 use memhost::{map, Js, MemHost};
 
 fn engine(options: Options) -> (Engine<MemHost>, MemHost) {
@@ -153,8 +153,24 @@ fn snapshots_round_trip_and_reject_damage_without_touching_data() {
     }
     let mut flipped = snap.clone();
     flipped[10] ^= 1;
-    assert!(e2.restore(&mut h2, &flipped).unwrap_err().message.contains("corrupted"));
+    let corrupted = e2.restore(&mut h2, &flipped).unwrap_err();
+    assert!(corrupted.message.contains("corrupted"));
+    assert_eq!(corrupted.code, None, "only a newer format carries a code");
     assert_eq!(e2.snapshot(&mut h2).unwrap(), before);
+}
+
+/// Stores tell "written by a newer version" (refuse to open) from damage (set the data
+/// aside) by the error's code, never by its wording.
+#[test]
+fn a_newer_snapshot_format_is_refused_with_its_code() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "ext.table('a').x = 1").unwrap();
+    let mut snap = e.snapshot(&mut h).unwrap();
+    snap[4] = 99; // the version is checked before the checksum
+    let er = e.restore(&mut h, &snap).unwrap_err();
+    assert_eq!((er.kind, er.code), (ErrorKind::Ext, Some(ErrorCode::NewerFormat)));
+    assert_eq!(ErrorCode::NewerFormat.as_str(), "newer-format");
+    assert!(er.message.contains("version 99 is newer"), "{}", er.message);
 }
 
 #[test]
