@@ -7,6 +7,7 @@ mod memhost;
 use std::rc::Rc;
 
 use lua_persistent_core::{CallOptions, Engine, ErrorCode, ErrorKind, LuaError, Options, Stdlib, Want};
+use lua_persistent_core::{DEFAULT_MEMORY_LIMIT, DEFAULT_STORAGE_LIMIT, DEFAULT_TIMEOUT_MS};
 use memhost::{map, Js, MemHost};
 
 fn engine(options: Options) -> (Engine<MemHost>, MemHost) {
@@ -334,6 +335,28 @@ fn error_kinds_match_the_js_lists() {
     let dts = std::fs::read_to_string(root.join("index.d.ts")).expect("index.d.ts");
     let kinds = dts.split("export type LuaErrorKind = ").nth(1).and_then(|s| s.split(';').next()).expect("LuaErrorKind in index.d.ts");
     assert_eq!(kinds.split(" | ").collect::<Vec<_>>(), expected, "index.d.ts LuaErrorKind");
+}
+
+/// The default limits are written twice: options.rs (what a VM made without options
+/// gets) and lib/options.js `DEFAULTS` (what createLua passes when an option is left
+/// out). The core is the reference; the JS numbers, written as products like
+/// `256 * 1024 * 1024`, must equal it.
+#[test]
+fn default_limits_match_the_js_defaults() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let js = std::fs::read_to_string(root.join("lib/options.js")).expect("lib/options.js");
+    let body = js.split("const DEFAULTS = Object.freeze({").nth(1).and_then(|s| s.split("});").next()).expect("DEFAULTS in lib/options.js");
+    let value = |name: &str| -> f64 {
+        let line = body.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}:"))).unwrap_or_else(|| panic!("{name} in DEFAULTS"));
+        let expr = line.trim().trim_end_matches(',');
+        expr.split('*').map(|f| f.trim().replace('_', "").parse::<f64>().unwrap_or_else(|_| panic!("{name}: {expr}"))).product()
+    };
+    assert_eq!(value("memoryLimit"), DEFAULT_MEMORY_LIMIT as f64, "memoryLimit");
+    assert_eq!(value("storageLimit"), DEFAULT_STORAGE_LIMIT as f64, "storageLimit");
+    assert_eq!(value("timeout"), DEFAULT_TIMEOUT_MS, "timeout");
+    assert_eq!(value("instructionLimit"), Options::default().instruction_limit as f64, "instructionLimit");
+    assert_eq!(Options::default().stdlib, Stdlib::Safe);
+    assert!(body.contains("stdlib: 'safe'"), "stdlib");
 }
 
 #[test]
