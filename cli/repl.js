@@ -5,7 +5,7 @@
 // typed, or (twice on an empty line) leaves.
 
 const readline = require('readline');
-const { formatError, formatValues, isIncomplete } = require('./format');
+const { formatError, isIncomplete } = require('./format');
 const { historyFile, loadHistory, saveHistory, SIZE } = require('./history');
 const { VERSION } = require('./help');
 
@@ -96,7 +96,7 @@ class Repl {
     this.buffer = !r.ok && isIncomplete(r.error) ? code : null;
     if (this.buffer !== null) return;
     if (!r.ok) return this.fail(r.error);
-    if (r.value.length) this.say(formatValues(r.value));
+    if (r.value.count > 0) this.say(r.value.text);
   }
 
   fail(error) {

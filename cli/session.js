@@ -51,7 +51,7 @@ class Session {
     return this.request('open', { options, args });
   }
 
-  /** Runs a chunk; value: every value it returned. */
+  /** Runs a chunk; value: { count, text } (its values as the REPL prints them). */
   exec(code, chunkName) {
     return this.request('exec', { code, chunkName });
   }

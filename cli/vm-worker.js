@@ -9,6 +9,7 @@
 const { parentPort, workerData } = require('worker_threads');
 const { createLua } = require(workerData.root);
 const { errorInfo } = require('./format');
+const { formatValues } = require('../lib/format-value');
 
 const flag = workerData.interruptBuffer;
 let lua = null;
@@ -34,8 +35,11 @@ const ops = {
     if (args) lua.setGlobal('arg', new Map(args.map((a, i) => [i, a])));
     return { backend: lua.backend };
   },
+  /** Runs a chunk; its values come back as text (lib/format-value.js), formatted here
+   * since functions and cyclic tables cannot cross the thread boundary. */
   exec({ code, chunkName }) {
-    return lua.evalAll(code, { chunkName });
+    const values = lua.evalAll(code, { chunkName });
+    return { count: values.length, text: formatValues(values) };
   },
   expression({ code, chunkName }) {
     return evalExpression(code, chunkName);
@@ -55,21 +59,8 @@ parentPort.on('message', async (req) => {
   Atomics.store(flag, 0, 0);
   try {
     const value = await ops[req.op](req);
-    parentPort.postMessage({ id: req.id, ok: true, value: plain(value) });
+    parentPort.postMessage({ id: req.id, ok: true, value });
   } catch (e) {
     parentPort.postMessage({ id: req.id, ok: false, error: errorInfo(e) });
   }
 });
-
-/** Values cross the thread boundary by structured clone, which refuses functions. */
-function plain(v, seen = new Map()) {
-  if (typeof v === 'function') return { luaFunction: true };
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
-  if (seen.has(v)) return seen.get(v);
-  const tag = Object.prototype.toString.call(v);
-  const out = tag === '[object Map]' ? new Map() : Array.isArray(v) ? [] : {};
-  seen.set(v, out);
-  if (out instanceof Map) for (const [k, x] of v) out.set(plain(k, seen), plain(x, seen));
-  else for (const k of Object.keys(v)) out[k] = plain(v[k], seen);
-  return out;
-}

@@ -5,7 +5,7 @@
 // Row: { key, type, value, size?, rows? }  key/value as display text; type one of
 // string, integer, float, boolean, bytes, table; `rows` for nested tables.
 
-import { formatNumber } from './format.js';
+import { formatNumber } from '../../lib/format-value.js';
 
 /** Integral floats written by Lua are tagged on their Map under this symbol (lib/api.js). */
 const FLOATS = Symbol.for('lua-persistent.floats');
