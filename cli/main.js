@@ -35,6 +35,8 @@ function vmOptions(o) {
     instructionLimit: o.instructionLimit,
     stdlib: o.stdlib,
   };
+  // The vm thread makes the default store on first write (see vm-worker.js).
+  if (o.store !== 'memory' && o.storeIsDefault) options.storeOnFirstWrite = true;
   if (o.memoryLimit !== undefined) options.memoryLimit = o.memoryLimit;
   return options;
 }

@@ -6,8 +6,11 @@
 // Requests (from session.js): { id, op, ...args }; replies: { id, ok, value | error }.
 // print() output is posted as { print: text } before the reply of the chunk that wrote it.
 
+const fs = require('fs');
+const path = require('path');
 const { parentPort, workerData } = require('worker_threads');
 const { createLua } = require(workerData.root);
+const { fileStorage } = require(path.join(workerData.root, 'lib', 'file-storage'));
 const { errorInfo } = require('./format');
 const { formatValues } = require('../lib/format-value');
 
@@ -28,8 +31,34 @@ function tables() {
   return [...lua.ext].map(([name, map]) => ({ name, size: map.size })).sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * The default store (no --store) when its directory does not exist yet: made by the
+ * first write, so a run that never writes an ext table (`-e 'print(1)'`) leaves no empty
+ * .lua-persistent/ behind. Until then there is nothing to load and nothing is locked;
+ * the first save creates the directory and takes the lock as opening it would have.
+ */
+function storeOnFirstWrite(dir) {
+  if (fs.existsSync(dir)) return dir;
+  let store = null;
+  return {
+    load: async () => undefined,
+    async save(bytes) {
+      if (store === null) {
+        const s = fileStorage(dir);
+        await s.open();
+        store = s;
+      }
+      await store.save(bytes);
+    },
+    async close() {
+      if (store !== null) await store.close();
+    },
+  };
+}
+
 const ops = {
-  async open({ options, args }) {
+  async open({ options: { storeOnFirstWrite: lazy, ...options }, args }) {
+    if (lazy) options.storage = storeOnFirstWrite(options.storage);
     lua = await createLua({ ...options, interruptBuffer: flag, print: (text) => parentPort.postMessage({ print: text }) });
     // lua5.4's 'arg': the script name at 0, its arguments from 1.
     if (args) lua.setGlobal('arg', new Map(args.map((a, i) => [i, a])));
