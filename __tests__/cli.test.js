@@ -147,6 +147,16 @@ forEachBackend((backend) => {
     expect(all.stdout).toBe('function\n');
   });
 
+  test('require in the safe stdlib fails with a hint to --stdlib all; other errors get none', () => {
+    const safe = run(['--store', 'memory', '-e', 'local json = require("json")']);
+    expect(safe.status).toBe(1);
+    expect(safe.stderr).toMatch(/attempt to call a nil value \(global 'require'\)\nstack traceback:[\s\S]*\n\(require is not in the safe standard library; use --stdlib all for trusted code\)\n$/);
+    const all = run(['--store', 'memory', '--stdlib', 'all', '-e', 'local json = require("json")']);
+    expect(all.stderr).toMatch(/module 'json' not found/);
+    expect(all.stderr).not.toMatch(/--stdlib all/);
+    expect(run(['--store', 'memory', '-e', 'error("plain")']).stderr).not.toMatch(/--stdlib/);
+  });
+
   test('ext tables persist across runs in --store DIR, even after a failed run', () => {
     const store = path.join(tmp, `store-${backend}`);
     const file = script(`persist-${backend}.lua`, "local t = ext.table('runs')\nt.n = (t.n or 0) + 1\nprint('run', t.n)\nif arg[1] == 'fail' then error('failing after the write') end\n");

@@ -18,9 +18,10 @@ const COMMANDS_HELP = `.help     this list
 Ctrl-C interrupts a running chunk; multi-line input continues at '>> '.`;
 
 class Repl {
-  constructor(session, { backend, store, input = process.stdin, output = process.stdout }) {
+  constructor(session, { backend, store, stdlib, input = process.stdin, output = process.stdout }) {
     this.session = session;
     this.store = store;
+    this.stdlib = stdlib;
     this.output = output;
     this.buffer = null; // the lines of an incomplete chunk
     this.queue = [];
@@ -101,7 +102,7 @@ class Repl {
 
   fail(error) {
     if (error.exitCode !== undefined) return this.exit(error.exitCode);
-    process.stderr.write(`${formatError(error)}\n`);
+    process.stderr.write(`${formatError(error, { stdlib: this.stdlib })}\n`);
   }
 
   /** os.exit(code) in a chunk (stdlib 'all'): leave with that status, dropping queued lines. */
