@@ -7,7 +7,7 @@
 
 import { formatNumber } from '../../lib/format-value.js';
 
-/** Integral floats written by Lua are tagged on their Map under this symbol (lib/api.js). */
+/** Integral floats written by Lua are tagged on their Map under this symbol (lib/lua.js). */
 const FLOATS = Symbol.for('lua-persistent.floats');
 const MAX_ROWS = 1000; // rows per view in total; the rest is counted, not listed
 
