@@ -132,6 +132,12 @@ export class LuaError extends Error {
    * error instead of the process exiting; the host decides (the CLI exits with it).
    */
   readonly exitCode?: number;
+  /**
+   * A machine-readable marker for failures callers tell apart by type rather than by
+   * message: 'newer-format' when restore() (or opening a store) met a snapshot written
+   * by a newer lua-persistent (kind 'ext').
+   */
+  readonly code?: 'newer-format';
 }
 
 export class Lua {

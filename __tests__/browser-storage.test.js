@@ -1,5 +1,5 @@
 'use strict';
-// Browser storage, end to end: the page web/storage-test (bundled into dist/web-storage by
+// Browser storage, end to end: the page apps/storage-test (bundled into dist/web-storage by
 // scripts/build-web.js, 'lua-persistent' resolved through the "browser" condition) runs in
 // headless Chromium. Persistence across page.reload() lives in the browser context's
 // profile, so every test gets a fresh context (its own IndexedDB and localStorage) and

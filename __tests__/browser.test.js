@@ -1,5 +1,5 @@
 'use strict';
-// The browser build, end to end: bundle web/example with esbuild (scripts/build-web.js,
+// The browser build, end to end: bundle apps/example with esbuild (scripts/build-web.js,
 // 'lua-persistent' resolved through package.json's "browser" condition), serve it on
 // localhost, load it in headless Chromium and run a smoke suite inside the page. The
 // snapshot bytes made in the page must equal the bytes made in Node by both backends.

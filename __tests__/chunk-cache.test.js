@@ -1,5 +1,5 @@
 'use strict';
-// eval caches compiled chunks by source (lib/api.js): repeated sources must behave
+// eval caches compiled chunks by source (lib/lua.js): repeated sources must behave
 // exactly as if they were loaded afresh each time.
 const { forEachBackend } = require('./backends');
 const { vms, thrown } = require('./helpers');

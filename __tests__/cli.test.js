@@ -147,6 +147,16 @@ forEachBackend((backend) => {
     expect(all.stdout).toBe('function\n');
   });
 
+  test('require in the safe stdlib fails with a hint to --stdlib all; other errors get none', () => {
+    const safe = run(['--store', 'memory', '-e', 'local json = require("json")']);
+    expect(safe.status).toBe(1);
+    expect(safe.stderr).toMatch(/attempt to call a nil value \(global 'require'\)\nstack traceback:[\s\S]*\n\(require is not in the safe standard library; use --stdlib all for trusted code\)\n$/);
+    const all = run(['--store', 'memory', '--stdlib', 'all', '-e', 'local json = require("json")']);
+    expect(all.stderr).toMatch(/module 'json' not found/);
+    expect(all.stderr).not.toMatch(/--stdlib all/);
+    expect(run(['--store', 'memory', '-e', 'error("plain")']).stderr).not.toMatch(/--stdlib/);
+  });
+
   test('ext tables persist across runs in --store DIR, even after a failed run', () => {
     const store = path.join(tmp, `store-${backend}`);
     const file = script(`persist-${backend}.lua`, "local t = ext.table('runs')\nt.n = (t.n or 0) + 1\nprint('run', t.n)\nif arg[1] == 'fail' then error('failing after the write') end\n");
@@ -162,9 +172,12 @@ forEachBackend((backend) => {
   test('the default store is ./.lua-persistent, or $LUA_PERSISTENT_STORE', () => {
     const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'));
     const code = "local t = ext.table('d') t.n = (t.n or 0) + 1 print(t.n)";
+    // A run that writes no ext table needs no store: none is made.
+    expect(run(['-e', 'print(1)'], { cwd }).stdout).toBe('1\n');
+    expect(fs.readdirSync(cwd)).toEqual([]);
     expect(run(['-e', code], { cwd }).stdout).toBe('1\n');
     expect(run(['-e', code], { cwd }).stdout).toBe('2\n');
-    expect(fs.existsSync(path.join(cwd, '.lua-persistent', 'ext.luap'))).toBe(true);
+    expect(fs.readdirSync(path.join(cwd, '.lua-persistent')).sort()).toEqual(['ext.luap', 'ext.luap.prev']);
     const env = { LUA_PERSISTENT_STORE: path.join(cwd, 'elsewhere') };
     expect(run(['-e', code], { cwd, env }).stdout).toBe('1\n');
     expect(fs.existsSync(path.join(cwd, 'elsewhere', 'ext.luap'))).toBe(true);

@@ -77,6 +77,9 @@ forEachBackend((backend) => {
       await repl.run('end', '>> end\n>');
       await repl.run('twice(x) -- comment', '\n10\n>');
       await repl.run('return {1, 2, k = "v"}', /\n\{\[1\] = 1, \[2\] = 2, k = "v"\}\n>$/);
+      // The printer shared with the playground (lib/format-value.js): numbers as Lua
+      // writes them, functions by name, nested tables as constructors.
+      await repl.run('return -0.0, math.huge, print, {n = {1, print}}', /\n-0\.0 +inf +function +\{n = \{1, function\}\}\n>$/);
       await repl.run('local y = nil; print(y.z)', "stdin:1: attempt to index a nil value (local 'y')\nstack traceback:");
       await repl.run('print("still alive", x)', 'still alive\t5\n>');
       await repl.run('x = = 1', "stdin:1: unexpected symbol near '='\n>");

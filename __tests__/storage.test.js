@@ -119,7 +119,26 @@ forEachBackend((backend) => {
       const { crc32 } = require('./helpers');
       bytes.writeUInt32LE(crc32(bytes.subarray(0, bytes.length - 4)), bytes.length - 4);
       fs.writeFileSync(path.join(dir, 'ext.luap'), bytes);
-      await expect(createLua({ backend, storage: dir })).rejects.toThrow(/format version 99 is newer/);
+      const refused = createLua({ backend, storage: dir });
+      await expect(refused).rejects.toThrow(/format version 99 is newer/);
+      // Typed by the core, so stores tell it from damage without reading the message.
+      await expect(refused).rejects.toMatchObject({ name: 'LuaError', kind: 'ext', code: 'newer-format' });
+      const lua = await createLua({ backend });
+      const thrown = (f) => {
+        try {
+          f();
+        } catch (e) {
+          return e;
+        }
+        return null;
+      };
+      expect(thrown(() => lua.restore(bytes))).toMatchObject({ kind: 'ext', code: 'newer-format' });
+      bytes[4] = 1; // the current version, checksum now wrong: damage, not a newer format
+      const damaged = thrown(() => lua.restore(bytes));
+      expect(damaged).toMatchObject({ kind: 'ext' });
+      expect(damaged.code).toBeUndefined();
+      bytes[4] = 99;
+      await lua.close();
       expect(fs.readdirSync(dir)).toEqual(['ext.luap']);
       expect(fs.readFileSync(path.join(dir, 'ext.luap')).equals(bytes)).toBe(true);
     });

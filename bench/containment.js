@@ -2,7 +2,7 @@
 'use strict';
 // What one wasm module instance per VM costs (docs/security.md "Containment"): createLua
 // time and memory per live VM, against the shared-instance model measured in the same
-// run. Both go through the same code (lib/api.js `wasmBackend`); the baseline's
+// run. Both go through the same code (lib/backends.js `wasmBackend`); the baseline's
 // `instantiate` hands every VM the same instance, as the loaders did before.
 //
 //   node bench/containment.js [VMS]      (default 200; uses dist/wasm-node as built)

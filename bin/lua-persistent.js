@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // `lua-persistent [options] [script [args]]`: see --help and docs/cli.md.
-const { main } = require('../lib/cli/main');
+const { main } = require('../cli/main');
 
 main(process.argv.slice(2)).then(
   (status) => {

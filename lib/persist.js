@@ -48,7 +48,10 @@ async function callAdapter(adapter, method, ...args) {
   }
 }
 
-const isNewerFormat = (e) => /newer than this build supports/.test(String(e && e.message));
+/** A snapshot written by a newer lua-persistent: the core marks it with a code
+ * (crates/core ErrorCode::NewerFormat), so stores refuse to open instead of setting the
+ * data aside as damaged, whatever the message says. */
+const isNewerFormat = (e) => e !== null && typeof e === 'object' && e.code === 'newer-format';
 
 class Persistence {
   constructor(lua, adapter, autosave, onSaveError) {

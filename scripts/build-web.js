@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// Bundles the browser example (web/example) with esbuild into dist/web-example, and the
-// storage test page (web/storage-test, for __tests__/browser-storage.test.js) into
-// dist/web-storage, the way
-// an app would: `import { createLua } from 'lua-persistent'` is resolved through the
+// Bundles the browser example (apps/example) with esbuild into dist/web-example, and the
+// storage test page (apps/storage-test, for __tests__/browser-storage.test.js) into
+// dist/web-storage, the way an app would: `import { createLua } from 'lua-persistent'` is resolved through the
 // package's own "exports" (a package self-reference) with the "browser" condition, so
 // the bundle gets web/index.js and the wasm backend, never the Node entry.
 //
@@ -17,9 +16,9 @@ const path = require('path');
 const zlib = require('zlib');
 
 const ROOT = path.join(__dirname, '..');
-const SRC = path.join(ROOT, 'web', 'example');
+const SRC = path.join(ROOT, 'apps', 'example');
 const OUT = path.join(ROOT, 'dist', 'web-example');
-const STORAGE_SRC = path.join(ROOT, 'web', 'storage-test');
+const STORAGE_SRC = path.join(ROOT, 'apps', 'storage-test');
 const STORAGE_OUT = path.join(ROOT, 'dist', 'web-storage');
 const WASM = path.join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
 
@@ -53,7 +52,7 @@ async function bundle(src, out, quiet, { entries = ['main.js'], statics = ['inde
   // The browser condition must have picked web/index.js: no Node entry, no Node modules.
   const inputs = Object.keys(result.metafile.inputs).map((p) => p.split(path.sep).join('/'));
   if (!inputs.includes('web/index.js')) throw new Error(`bundle does not use web/index.js: ${inputs.join(', ')}`);
-  const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('dist/wasm-node/'));
+  const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('cli/') || p.startsWith('dist/wasm-node/'));
   if (nodeOnly.length) throw new Error(`bundle pulled in Node-only files: ${nodeOnly.join(', ')}`);
 
   for (const f of statics) fs.copyFileSync(path.join(src, f), path.join(out, f));

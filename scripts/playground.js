@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `npm start`: bundles the browser playground (web/playground) with esbuild into
+// `npm start`: bundles the browser playground (apps/playground) with esbuild into
 // dist/playground and serves it on http://localhost:PORT (default 8080).
 //
 // Two bundles: main.js (the page: CodeMirror, inspector) and worker.js (the Lua VM,
@@ -18,7 +18,7 @@ const path = require('path');
 const { bundle } = require('./build-web');
 
 const ROOT = path.join(__dirname, '..');
-const SRC = path.join(ROOT, 'web', 'playground');
+const SRC = path.join(ROOT, 'apps', 'playground');
 const OUT = path.join(ROOT, 'dist', 'playground');
 const STATIC = ['index.html', 'style.css'];
 

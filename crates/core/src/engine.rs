@@ -300,7 +300,7 @@ impl<H: Host + 'static> Engine<H> {
 
     fn restore_now(&self, host: &mut H, bytes: &[u8]) -> Result<(), LuaError> {
         self.vm()?;
-        let tables = snapshot::decode(bytes).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {e}")))?;
+        let tables = snapshot::decode(bytes).map_err(|e| LuaError::restore(&e))?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         self.shared.mark_dirty();

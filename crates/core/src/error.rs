@@ -18,13 +18,13 @@ pub enum ErrorKind {
     /// the engine catches (see `Engine::entry`); on wasm a trap, which no code of the
     /// module survives, so the JS layer reports it. Its state can no longer be trusted:
     /// this and every later call fail. Listed here either way so that this enum stays the
-    /// one list of kinds (lib/api.js and index.d.ts are checked against [`ErrorKind::ALL`]
+    /// one list of kinds (lib/errors.js and index.d.ts are checked against [`ErrorKind::ALL`]
     /// by a core test).
     Crashed,
 }
 
 impl ErrorKind {
-    /// Every kind, in the order lib/api.js `KINDS` and index.d.ts `LuaErrorKind` list them.
+    /// Every kind, in the order lib/errors.js `KINDS` and index.d.ts `LuaErrorKind` list them.
     pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Syntax,
         ErrorKind::Runtime,
@@ -52,6 +52,24 @@ impl ErrorKind {
     }
 }
 
+/// A failure JS code must tell apart from others of its kind without reading the
+/// message (which is for people and may be reworded): reported as the error info's
+/// `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A snapshot written by a newer lua-persistent (`SnapshotError::NewerVersion`):
+    /// stores refuse to open rather than set the data aside as unreadable.
+    NewerFormat,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NewerFormat => "newer-format",
+        }
+    }
+}
+
 /// A failed call, fully described for the JS `LuaError`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LuaError {
@@ -68,17 +86,28 @@ pub struct LuaError {
     pub(crate) exception_id: Option<u64>,
     /// Set when the script called `os.exit` (stdlib 'all'): the status it asked for.
     pub exit_code: Option<i32>,
+    /// Set for the failures JS reacts to by type (see [`ErrorCode`]).
+    pub code: Option<ErrorCode>,
 }
 
 impl LuaError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         let message = message.into();
         let (chunk_name, line) = parse_position(&message);
-        LuaError { kind, message, chunk_name, line, traceback: None, cause_slot: None, exception_id: None, exit_code: None }
+        LuaError { kind, message, chunk_name, line, traceback: None, cause_slot: None, exception_id: None, exit_code: None, code: None }
     }
 
     pub fn closed() -> Self {
         LuaError::new(ErrorKind::Closed, "the Lua VM is closed")
+    }
+
+    /// A snapshot `restore` refused: kind 'ext', with the code of a newer format.
+    pub fn restore(e: &crate::snapshot::SnapshotError) -> Self {
+        let mut err = LuaError::new(ErrorKind::Ext, format!("restore: {e}"));
+        if matches!(e, crate::snapshot::SnapshotError::NewerVersion(_)) {
+            err.code = Some(ErrorCode::NewerFormat);
+        }
+        err
     }
 
     /// The error of every call to a VM that crashed (see `ErrorKind::Crashed`).

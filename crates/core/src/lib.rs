@@ -26,7 +26,7 @@ mod stored;
 use lua_persistent_sys as _;
 
 pub use engine::{Engine, MemoryStats, Outcome, Stats, Want};
-pub use error::{parse_position, ErrorKind, LuaError};
+pub use error::{parse_position, ErrorCode, ErrorKind, LuaError};
 pub use host::{CallError, Host, HostError, HostResult, JsKind};
 pub use options::{CallOptions, Options, Stdlib, DEFAULT_CHUNK_NAME, DEFAULT_MEMORY_LIMIT, DEFAULT_STORAGE_LIMIT, DEFAULT_TIMEOUT_MS};
 pub use shared::OUTPUT_LIMIT;

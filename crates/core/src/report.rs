@@ -34,7 +34,7 @@ fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
     format!("{}... [{} more bytes]", &text[..end], text.len() - end).into()
 }
 
-/// `{ kind, message, chunkName, line, traceback, cause }`.
+/// `{ kind, message, chunkName, line, traceback, exitCode?, code?, cause? }`.
 pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError) -> HostResult<H::Value> {
     let o = h.new_object()?;
     set_str(h, &o, "kind", Some(e.kind.as_str()))?;
@@ -47,6 +47,9 @@ pub fn error_info<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError
     set_str(h, &o, "traceback", e.traceback.as_deref().map(bounded).as_deref())?;
     if let Some(code) = e.exit_code {
         set_num(h, &o, "exitCode", code as f64)?;
+    }
+    if let Some(code) = e.code {
+        set_str(h, &o, "code", Some(code.as_str()))?;
     }
     if let Some(v) = e.cause_slot.and_then(|s| engine.slot_value(h, s)) {
         h.object_set(&o, "cause", &v)?;

@@ -6,7 +6,8 @@ mod memhost;
 
 use std::rc::Rc;
 
-use lua_persistent_core::{CallOptions, Engine, ErrorKind, LuaError, Options, Stdlib, Want};
+use lua_persistent_core::{CallOptions, Engine, ErrorCode, ErrorKind, LuaError, Options, Stdlib, Want};
+use lua_persistent_core::{DEFAULT_MEMORY_LIMIT, DEFAULT_STORAGE_LIMIT, DEFAULT_TIMEOUT_MS};
 use memhost::{map, Js, MemHost};
 
 fn engine(options: Options) -> (Engine<MemHost>, MemHost) {
@@ -153,8 +154,24 @@ fn snapshots_round_trip_and_reject_damage_without_touching_data() {
     }
     let mut flipped = snap.clone();
     flipped[10] ^= 1;
-    assert!(e2.restore(&mut h2, &flipped).unwrap_err().message.contains("corrupted"));
+    let corrupted = e2.restore(&mut h2, &flipped).unwrap_err();
+    assert!(corrupted.message.contains("corrupted"));
+    assert_eq!(corrupted.code, None, "only a newer format carries a code");
     assert_eq!(e2.snapshot(&mut h2).unwrap(), before);
+}
+
+/// Stores tell "written by a newer version" (refuse to open) from damage (set the data
+/// aside) by the error's code, never by its wording.
+#[test]
+fn a_newer_snapshot_format_is_refused_with_its_code() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "ext.table('a').x = 1").unwrap();
+    let mut snap = e.snapshot(&mut h).unwrap();
+    snap[4] = 99; // the version is checked before the checksum
+    let er = e.restore(&mut h, &snap).unwrap_err();
+    assert_eq!((er.kind, er.code), (ErrorKind::Ext, Some(ErrorCode::NewerFormat)));
+    assert_eq!(ErrorCode::NewerFormat.as_str(), "newer-format");
+    assert!(er.message.contains("version 99 is newer"), "{}", er.message);
 }
 
 #[test]
@@ -306,18 +323,40 @@ fn proxies_compare_by_map_and_walk_with_next() {
     assert!(e2.message.contains("invalid key to 'next'"), "{}", e2.message);
 }
 
-/// The kinds JS sees are listed three times (this enum, lib/api.js `KINDS`, index.d.ts
+/// The kinds JS sees are listed three times (this enum, lib/errors.js `KINDS`, index.d.ts
 /// `LuaErrorKind`); the enum is the reference and the other two must match it, in order.
 #[test]
 fn error_kinds_match_the_js_lists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let expected: Vec<String> = ErrorKind::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect();
-    let api = std::fs::read_to_string(root.join("lib/api.js")).expect("lib/api.js");
-    let kinds = api.split("const KINDS = [").nth(1).and_then(|s| s.split("];").next()).expect("KINDS in lib/api.js");
-    assert_eq!(kinds.split(", ").collect::<Vec<_>>(), expected, "lib/api.js KINDS");
+    let api = std::fs::read_to_string(root.join("lib/errors.js")).expect("lib/errors.js");
+    let kinds = api.split("const KINDS = [").nth(1).and_then(|s| s.split("];").next()).expect("KINDS in lib/errors.js");
+    assert_eq!(kinds.split(", ").collect::<Vec<_>>(), expected, "lib/errors.js KINDS");
     let dts = std::fs::read_to_string(root.join("index.d.ts")).expect("index.d.ts");
     let kinds = dts.split("export type LuaErrorKind = ").nth(1).and_then(|s| s.split(';').next()).expect("LuaErrorKind in index.d.ts");
     assert_eq!(kinds.split(" | ").collect::<Vec<_>>(), expected, "index.d.ts LuaErrorKind");
+}
+
+/// The default limits are written twice: options.rs (what a VM made without options
+/// gets) and lib/options.js `DEFAULTS` (what createLua passes when an option is left
+/// out). The core is the reference; the JS numbers, written as products like
+/// `256 * 1024 * 1024`, must equal it.
+#[test]
+fn default_limits_match_the_js_defaults() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let js = std::fs::read_to_string(root.join("lib/options.js")).expect("lib/options.js");
+    let body = js.split("const DEFAULTS = Object.freeze({").nth(1).and_then(|s| s.split("});").next()).expect("DEFAULTS in lib/options.js");
+    let value = |name: &str| -> f64 {
+        let line = body.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}:"))).unwrap_or_else(|| panic!("{name} in DEFAULTS"));
+        let expr = line.trim().trim_end_matches(',');
+        expr.split('*').map(|f| f.trim().replace('_', "").parse::<f64>().unwrap_or_else(|_| panic!("{name}: {expr}"))).product()
+    };
+    assert_eq!(value("memoryLimit"), DEFAULT_MEMORY_LIMIT as f64, "memoryLimit");
+    assert_eq!(value("storageLimit"), DEFAULT_STORAGE_LIMIT as f64, "storageLimit");
+    assert_eq!(value("timeout"), DEFAULT_TIMEOUT_MS, "timeout");
+    assert_eq!(value("instructionLimit"), Options::default().instruction_limit as f64, "instructionLimit");
+    assert_eq!(Options::default().stdlib, Stdlib::Safe);
+    assert!(body.contains("stdlib: 'safe'"), "stdlib");
 }
 
 #[test]

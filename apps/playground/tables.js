@@ -5,9 +5,9 @@
 // Row: { key, type, value, size?, rows? }  key/value as display text; type one of
 // string, integer, float, boolean, bytes, table; `rows` for nested tables.
 
-import { formatNumber } from './format.js';
+import { formatNumber } from '../../lib/format-value.js';
 
-/** Integral floats written by Lua are tagged on their Map under this symbol (lib/api.js). */
+/** Integral floats written by Lua are tagged on their Map under this symbol (lib/lua.js). */
 const FLOATS = Symbol.for('lua-persistent.floats');
 const MAX_ROWS = 1000; // rows per view in total; the rest is counted, not listed
 

@@ -1,7 +1,11 @@
-// Values returned by a run, as text the way the Lua REPL prints them: several values
-// tab-separated, strings raw at the top level. Tables arrive as JS arrays, objects or
-// Maps (see DESIGN.md "Values") and are shown as Lua constructors, capped so a huge
-// result cannot flood the page. Runs in the worker: only strings cross to the page.
+'use strict';
+// Values returned by a chunk, as text the way the Lua REPL prints them: several values
+// tab-separated, strings raw at the top level and quoted inside tables, numbers as
+// tostring() writes them. Tables arrive as JS arrays, objects or Maps (see
+// docs/design.md, values) and are shown as Lua constructors, capped so a huge result
+// cannot flood a terminal or a page. The one printer of the CLI (cli/repl.js, in its VM
+// thread) and the playground (apps/playground/worker.js, bundled by esbuild): CommonJS
+// without Node APIs, so both can load it.
 
 const MAX_ITEMS = 50; // entries shown per table
 const MAX_DEPTH = 4;
@@ -10,7 +14,7 @@ const MAX_CHARS = 20000; // per value
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A Lua number the way tostring() writes it (integral floats are plain JS numbers here). */
-export function formatNumber(n) {
+function formatNumber(n) {
   if (typeof n === 'bigint') return String(n);
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
@@ -64,7 +68,7 @@ function nested(v, depth) {
 }
 
 /** One value at the top level (strings raw, like print). */
-export function formatValue(v, depth = MAX_DEPTH) {
+function formatValue(v, depth = MAX_DEPTH) {
   let s;
   if (v === undefined || v === null) s = 'nil';
   else if (typeof v === 'number' || typeof v === 'bigint') s = formatNumber(v);
@@ -77,6 +81,8 @@ export function formatValue(v, depth = MAX_DEPTH) {
 }
 
 /** All returned values on one line, tab-separated ('' when nothing was returned). */
-export function formatValues(values) {
+function formatValues(values) {
   return values.map((v) => formatValue(v)).join('\t');
 }
+
+module.exports = { formatNumber, formatValue, formatValues };

@@ -53,6 +53,8 @@ const VALUED = {
 function defaults(env) {
   return {
     store: defaultStore(env),
+    /** No --store: the default store is only made once there is something to write. */
+    storeIsDefault: true,
     backend: 'auto',
     timeout: 0,
     memoryLimit: undefined,
@@ -97,6 +99,7 @@ function parseArgs(argv, env = process.env) {
     } else if (VALUED[arg.split('=')[0]]) {
       const { name, value, next } = takeValue(argv, i, arg);
       o[name.slice(2).replace(/-(\w)/g, (_, c) => c.toUpperCase())] = VALUED[name](value);
+      if (name === '--store') o.storeIsDefault = false;
       i = next;
     } else {
       throw new UsageError(`unrecognized option '${arg}'`);

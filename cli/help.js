@@ -1,7 +1,7 @@
 'use strict';
 // --help and --version texts.
 
-const { version } = require('../../package.json');
+const { version } = require('../package.json');
 
 const VERSION = `lua-persistent ${version} (Lua 5.4)`;
 

@@ -5,7 +5,7 @@
 // typed, or (twice on an empty line) leaves.
 
 const readline = require('readline');
-const { formatError, formatValues, isIncomplete } = require('./format');
+const { formatError, isIncomplete } = require('./format');
 const { historyFile, loadHistory, saveHistory, SIZE } = require('./history');
 const { VERSION } = require('./help');
 
@@ -18,9 +18,10 @@ const COMMANDS_HELP = `.help     this list
 Ctrl-C interrupts a running chunk; multi-line input continues at '>> '.`;
 
 class Repl {
-  constructor(session, { backend, store, input = process.stdin, output = process.stdout }) {
+  constructor(session, { backend, store, stdlib, input = process.stdin, output = process.stdout }) {
     this.session = session;
     this.store = store;
+    this.stdlib = stdlib;
     this.output = output;
     this.buffer = null; // the lines of an incomplete chunk
     this.queue = [];
@@ -96,12 +97,12 @@ class Repl {
     this.buffer = !r.ok && isIncomplete(r.error) ? code : null;
     if (this.buffer !== null) return;
     if (!r.ok) return this.fail(r.error);
-    if (r.value.length) this.say(formatValues(r.value));
+    if (r.value.count > 0) this.say(r.value.text);
   }
 
   fail(error) {
     if (error.exitCode !== undefined) return this.exit(error.exitCode);
-    process.stderr.write(`${formatError(error)}\n`);
+    process.stderr.write(`${formatError(error, { stdlib: this.stdlib })}\n`);
   }
 
   /** os.exit(code) in a chunk (stdlib 'all'): leave with that status, dropping queued lines. */

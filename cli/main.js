@@ -35,6 +35,8 @@ function vmOptions(o) {
     instructionLimit: o.instructionLimit,
     stdlib: o.stdlib,
   };
+  // The vm thread makes the default store on first write (see vm-worker.js).
+  if (o.store !== 'memory' && o.storeIsDefault) options.storeOnFirstWrite = true;
   if (o.memoryLimit !== undefined) options.memoryLimit = o.memoryLimit;
   return options;
 }
@@ -44,12 +46,12 @@ function vmOptions(o) {
  * whether a chunk called os.exit (stdlib 'all'): its status is the process's, after the
  * ext tables are saved, and no REPL follows, as with lua5.4.
  */
-async function runChunks(session, chunks) {
+async function runChunks(session, chunks, stdlib) {
   for (const { code, chunkName } of chunks) {
     const r = await session.exec(code, chunkName);
     if (!r.ok) {
       if (r.error.exitCode !== undefined) return { status: r.error.exitCode, exited: true };
-      err(formatError(r.error, { prefix: `${PROG}: ` }));
+      err(formatError(r.error, { prefix: `${PROG}: `, stdlib }));
       return { status: r.error.kind === 'interrupted' ? EXIT.interrupted : EXIT.error };
     }
   }
@@ -87,10 +89,10 @@ async function run(o) {
     return EXIT.error;
   }
   const stopSigint = interruptOnSigint(session);
-  let { status, exited } = await runChunks(session, chunks);
+  let { status, exited } = await runChunks(session, chunks, o.stdlib);
   stopSigint();
   if (status === EXIT.ok && !exited && repl) {
-    status = await require('./repl').repl(session, { backend: opened.value.backend, store: o.store });
+    status = await require('./repl').repl(session, { backend: opened.value.backend, store: o.store, stdlib: o.stdlib });
   }
   const closed = await session.close();
   if (!closed.ok) {

@@ -6,9 +6,13 @@
 // Requests (from session.js): { id, op, ...args }; replies: { id, ok, value | error }.
 // print() output is posted as { print: text } before the reply of the chunk that wrote it.
 
+const fs = require('fs');
+const path = require('path');
 const { parentPort, workerData } = require('worker_threads');
 const { createLua } = require(workerData.root);
+const { fileStorage } = require(path.join(workerData.root, 'lib', 'file-storage'));
 const { errorInfo } = require('./format');
+const { formatValues } = require('../lib/format-value');
 
 const flag = workerData.interruptBuffer;
 let lua = null;
@@ -27,15 +31,44 @@ function tables() {
   return [...lua.ext].map(([name, map]) => ({ name, size: map.size })).sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/**
+ * The default store (no --store) when its directory does not exist yet: made by the
+ * first write, so a run that never writes an ext table (`-e 'print(1)'`) leaves no empty
+ * .lua-persistent/ behind. Until then there is nothing to load and nothing is locked;
+ * the first save creates the directory and takes the lock as opening it would have.
+ */
+function storeOnFirstWrite(dir) {
+  if (fs.existsSync(dir)) return dir;
+  let store = null;
+  return {
+    load: async () => undefined,
+    async save(bytes) {
+      if (store === null) {
+        const s = fileStorage(dir);
+        await s.open();
+        store = s;
+      }
+      await store.save(bytes);
+    },
+    async close() {
+      if (store !== null) await store.close();
+    },
+  };
+}
+
 const ops = {
-  async open({ options, args }) {
+  async open({ options: { storeOnFirstWrite: lazy, ...options }, args }) {
+    if (lazy) options.storage = storeOnFirstWrite(options.storage);
     lua = await createLua({ ...options, interruptBuffer: flag, print: (text) => parentPort.postMessage({ print: text }) });
     // lua5.4's 'arg': the script name at 0, its arguments from 1.
     if (args) lua.setGlobal('arg', new Map(args.map((a, i) => [i, a])));
     return { backend: lua.backend };
   },
+  /** Runs a chunk; its values come back as text (lib/format-value.js), formatted here
+   * since functions and cyclic tables cannot cross the thread boundary. */
   exec({ code, chunkName }) {
-    return lua.evalAll(code, { chunkName });
+    const values = lua.evalAll(code, { chunkName });
+    return { count: values.length, text: formatValues(values) };
   },
   expression({ code, chunkName }) {
     return evalExpression(code, chunkName);
@@ -55,21 +88,8 @@ parentPort.on('message', async (req) => {
   Atomics.store(flag, 0, 0);
   try {
     const value = await ops[req.op](req);
-    parentPort.postMessage({ id: req.id, ok: true, value: plain(value) });
+    parentPort.postMessage({ id: req.id, ok: true, value });
   } catch (e) {
     parentPort.postMessage({ id: req.id, ok: false, error: errorInfo(e) });
   }
 });
-
-/** Values cross the thread boundary by structured clone, which refuses functions. */
-function plain(v, seen = new Map()) {
-  if (typeof v === 'function') return { luaFunction: true };
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
-  if (seen.has(v)) return seen.get(v);
-  const tag = Object.prototype.toString.call(v);
-  const out = tag === '[object Map]' ? new Map() : Array.isArray(v) ? [] : {};
-  seen.set(v, out);
-  if (out instanceof Map) for (const [k, x] of v) out.set(plain(k, seen), plain(x, seen));
-  else for (const k of Object.keys(v)) out[k] = plain(v[k], seen);
-  return out;
-}

@@ -7,7 +7,7 @@
 // or { type: 'fatal', message }; then answers each { id, op, ...args } with
 // { id, result } or { id, error }.
 import { createLua } from 'lua-persistent';
-import { formatValues } from './format.js';
+import { formatValues } from '../../lib/format-value.js';
 import { describeTables } from './tables.js';
 import { createStore, clear } from 'idb-keyval';
 

@@ -62,15 +62,26 @@ function note(ok, head, text) {
   addOutput(b);
 }
 
+/** A run time for people: '6.3 ms', '42 ms' (durationMs is a raw float like 6.2999999998137355). */
+function formatMs(ms) {
+  return ms < 10 ? `${Number(ms.toFixed(1))} ms` : `${Math.round(ms)} ms`;
+}
+
+/** 'runtime error: x.lua:3: boom'; a message that already starts with its kind
+ * ('timeout: script ran longer than ...') is not prefixed again. */
+function errorText(error) {
+  return error.message.startsWith(`${error.kind}:`) ? error.message : `${error.kind} error: ${error.message}`;
+}
+
 function showResult(r) {
-  const b = block(r.ok, `run #${runCount}${r.ms !== undefined ? ` · ${r.ms} ms` : ''}`);
+  const b = block(r.ok, `run #${runCount}${r.ms !== undefined ? ` · ${formatMs(r.ms)}` : ''}`);
   if (r.output) b.append(el('pre', 'print', r.output.replace(/\n$/, '')));
   if (r.count) b.append(el('pre', 'values', r.values));
-  if (r.error) b.append(el('pre', 'error', `${r.error.kind} error: ${r.error.message}`));
+  if (r.error) b.append(el('pre', 'error', errorText(r.error)));
   if (r.saveError) b.append(el('pre', 'error', r.saveError));
   if (r.ok && !r.output && !r.count) b.append(el('div', 'quiet', 'ok (no output)'));
   addOutput(b);
-  if (r.error && r.error.line) editor.showError(r.error.line, `${r.error.kind} error: ${r.error.message}`);
+  if (r.error && r.error.line) editor.showError(r.error.line, errorText(r.error));
 }
 
 async function refreshTables() {
@@ -110,7 +121,7 @@ async function run() {
   try {
     const r = await client.request('run', { code: editor.text() });
     showResult(r);
-    setStatus(r.ok ? `Run #${runCount} finished in ${Math.round(r.ms)} ms` : `Run #${runCount} failed (${r.error.kind})`, r.ok ? 'info' : 'error');
+    setStatus(r.ok ? `Run #${runCount} finished in ${formatMs(r.ms)}` : `Run #${runCount} failed (${r.error.kind})`, r.ok ? 'info' : 'error');
     setBusy(false);
     await refreshTables();
   } catch (e) {

@@ -5,7 +5,7 @@
 const path = require('path');
 const { Worker } = require('worker_threads');
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..');
 
 class Session {
   /** `print(text)` receives each line Lua prints. */
@@ -51,7 +51,7 @@ class Session {
     return this.request('open', { options, args });
   }
 
-  /** Runs a chunk; value: every value it returned. */
+  /** Runs a chunk; value: { count, text } (its values as the REPL prints them). */
   exec(code, chunkName) {
     return this.request('exec', { code, chunkName });
   }
