@@ -1,6 +1,6 @@
 // Values returned by a run, as text the way the Lua REPL prints them: several values
 // tab-separated, strings raw at the top level. Tables arrive as JS arrays, objects or
-// Maps (see DESIGN.md "Values") and are shown as Lua constructors, capped so a huge
+// Maps (see docs/design.md "Values") and are shown as Lua constructors, capped so a huge
 // result cannot flood the page. Runs in the worker: only strings cross to the page.
 
 const MAX_ITEMS = 50; // entries shown per table
