@@ -19,6 +19,19 @@ describe('the docs checker', () => {
     expect(unchecked).toEqual([]);
   });
 
+  test('a pasteable snippet (main() not awaited) is checked to the end, and its rejection fails', async () => {
+    const late = {
+      file: 'README.md',
+      line: 1,
+      code: "async function main() {\n  const lua = await createLua();\n  await new Promise((r) => setTimeout(r, 50));\n  lua.eval('return 1') // -> 2\n  await lua.close();\n}\nmain();",
+    };
+    expect((await runSnippet(late, backends[0])).failures).toEqual(['README.md:4: expected 2, got 1']);
+    const rejects = { file: 'README.md', line: 1, code: "async function main() {\n  await null;\n  throw new Error('late');\n}\nmain();" };
+    const r = await runSnippet(rejects, backends[0]);
+    expect(r.ok).toBe(false);
+    expect(r.failures.join('\n')).toMatch(/README.md:1: the snippet threw: Error: late/);
+  });
+
   test('a wrong `// -> value` comment fails, naming the line', async () => {
     const wrong = { file: 'README.md', line: 10, code: "lua.eval('return 1 + 1') // -> 3\nlua.eval('print(1)') // prints: 2" };
     const r = await runSnippet(wrong, backends[0]);
