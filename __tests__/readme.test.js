@@ -87,12 +87,14 @@ describe('README coverage', () => {
     for (const kind of kinds) expect(readme).toContain(`| \`'${kind}'\` |`);
   });
 
-  test('the Quick start keeps its two commands and the Figures stay', () => {
+  test('the Quick start keeps its two commands and the figures have a home', () => {
     const quick = section(2, 'Quick start');
     const text = readme.split('\n').slice(quick.startLine, quick.endLine).join('\n');
     expect(text).toMatch(/^bash scripts\/setup\.sh/m);
     expect(text).toMatch(/^npm test/m);
-    expect(section(2, 'Figures')).not.toBeNull();
+    const bench = fs.readFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), 'utf8');
+    expect(bench).toMatch(/^## Results$/m);
+    expect(readme).toContain('](docs/benchmarks.md#results)');
   });
 
   test('relative links and anchors resolve', () => {
