@@ -134,7 +134,7 @@ describe('README as a front door', () => {
   test('stays short and links the reference, the guide and the figures', () => {
     expect(readme.split('\n').length).toBeLessThan(300);
     expect(readme).toMatch(/^npm install lua-persistent$/m);
-    for (const page of ['docs/api.md', 'docs/guide.md', 'docs/benchmarks.md']) expect(readme).toContain(`](${page})`);
+    for (const page of ['docs/api.md', 'docs/guide.md', 'docs/benchmarks.md', 'CONTRIBUTING.md']) expect(readme).toContain(`](${page})`);
     const results = section('docs/benchmarks.md', 2, 'Results');
     expect(results).not.toBeNull();
   });
