@@ -1,6 +1,6 @@
 // Type definitions for lua-persistent.
 
-/** A value crossing between Lua and JS (see README "Values"). */
+/** A value crossing between Lua and JS (see docs/api.md "Values"). */
 export type LuaValue =
   | undefined
   | null

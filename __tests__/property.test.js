@@ -11,7 +11,7 @@
 //   PROPERTY_RUNS=2000 npx jest __tests__/property.test.js    more inputs (default 150)
 //   PROPERTY_SEED=123 ...                                     replay a failing seed
 //
-// The ext rules these tests pin down (README "External tables"):
+// The ext rules these tests pin down (docs/guide.md "External tables"):
 // - allowed values: booleans, integers (all of i64), floats (all of them, NaN, inf and
 //   -0.0 included), byte strings (valid UTF-8 or not), tables of those;
 // - allowed keys: UTF-8 strings, integers, floats except NaN (integral floats become
@@ -130,7 +130,7 @@ function jsKey(k) {
   return jsValue(k);
 }
 
-/** What `lua.ext` holds for a stored model value (README "Values" / "External tables"). */
+/** What `lua.ext` holds for a stored model value (docs/api.md "Values", docs/guide.md "External tables"). */
 function jsValue(m) {
   switch (m.t) {
     case 'int':

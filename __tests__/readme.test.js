@@ -1,14 +1,18 @@
 'use strict';
-// The README's examples are real: every ```js run block in README.md and docs/*.md runs
-// in a child process against each backend, and every `// -> value` / `// prints:`
-// comment is checked against what that line did (scripts/check-docs.js has the
-// conventions). Plain ```js blocks (browser code, a Redis adapter) are not run; the
-// browser suites cover the browser API. Also: every API name from DESIGN.md has its own
-// README section with a run block, and relative links and anchors resolve.
+// The docs' examples are real: every ```js run block in README.md and docs/*.md (the
+// API reference docs/api.md and the guide docs/guide.md hold most) runs in a child
+// process against each backend, and every `// -> value` / `// prints:` comment is
+// checked against what that line did (scripts/check-docs.js has the conventions).
+// Plain ```js blocks (browser code, a Redis adapter) are not run; the browser suites
+// cover the browser API. Also: every public API name (docs/design.md; index.d.ts) has
+// its own docs/api.md section with a run block, the guide keeps its concept sections,
+// the README stays a front door whose first example pastes into a .js file, and
+// relative links and anchors resolve.
 const fs = require('fs');
 const path = require('path');
+const vm = require('vm');
 const { forEachBackend, backends, ROOT } = require('./backends');
-const { runnableSnippets, runSnippet, annotate, fences, brokenLinks, unparsable, slug } = require('../scripts/check-docs');
+const { runnableSnippets, runSnippet, annotate, fences, brokenLinks, unparsable, slug, DOCS } = require('../scripts/check-docs');
 
 const snippets = runnableSnippets();
 
@@ -17,6 +21,19 @@ describe('the docs checker', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(30);
     const unchecked = snippets.filter((s) => annotate(s).checks.length === 0).map((s) => `${s.file}:${s.line}`);
     expect(unchecked).toEqual([]);
+  });
+
+  test('a pasteable snippet (main() not awaited) is checked to the end, and its rejection fails', async () => {
+    const late = {
+      file: 'README.md',
+      line: 1,
+      code: "async function main() {\n  const lua = await createLua();\n  await new Promise((r) => setTimeout(r, 50));\n  lua.eval('return 1') // -> 2\n  await lua.close();\n}\nmain();",
+    };
+    expect((await runSnippet(late, backends[0])).failures).toEqual(['README.md:4: expected 2, got 1']);
+    const rejects = { file: 'README.md', line: 1, code: "async function main() {\n  await null;\n  throw new Error('late');\n}\nmain();" };
+    const r = await runSnippet(rejects, backends[0]);
+    expect(r.ok).toBe(false);
+    expect(r.failures.join('\n')).toMatch(/README.md:1: the snippet threw: Error: late/);
   });
 
   test('a wrong `// -> value` comment fails, naming the line', async () => {
@@ -35,53 +52,111 @@ describe('the docs checker', () => {
   });
 });
 
-describe('README coverage', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  // Each API name of DESIGN.md, as the README heading that documents it.
+const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+/** The lines of `file` from the heading `title` of `level` to the next heading of the
+ * same or a higher level: { startLine, endLine } (1-based), or null. */
+function section(file, level, title) {
+  const lines = read(file).split('\n');
+  const start = lines.indexOf(`${'#'.repeat(level)} ${title}`);
+  if (start < 0) return null;
+  let end = start + 1;
+  while (end < lines.length && !new RegExp(`^#{1,${level}} `).test(lines[end])) end++;
+  return { file, startLine: start + 1, endLine: end };
+}
+
+/** Whether a ```js run block starts inside the section. */
+function hasRunBlock({ file, startLine, endLine }) {
+  return snippets.some((s) => s.file === file && s.line - 1 > startLine && s.line - 1 <= endLine);
+}
+
+describe('API reference coverage (docs/api.md)', () => {
+  const API_MD = 'docs/api.md';
+  // Each public API name, as the docs/api.md heading that documents it.
   const API = ['createLua(options)', 'lua.backend', 'lua.eval(code, options)', 'lua.evalAll(code, options)', 'lua.run(code, options)',
-    'lua.setGlobal(name, value)', 'lua.getGlobal(name)', 'lua.call(name, ...args)', 'lua.ext', 'lua.save()', 'lua.snapshot()',
+    'lua.setGlobal(name, value)', 'lua.getGlobal(name)', 'lua.call(name, ...args)', 'lua.ext', 'lua.save()', 'lua.recovery', 'lua.snapshot()',
     'lua.restore(bytes)', 'lua.memory()', 'lua.gc()', 'lua.reset()', 'lua.close()', 'LuaError'];
   const OPTIONS = ['backend', 'storage', 'autosave', 'onSaveError', 'memoryLimit', 'timeout', 'instructionLimit', 'interruptBuffer', 'stdlib', 'print'];
 
-  /** The README text from `heading` to the next heading of the same or a higher level. */
-  function section(level, title) {
-    const lines = readme.split('\n');
-    const start = lines.indexOf(`${'#'.repeat(level)} ${title}`);
-    if (start < 0) return null;
-    let end = start + 1;
-    while (end < lines.length && !new RegExp(`^#{1,${level}} `).test(lines[end])) end++;
-    return { startLine: start + 1, endLine: end };
-  }
-
-  const runLines = new Set(snippets.filter((s) => s.file === 'README.md').map((s) => s.line - 1));
-  const hasRunBlock = ({ startLine, endLine }) => [...runLines].some((l) => l > startLine && l <= endLine);
-
   test.each(API)('%s has a section with a run block', (name) => {
-    const s = section(3, name);
+    const s = section(API_MD, 3, name);
     expect(s).not.toBeNull();
     expect(hasRunBlock(s)).toBe(true);
   });
 
   test.each(OPTIONS)('option %s has a section with a run block', (name) => {
-    const s = section(4, name);
+    const s = section(API_MD, 4, name);
     expect(s).not.toBeNull();
     expect(hasRunBlock(s)).toBe(true);
   });
 
-  test('every LuaError kind the code can produce is in the kinds table', () => {
-    const api = fs.readFileSync(path.join(ROOT, 'lib', 'errors.js'), 'utf8');
-    const kinds = JSON.parse(/const KINDS = (\[[^\]]*\])/.exec(api)[1].replace(/'/g, '"'));
-    for (const kind of kinds) expect(readme).toContain(`| \`'${kind}'\` |`);
+  test('every option index.d.ts declares is in the createLua table', () => {
+    const types = read('index.d.ts');
+    const body = /interface\s+LuaOptions\s*\{([\s\S]*?)\n\}/.exec(types);
+    expect(body).not.toBeNull();
+    const declared = [...body[1].matchAll(/^\s*(\w+)\??:/gm)].map((m) => m[1]);
+    expect(declared).toEqual(expect.arrayContaining(OPTIONS));
+    const s = section(API_MD, 3, 'createLua(options)');
+    const table = read(API_MD).split('\n').slice(s.startLine, s.endLine).join('\n');
+    for (const option of declared) expect(table).toMatch(new RegExp(`^\\| \\[?\`${option}\``, 'm'));
   });
 
-  test('the Quick start keeps its two commands and the Figures stay', () => {
-    const quick = section(2, 'Quick start');
+  test('every LuaError kind the code can produce is in the kinds table', () => {
+    const api = read('lib/errors.js');
+    const kinds = JSON.parse(/const KINDS = (\[[^\]]*\])/.exec(api)[1].replace(/'/g, '"'));
+    expect(kinds.length).toBeGreaterThan(5);
+    for (const kind of kinds) expect(read(API_MD)).toContain(`| \`'${kind}'\` |`);
+  });
+
+  test('the value rules are there, with a run block', () => {
+    const s = section(API_MD, 2, 'Values');
+    expect(s).not.toBeNull();
+    expect(hasRunBlock(s)).toBe(true);
+  });
+});
+
+describe('the guide (docs/guide.md)', () => {
+  const GUIDE = 'docs/guide.md';
+  test.each(['External tables', 'Storage adapters', 'Errors', 'Limits', 'Sandbox'])('%s has a section with a run block', (title) => {
+    const s = section(GUIDE, 2, title);
+    expect(s).not.toBeNull();
+    expect(hasRunBlock(s)).toBe(true);
+  });
+
+  test.each(['Values', 'Persistence', 'Snapshots', 'Browsers and bundlers'])('%s has a section', (title) => {
+    expect(section(GUIDE, 2, title)).not.toBeNull();
+  });
+});
+
+describe('README as a front door', () => {
+  const readme = read('README.md');
+
+  test('stays short and links the reference, the guide and the figures', () => {
+    expect(readme.split('\n').length).toBeLessThan(300);
+    expect(readme).toMatch(/^npm install lua-persistent$/m);
+    for (const page of ['docs/api.md', 'docs/guide.md', 'docs/benchmarks.md', 'CONTRIBUTING.md']) expect(readme).toContain(`](${page})`);
+    const results = section('docs/benchmarks.md', 2, 'Results');
+    expect(results).not.toBeNull();
+  });
+
+  test('the first example is a file a reader can paste: CommonJS without top-level await', () => {
+    const first = snippets.find((s) => s.file === 'README.md');
+    expect(first.code).toMatch(/require\('lua-persistent'\)/);
+    expect(() => new vm.Script(first.code)).not.toThrow();
+    // The checker's own wrapper allows top-level await; a pasted file does not.
+    expect(() => new vm.Script('await 1')).toThrow(/await/);
+  });
+
+  test('the Quick start keeps its two commands', () => {
+    const quick = section('README.md', 2, 'Quick start');
+    expect(quick).not.toBeNull();
     const text = readme.split('\n').slice(quick.startLine, quick.endLine).join('\n');
     expect(text).toMatch(/^bash scripts\/setup\.sh/m);
     expect(text).toMatch(/^npm test/m);
-    expect(section(2, 'Figures')).not.toBeNull();
   });
+});
 
+describe('links and fences in every doc', () => {
   test('relative links and anchors resolve', () => {
     expect(slug('Tools: CLI, playground, benchmarks, security, fuzzing')).toBe('tools-cli-playground-benchmarks-security-fuzzing');
     expect(slug('lua.eval(code, options)')).toBe('luaevalcode-options');
@@ -92,9 +167,9 @@ describe('README coverage', () => {
     expect(unparsable()).toEqual([]);
   });
 
-  test('fences are closed (an unclosed one would hide the rest of the file)', () => {
-    for (const f of fences('README.md')) expect(f.code).not.toMatch(/^```/m);
-    expect(readme.split('\n').filter((l) => /^```/.test(l)).length % 2).toBe(0);
+  test.each(DOCS)('fences are closed in %s (an unclosed one would hide the rest of the file)', (file) => {
+    for (const f of fences(file)) expect(f.code).not.toMatch(/^```/m);
+    expect(read(file).split('\n').filter((l) => /^```/.test(l)).length % 2).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 'use strict';
-// stdlib 'safe' (default) vs 'all' (DESIGN.md "Safety by default").
+// stdlib 'safe' (default) vs 'all' (docs/design.md "Safety by default").
 const { forEachBackend } = require('./backends');
 const { LuaError, vms, thrown } = require('./helpers');
 

@@ -1,5 +1,5 @@
 'use strict';
-// Lua <-> JS value conversion (DESIGN.md "Values"; crates/core/src/convert.rs).
+// Lua <-> JS value conversion (docs/design.md "Values"; crates/core/src/convert.rs).
 const { forEachBackend } = require('./backends');
 const { LuaError, vms, thrown, isMap, local } = require('./helpers');
 

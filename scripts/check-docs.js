@@ -9,7 +9,7 @@
 //   node scripts/check-docs.js                 every run snippet, on both backends
 //   node scripts/check-docs.js wasm            one backend
 //
-// Snippet conventions (README.md "How the examples run" says the same for readers):
+// Snippet conventions (docs/api.md "How the examples run" says the same for readers):
 // - Only fences whose info string is `js run` are run; plain ```js fences (browser code,
 //   third-party adapters, fragments) are not.
 // - A line `EXPR // -> EXPECTED` checks EXPR against the JS expression EXPECTED
@@ -23,6 +23,9 @@
 // - `require('lua-persistent')` is this checkout; `createLua` calls that do not name a
 //   backend get the one being checked. Each snippet runs in a fresh temp directory
 //   (relative storage paths land there), inside an async function (top-level await).
+//   Its checks are collected until the event loop is empty, so a snippet written as a
+//   file a reader can paste (an `async function main` called as `main();`) is checked
+//   too; an unhandled rejection fails it.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -118,14 +121,24 @@ function __checkPrinted(id, expected) {
   const got = __printed.slice(__from).join('\\n');
   __results.push({ id, ok: got === expected, actual: JSON.stringify(got) });
 }
-const __finish = (error) => process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify({ results: __results, error }) + '\\n');
+let __finished = false;
+const __finish = (error) => {
+  if (__finished) return;
+  __finished = true;
+  process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify({ results: __results, error }) + '\\n');
+};
+const __fail = (e) => { __finish(String((e && e.stack) || e)); process.exitCode = 1; };
+// A snippet written as a file a reader can paste calls \`main();\` without awaiting it:
+// report when the event loop is empty, so checks inside such a promise still count.
+process.on('unhandledRejection', __fail);
+process.on('beforeExit', () => __finish(null));
 (async () => {
   const require = (id) => (id === 'lua-persistent' ? __pkg : module.require(id));
   ${implicitRequire ? "const { createLua, LuaError } = require('lua-persistent');" : ''}
   ${implicitLua ? 'const lua = await createLua();' : ''}
 ${body}
   ${implicitLua ? 'await lua.close();' : ''}
-})().then(() => __finish(null), (e) => { __finish(String((e && e.stack) || e)); process.exitCode = 1; });
+})().catch(__fail);
 `;
   return { source, checks };
 }

@@ -1,4 +1,4 @@
-//! Value conversion between Lua and JS, the rules of DESIGN.md "Values":
+//! Value conversion between Lua and JS, the rules of docs/design.md "Values":
 //!
 //! Lua -> JS: nil -> undefined; integers -> number, or BigInt beyond +-(2^53-1);
 //! UTF-8 strings -> string, other byte strings -> Uint8Array; tables with keys exactly

@@ -1,4 +1,4 @@
-//! External tables: Lua proxies over JS Maps (DESIGN.md "External tables").
+//! External tables: Lua proxies over JS Maps (docs/design.md "External tables").
 //!
 //! A proxy refers to one Map (reference semantics): reading a nested Map gives a proxy
 //! to that very Map, so `t.user.score = 5` lands in the Map JS sees. Writes validate the

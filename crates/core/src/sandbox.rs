@@ -1,4 +1,4 @@
-//! Creating a Lua state with the chosen standard library (DESIGN.md "Safety by default").
+//! Creating a Lua state with the chosen standard library (docs/design.md "Safety by default").
 
 use std::rc::Rc;
 

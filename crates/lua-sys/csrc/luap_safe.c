@@ -1,5 +1,5 @@
 /*
-** lua-persistent: the safe stdlib (DESIGN.md "Safety by default"), applied in C to a
+** lua-persistent: the safe stdlib (docs/design.md "Safety by default"), applied in C to a
 ** state whose libraries are open: `luap_restrict` at the end of this file.
 */
 #include "lua.h"
