@@ -154,6 +154,8 @@ impl Vm {
 
     /// Runs a chunk. mode: 0 first value, 1 all values, 2 run report.
     #[napi]
+    // The JS call's six arguments (lib/api.js), plus napi-rs's injected env and `self`.
+    #[allow(clippy::too_many_arguments)]
     pub fn exec(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
         let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
