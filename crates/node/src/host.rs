@@ -50,20 +50,25 @@ pub struct NodeHost {
 
 
 impl NodeHost {
-    /// An N-API call's result as a host result. A failure that left a JS exception
-    /// pending (a getter or Proxy trap that threw) clears it, so later N-API calls still
-    /// work, describes it, and keeps it for `take_exception`.
+    /// An N-API call's result as a host result. Inlined, with the failure out of line:
+    /// it is on every ext read and write.
+    #[inline(always)]
     fn ok<T>(&self, result: Result<T, napi_status>, what: &str) -> HostResult<T> {
-        let status = match result {
-            Ok(v) => return Ok(v),
-            Err(status) => status,
-        };
+        result.map_err(|status| self.failed(status, what))
+    }
+
+    /// A failed N-API call as a host error. One that left a JS exception pending (a
+    /// getter or Proxy trap that threw) clears it, so later N-API calls still work,
+    /// describes it, and keeps it for `take_exception`.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, status: napi_status, what: &str) -> HostError {
         if napi_call!(self.env, napi_is_exception_pending()).unwrap_or(false) {
             let exc = self.clear_exception();
             self.caught.set(exc);
-            return Err(HostError::new(self.describe_exception(exc)));
+            return HostError::new(self.describe_exception(exc));
         }
-        Err(HostError::new(format!("N-API call failed: {what} (status {status})")))
+        HostError::new(format!("N-API call failed: {what} (status {status})"))
     }
 
     /// Takes the pending JS exception (null when there is none), so that later N-API
