@@ -56,6 +56,23 @@ forEachBackend((backend) => {
       expectSound();
     });
 
+    // The message comes from the thrown value's `message` or its string form; when
+    // reading either throws, the host clears that second exception and says so plainly.
+    test.each([
+      ['a symbol', () => Symbol('s')],
+      ['a Proxy whose get trap throws', () => new Proxy({}, { get() { throw new Error('trap'); } })],
+    ])('throwing %s, which cannot be described: "a JavaScript exception"', (name, make) => {
+      const value = make();
+      lua.setGlobal('fail', () => {
+        throw value;
+      });
+      const e = repeatThrown(() => lua.eval('fail()'));
+      expect(e.message).toBe('eval:1: a JavaScript exception');
+      expect(e.cause).toBe(value);
+      expect(lua.evalAll('local ok, e = pcall(fail) return ok, e')).toEqual([false, 'a JavaScript exception']);
+      expectSound();
+    });
+
     test('throwing undefined: a runtime LuaError', () => {
       lua.setGlobal('fail', () => {
         throw undefined; // eslint-disable-line no-throw-literal

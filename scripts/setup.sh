@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything lua-persistent needs on a Debian machine with Rust and Node 20
-# (apt packages, the wasm32 Rust target, wasm-bindgen-cli, npm deps), builds both
-# backends and runs the example. Idempotent: a second run only rebuilds
+# (apt packages, the wasm32 Rust target, clippy, wasm-bindgen-cli, npm deps), builds
+# both backends and runs the example. Idempotent: a second run only rebuilds
 # what changed. `bash scripts/setup.sh [--no-example]`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash scripts/setup-wasm.sh
+
+# scripts/test.sh runs clippy.
+if ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add clippy >/dev/null
+fi
 
 # The fuzz targets (scripts/fuzz.sh, part of scripts/test.sh) need cargo-fuzz on nightly.
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then

@@ -22,12 +22,19 @@ mod raw {
     }
 
     /// The string on top of the stack (an error message or a result), then an empty stack.
+    ///
+    /// # Safety
+    /// `state` is a live Lua state, not running, with at least one value on its stack.
     unsafe fn take_string(state: *mut ffi::lua_State) -> String {
         let mut len = 0usize;
-        let p = ffi::lua_tolstring(state, -1, &mut len) as *const u8;
-        let s = if p.is_null() { String::from("(error object is not a string)") } else { String::from_utf8_lossy(std::slice::from_raw_parts(p, len)).into_owned() };
-        ffi::lua_settop(state, 0);
-        s
+        // SAFETY: the function's contract; the bytes are copied before the value is
+        // popped.
+        unsafe {
+            let p = ffi::lua_tolstring(state, -1, &mut len) as *const u8;
+            let s = if p.is_null() { String::from("(error object is not a string)") } else { String::from_utf8_lossy(std::slice::from_raw_parts(p, len)).into_owned() };
+            ffi::lua_settop(state, 0);
+            s
+        }
     }
 
     #[wasm_bindgen]

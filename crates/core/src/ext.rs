@@ -569,7 +569,7 @@ impl<H: Host + 'static> ExtProxy<H> {
             let h = &mut *s.host;
             let map = h.slot_get(owner.slot).map_err(host_err)?;
             let mut pos = cursor.get();
-            let found = next_entry(lua, &shared, h, &map, &path, depth, &keys, &mut pos);
+            let found = next_entry(lua, &shared, h, &map, Place { path: &path, depth }, &keys, &mut pos);
             cursor.set(pos);
             Ok(MultiValue::from(match found? {
                 Some((k, v)) => vec![k, v],
@@ -609,7 +609,7 @@ impl<H: Host + 'static> ExtProxy<H> {
                 None => return Ok(MultiValue::from(vec![Value::Boolean(false)])),
             },
         };
-        let found = next_entry(lua, &self.shared, h, &map, &self.path, self.depth, &cursor.keys, &mut pos)?;
+        let found = next_entry(lua, &self.shared, h, &map, Place { path: &self.path, depth: self.depth }, &cursor.keys, &mut pos)?;
         cursor.pos = pos;
         *self.cursor.borrow_mut() = Some(cursor);
         Ok(MultiValue::from(match found {
@@ -632,8 +632,16 @@ fn same_map<H: Host>(shared: &Shared<H>, a: &Value, b: &Value) -> mlua::Result<b
     h.same(&ma, &mb).map_err(host_err)
 }
 
-/// The entry of `keys[*pos..]` first still in `map`, as Lua values; `*pos` moves past it.
-fn next_entry<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: &str, depth: usize, keys: &[Key], pos: &mut usize) -> mlua::Result<Option<(Value, Value)>> {
+/// Where a proxied Map sits: its path and nesting depth (see [`ExtProxy`]).
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    path: &'a str,
+    depth: usize,
+}
+
+/// The entry of `keys[*pos..]` first still in `map` (which sits at `at`), as Lua values;
+/// `*pos` moves past it.
+fn next_entry<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, at: Place, keys: &[Key], pos: &mut usize) -> mlua::Result<Option<(Value, Value)>> {
     while *pos < keys.len() {
         let key = &keys[*pos];
         *pos += 1;
@@ -643,7 +651,7 @@ fn next_entry<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, m
         if matches!(e, Entry::Absent) {
             continue;
         }
-        let value = entry_to_lua(lua, shared, h, path, depth, key, e)?;
+        let value = entry_to_lua(lua, shared, h, at.path, at.depth, key, e)?;
         let lk = match key {
             Key::Str(s) => Value::String(lua.create_string(s)?),
             Key::Int(i) => Value::Integer(*i),

@@ -31,30 +31,51 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
 /// `sink(line, where)`: returns nothing, or the message `luap_print` raises. A script
 /// can reach the sink (`debug.getupvalue(print, 1)`) and call it with anything: what is
 /// not two strings is ignored.
+///
+/// # Safety
+/// Called by Lua only, as the C function `install` made with `c_function` for this `H`.
 unsafe extern "C-unwind" fn sink<H: Host + 'static>(state: *mut lua_State) -> c_int {
-    let shared = shared_at::<H>(state);
-    let (Some(line), Some(at)) = (bytes_at(state, 1), bytes_at(state, 2)) else { return 0 };
+    // SAFETY: the function's contract.
+    let shared = unsafe { shared_at::<H>(state) };
+    // SAFETY: `state` is running this function; indices past its arguments are
+    // acceptable (read as none). The slices borrow strings that stay on the stack until
+    // this returns.
+    let (Some(line), Some(at)) = (unsafe { bytes_at(state, 1) }, unsafe { bytes_at(state, 2) }) else { return 0 };
     match crate::shared::contain(shared, Ok(()), || deliver(shared, line, at)) {
         Ok(()) => 0,
         Err(message) => {
             // The push may raise Lua's memory error: the message is moved out of this
             // frame first (as ext_fast's `push_scalar` does), so nothing owned is skipped.
             *shared.scratch.borrow_mut() = message.into_bytes();
-            let scratch = &*shared.scratch.as_ptr();
-            ffi::lua_pushlstring(state, scratch.as_ptr() as *const _, scratch.len());
+            // SAFETY: a C function has room for LUA_MINSTACK values of its own; no
+            // borrow of `scratch` is live, and Lua copies the bytes before it can run
+            // anything (a GC step's finalizers, after the copy) that might replace them.
+            unsafe {
+                let scratch = &*shared.scratch.as_ptr();
+                ffi::lua_pushlstring(state, scratch.as_ptr() as *const _, scratch.len());
+            }
             1
         }
     }
 }
 
 /// The string at `idx`, borrowed from the Lua stack (`None` for any other type).
+///
+/// # Safety
+/// `state` is the running Lua state and `idx` an acceptable index of its stack; the
+/// result must not be used once that value may have left the stack (`'a` is the
+/// caller's to bound).
 unsafe fn bytes_at<'a>(state: *mut lua_State, idx: c_int) -> Option<&'a [u8]> {
-    if ffi::lua_type(state, idx) != ffi::LUA_TSTRING {
-        return None;
+    // SAFETY: the function's contract. For a string, Lua returns its bytes (`len` of
+    // them), which stay put while the string is on the stack (Lua's GC does not move).
+    unsafe {
+        if ffi::lua_type(state, idx) != ffi::LUA_TSTRING {
+            return None;
+        }
+        let mut len = 0usize;
+        let p = ffi::lua_tolstring(state, idx, &mut len) as *const u8;
+        Some(if len == 0 { &[][..] } else { std::slice::from_raw_parts(p, len) })
     }
-    let mut len = 0usize;
-    let p = ffi::lua_tolstring(state, idx, &mut len) as *const u8;
-    Some(if len == 0 { &[][..] } else { std::slice::from_raw_parts(p, len) })
 }
 
 /// Captures `line` in the call's output and echoes it when asked. A throwing echo sink

@@ -68,9 +68,13 @@ pub(crate) fn gc_function<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) 
     c_function(lua, shared, gc::<H>)
 }
 
+/// Drops a proxy's Rust part when Lua collects its userdata.
+///
+/// # Safety
+/// Called by Lua only, as the proxies' `__gc`, made by `gc_function` for this `H`.
 unsafe extern "C-unwind" fn gc<H: Host + 'static>(state: *mut lua_State) -> c_int {
-    let shared = shared_at::<H>(state);
-    let addr = ffi::lua_touserdata(state, 1) as usize;
+    // SAFETY: the function's contract; the userdata being collected is argument 1.
+    let (shared, addr) = unsafe { (shared_at::<H>(state), ffi::lua_touserdata(state, 1) as usize) };
     contain(shared, (), || {
         let live = addr != 0 && shared.proxies.borrow_mut().remove(&addr).is_some();
         if live {

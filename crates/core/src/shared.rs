@@ -332,7 +332,9 @@ pub(crate) fn c_function<H: Host + 'static>(lua: &mlua::Lua, shared: &Rc<Shared<
 /// # Safety
 /// `state` must be running a function made by `c_function` for this `H`.
 pub(crate) unsafe fn shared_at<'a, H: Host>(state: *mut mlua::ffi::lua_State) -> &'a Shared<H> {
-    &*(mlua::ffi::lua_touserdata(state, mlua::ffi::lua_upvalueindex(1)) as *const Shared<H>)
+    // SAFETY: the function's contract: its one upvalue is the pointer `c_function` made
+    // from an `Rc<Shared<H>>`, which the state keeps alive while Lua can call it.
+    unsafe { &*(mlua::ffi::lua_touserdata(state, mlua::ffi::lua_upvalueindex(1)) as *const Shared<H>) }
 }
 
 /// Runs the Rust part of a C function that Lua calls (a fast path, a finalizer, the

@@ -179,13 +179,18 @@ extern "C" fn clock_trampoline(clock_id: u32) -> u64 {
     clock_hook()(clock_id)
 }
 
+/// The C library's writes to stdout and stderr, passed to the `set_stdout` sink.
+///
+/// # Safety
+/// Called by csrc/wasm/wasi_stubs.c only, with `len` readable bytes at `bytes` (one
+/// iovec of the C library's buffer) or a null pointer.
 #[cfg(target_arch = "wasm32")]
 unsafe extern "C" fn write_trampoline(fd: u32, bytes: *const u8, len: usize) {
     if bytes.is_null() || len == 0 {
         return;
     }
-    // SAFETY: called by csrc/wasm/wasi_stubs.c with one iovec of the C library's buffer.
-    stdout_hook()(fd, core::slice::from_raw_parts(bytes, len));
+    // SAFETY: the function's contract.
+    stdout_hook()(fd, unsafe { core::slice::from_raw_parts(bytes, len) });
 }
 
 /// A Rust global allocator over the C library's `malloc`, which Lua's C code links
@@ -211,28 +216,47 @@ mod libc_alloc {
     // SAFETY: malloc/aligned_alloc/realloc/free honour GlobalAlloc's contract for the
     // alignments each is used with.
     unsafe impl GlobalAlloc for super::LibcAlloc {
+        /// # Safety
+        /// As `GlobalAlloc::alloc`: `layout` has a non-zero size.
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            if layout.align() <= MALLOC_ALIGN {
-                malloc(layout.size())
-            } else {
-                aligned_alloc(layout.align(), layout.size().next_multiple_of(layout.align()))
+            // SAFETY: C's allocators take any size; malloc's blocks are aligned to
+            // MALLOC_ALIGN, aligned_alloc's to `align` (a power of two) given a size
+            // that is a multiple of it.
+            unsafe {
+                if layout.align() <= MALLOC_ALIGN {
+                    malloc(layout.size())
+                } else {
+                    aligned_alloc(layout.align(), layout.size().next_multiple_of(layout.align()))
+                }
             }
         }
 
+        /// # Safety
+        /// As `GlobalAlloc::dealloc`: `p` was allocated by this allocator.
         unsafe fn dealloc(&self, p: *mut u8, _layout: Layout) {
-            free(p)
+            // SAFETY: the function's contract: `p` came from malloc, aligned_alloc or
+            // realloc, all of which free releases.
+            unsafe { free(p) }
         }
 
+        /// # Safety
+        /// As `GlobalAlloc::realloc`: `p` was allocated by this allocator with
+        /// `layout`, and `new_size` is non-zero and fits `layout.align()`.
         unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             if layout.align() <= MALLOC_ALIGN {
-                return realloc(p, new_size);
+                // SAFETY: the function's contract; C's realloc keeps malloc's alignment.
+                return unsafe { realloc(p, new_size) };
             }
-            let q = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-            if !q.is_null() {
-                core::ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
-                free(p);
+            // SAFETY: the function's contract makes the layout valid; `p` holds
+            // `layout.size()` bytes and `q` at least `new_size`, in distinct blocks.
+            unsafe {
+                let q = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+                if !q.is_null() {
+                    core::ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
+                    free(p);
+                }
+                q
             }
-            q
         }
     }
 }

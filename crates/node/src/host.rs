@@ -1,14 +1,14 @@
 //! `Host` over raw N-API: each primitive is one or two N-API calls. No rules here.
 
 use std::cell::Cell;
-use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
 use std::time::Instant;
 
 use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
-use napi::sys::{self, napi_env, napi_ref, napi_value};
+use napi::sys::{self, napi_env, napi_ref, napi_status, napi_value};
 
+use crate::napi_call::{self, napi_call};
 use crate::slot_refs::SlotRefs;
 
 /// Builtins a VM references for its whole life (deleted when the VM is finalized).
@@ -50,22 +50,31 @@ pub struct NodeHost {
 
 
 impl NodeHost {
-    /// An N-API status as a result. A failure that left a JS exception pending (a getter
-    /// or Proxy trap that threw) clears it, so later N-API calls still work, describes
-    /// it, and keeps it for `take_exception`.
-    fn ok(&self, status: sys::napi_status, what: &str) -> HostResult<()> {
-        if status == sys::Status::napi_ok {
-            return Ok(());
-        }
-        let mut pending = false;
-        unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
-        if pending {
-            let mut exc = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+    /// An N-API call's result as a host result. Inlined, with the failure out of line:
+    /// it is on every ext read and write.
+    #[inline(always)]
+    fn ok<T>(&self, result: Result<T, napi_status>, what: &str) -> HostResult<T> {
+        result.map_err(|status| self.failed(status, what))
+    }
+
+    /// A failed N-API call as a host error. One that left a JS exception pending (a
+    /// getter or Proxy trap that threw) clears it, so later N-API calls still work,
+    /// describes it, and keeps it for `take_exception`.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, status: napi_status, what: &str) -> HostError {
+        if napi_call!(self.env, napi_is_exception_pending()).unwrap_or(false) {
+            let exc = self.clear_exception();
             self.caught.set(exc);
-            return Err(HostError::new(self.describe_exception(exc)));
+            return HostError::new(self.describe_exception(exc));
         }
-        Err(HostError::new(format!("N-API call failed: {what} (status {status})")))
+        HostError::new(format!("N-API call failed: {what} (status {status})"))
+    }
+
+    /// Takes the pending JS exception (null when there is none), so that later N-API
+    /// calls work again.
+    fn clear_exception(&self) -> napi_value {
+        napi_call!(self.env, napi_get_and_clear_last_exception()).unwrap_or(ptr::null_mut())
     }
 
     /// Nothing is read up front: values are fetched where used and never cached, since a
@@ -87,9 +96,7 @@ impl NodeHost {
     }
 
     pub fn deref(&self, r: napi_ref) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_reference_value(self.env, r, &mut v) }, "get reference")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_get_reference_value(r)), "get reference")
     }
 
     fn hook(&self, name: &str) -> HostResult<napi_value> {
@@ -100,40 +107,28 @@ impl NodeHost {
     /// exception is cleared, so later N-API calls still work).
     pub fn get_named(&self, obj: napi_value, name: &str) -> HostResult<napi_value> {
         let key = self.str_value(name)?;
-        let mut v = ptr::null_mut();
-        if unsafe { sys::napi_get_property(self.env, obj, key, &mut v) } != sys::Status::napi_ok {
-            let mut exc = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+        napi_call!(self.env, napi_get_property(obj, key)).or_else(|_| {
+            let exc = self.clear_exception();
             if exc.is_null() {
                 return Err(HostError::new(format!("cannot read property '{name}'")));
             }
             self.caught.set(exc);
-            return Err(HostError::new(self.describe_exception(exc)));
-        }
-        Ok(v)
+            Err(HostError::new(self.describe_exception(exc)))
+        })
     }
 
     fn str_value(&self, s: &str) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(
-            unsafe { sys::napi_create_string_utf8(self.env, s.as_ptr() as *const _, s.len() as isize, &mut v) },
-            "create string",
-        )?;
-        Ok(v)
+        self.ok(napi_call::string(self.env, s), "create string")
     }
 
     /// Calls `f` with `this` = recv; a JS exception becomes a `CallError` with the value.
     fn invoke(&self, recv: napi_value, f: napi_value, args: &[napi_value]) -> Result<napi_value, CallError<napi_value>> {
-        let mut out = ptr::null_mut();
-        let status = unsafe { sys::napi_call_function(self.env, recv, f, args.len(), args.as_ptr(), &mut out) };
-        if status == sys::Status::napi_ok {
-            return Ok(out);
-        }
-        let mut exc = ptr::null_mut();
-        let mut pending = false;
-        unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
-        if pending {
-            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut exc) };
+        let status = match napi_call::call_function(self.env, recv, f, args) {
+            Ok(out) => return Ok(out),
+            Err(status) => status,
+        };
+        if napi_call!(self.env, napi_is_exception_pending()).unwrap_or(false) {
+            let exc = self.clear_exception();
             let message = self.describe_exception(exc);
             return Err(CallError { message, exception: Some(exc) });
         }
@@ -156,64 +151,44 @@ impl NodeHost {
     /// The `message` of a thrown object when it is a string (Error objects), `String(value)`
     /// otherwise; the same rule as the wasm adapter's `describe`.
     fn describe_exception(&self, exc: napi_value) -> String {
-        let mut t = sys::ValueType::napi_undefined;
-        unsafe { sys::napi_typeof(self.env, exc, &mut t) };
+        let type_of = |v| napi_call!(self.env, napi_typeof(v)).unwrap_or(sys::ValueType::napi_undefined);
         let mut v = exc;
-        if t == sys::ValueType::napi_object {
+        if type_of(exc) == sys::ValueType::napi_object {
             // Not get_named: it describes its own failures with this function.
-            let mut m = ptr::null_mut();
-            let read = self.str_value("message").map(|key| unsafe { sys::napi_get_property(self.env, exc, key, &mut m) });
-            if read == Ok(sys::Status::napi_ok) {
-                let mut mt = sys::ValueType::napi_undefined;
-                unsafe { sys::napi_typeof(self.env, m, &mut mt) };
-                if mt == sys::ValueType::napi_string {
-                    v = m;
+            match self.str_value("message").map(|key| napi_call!(self.env, napi_get_property(exc, key))) {
+                Ok(Ok(m)) => {
+                    if type_of(m) == sys::ValueType::napi_string {
+                        v = m;
+                    }
                 }
-            } else {
-                let mut pending = ptr::null_mut();
-                unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut pending) };
+                _ => {
+                    self.clear_exception();
+                }
             }
         }
-        let mut s = ptr::null_mut();
-        if unsafe { sys::napi_coerce_to_string(self.env, v, &mut s) } != sys::Status::napi_ok {
-            let mut pending = ptr::null_mut();
-            unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut pending) };
+        let Ok(s) = napi_call!(self.env, napi_coerce_to_string(v)) else {
+            self.clear_exception();
             return "a JavaScript exception".into();
-        }
+        };
         self.read_string(s).unwrap_or_default()
     }
 
     fn read_string(&self, v: napi_value) -> HostResult<String> {
-        let mut len = 0usize;
-        self.ok(unsafe { sys::napi_get_value_string_utf8(self.env, v, ptr::null_mut(), 0, &mut len) }, "string length")?;
-        let mut buf = vec![0u8; len + 1];
-        let mut written = 0usize;
-        self.ok(
-            unsafe { sys::napi_get_value_string_utf8(self.env, v, buf.as_mut_ptr() as *mut _, len + 1, &mut written) },
-            "read string",
-        )?;
-        buf.truncate(written);
-        // V8 replaces lone surrogates with U+FFFD, so this is always valid UTF-8.
-        Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        self.ok(napi_call::string_value(self.env, v), "read string")
     }
 
     fn is_callable(&self, v: napi_value) -> HostResult<bool> {
-        let mut t = 0;
-        self.ok(unsafe { sys::napi_typeof(self.env, v, &mut t) }, "typeof")?;
+        let t = self.ok(napi_call!(self.env, napi_typeof(v)), "typeof")?;
         Ok(t == sys::ValueType::napi_function)
     }
 
     fn global(&self) -> HostResult<napi_value> {
-        let mut g = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_global(self.env, &mut g) }, "global")?;
-        Ok(g)
+        self.ok(napi_call!(self.env, napi_get_global()), "global")
     }
 
     fn instance_of(&self, v: napi_value, ctor: napi_ref) -> HostResult<bool> {
         let c = self.deref(ctor)?;
-        let mut r = false;
-        self.ok(unsafe { sys::napi_instanceof(self.env, v, c, &mut r) }, "instanceof")?;
-        Ok(r)
+        self.ok(napi_call!(self.env, napi_instanceof(v, c)), "instanceof")
     }
 }
 
@@ -221,27 +196,19 @@ impl Host for NodeHost {
     type Value = napi_value;
 
     fn undefined(&mut self) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_undefined(self.env, &mut v) }, "undefined")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_get_undefined()), "undefined")
     }
 
     fn boolean(&mut self, b: bool) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_boolean(self.env, b, &mut v) }, "boolean")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_get_boolean(b)), "boolean")
     }
 
     fn number(&mut self, n: f64) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_create_double(self.env, n, &mut v) }, "number")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_create_double(n)), "number")
     }
 
     fn bigint(&mut self, n: i64) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_create_bigint_int64(self.env, n, &mut v) }, "bigint")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_create_bigint_int64(n)), "bigint")
     }
 
     fn string(&mut self, s: &str) -> HostResult<napi_value> {
@@ -249,39 +216,24 @@ impl Host for NodeHost {
     }
 
     fn bytes(&mut self, b: &[u8]) -> HostResult<napi_value> {
-        let mut data: *mut c_void = ptr::null_mut();
-        let mut ab = ptr::null_mut();
-        self.ok(unsafe { sys::napi_create_arraybuffer(self.env, b.len(), &mut data, &mut ab) }, "arraybuffer")?;
-        if !b.is_empty() {
-            unsafe { ptr::copy_nonoverlapping(b.as_ptr(), data as *mut u8, b.len()) };
-        }
-        let mut v = ptr::null_mut();
-        self.ok(
-            unsafe { sys::napi_create_typedarray(self.env, sys::TypedarrayType::uint8_array, b.len(), ab, 0, &mut v) },
-            "Uint8Array",
-        )?;
-        Ok(v)
+        self.ok(napi_call::uint8_array(self.env, b), "Uint8Array")
     }
 
     fn new_array(&mut self, len: u32) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_create_array_with_length(self.env, len as usize, &mut v) }, "array")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_create_array_with_length(len as usize)), "array")
     }
 
     fn array_set(&mut self, array: &napi_value, index: u32, v: &napi_value) -> HostResult<()> {
-        self.ok(unsafe { sys::napi_set_element(self.env, *array, index, *v) }, "set element")
+        self.ok(napi_call!(self.env, napi_set_element(*array, index, *v) -> ()), "set element")
     }
 
     fn new_object(&mut self) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_create_object(self.env, &mut v) }, "object")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_create_object()), "object")
     }
 
     fn object_set(&mut self, obj: &napi_value, key: &str, v: &napi_value) -> HostResult<()> {
         let k = self.str_value(key)?;
-        self.ok(unsafe { sys::napi_set_property(self.env, *obj, k, *v) }, "set property")
+        self.ok(napi_call!(self.env, napi_set_property(*obj, k, *v) -> ()), "set property")
     }
 
     fn lua_function(&mut self, id: u32) -> HostResult<napi_value> {
@@ -291,25 +243,14 @@ impl Host for NodeHost {
     }
 
     fn inspect(&mut self, v: &napi_value) -> HostResult<JsKind> {
-        let mut t = 0;
-        self.ok(unsafe { sys::napi_typeof(self.env, *v, &mut t) }, "typeof")?;
+        let t = self.ok(napi_call!(self.env, napi_typeof(*v)), "typeof")?;
         Ok(match t {
             sys::ValueType::napi_undefined => JsKind::Undefined,
             sys::ValueType::napi_null => JsKind::Null,
-            sys::ValueType::napi_boolean => {
-                let mut b = false;
-                self.ok(unsafe { sys::napi_get_value_bool(self.env, *v, &mut b) }, "bool")?;
-                JsKind::Bool(b)
-            }
-            sys::ValueType::napi_number => {
-                let mut n = 0.0;
-                self.ok(unsafe { sys::napi_get_value_double(self.env, *v, &mut n) }, "number")?;
-                JsKind::Number(n)
-            }
+            sys::ValueType::napi_boolean => JsKind::Bool(self.ok(napi_call!(self.env, napi_get_value_bool(*v)), "bool")?),
+            sys::ValueType::napi_number => JsKind::Number(self.ok(napi_call!(self.env, napi_get_value_double(*v)), "number")?),
             sys::ValueType::napi_bigint => {
-                let mut n = 0i64;
-                let mut lossless = false;
-                self.ok(unsafe { sys::napi_get_value_bigint_int64(self.env, *v, &mut n, &mut lossless) }, "bigint")?;
+                let (n, lossless) = self.ok(napi_call::bigint_i64(self.env, *v), "bigint")?;
                 JsKind::BigInt(lossless.then_some(n))
             }
             sys::ValueType::napi_string => JsKind::String(self.read_string(*v)?),
@@ -317,11 +258,8 @@ impl Host for NodeHost {
             sys::ValueType::napi_symbol => JsKind::Unsupported("symbol"),
             sys::ValueType::napi_external => JsKind::Unsupported("external"),
             _ => {
-                let mut is_array = false;
-                self.ok(unsafe { sys::napi_is_array(self.env, *v, &mut is_array) }, "isArray")?;
-                if is_array {
-                    let mut len = 0u32;
-                    self.ok(unsafe { sys::napi_get_array_length(self.env, *v, &mut len) }, "array length")?;
+                if self.ok(napi_call!(self.env, napi_is_array(*v)), "isArray")? {
+                    let len = self.ok(napi_call!(self.env, napi_get_array_length(*v)), "array length")?;
                     return Ok(JsKind::Array(len));
                 }
                 // instanceof, confirmed by a brand check (Map.prototype.has accepts only
@@ -332,35 +270,20 @@ impl Host for NodeHost {
                         return Ok(JsKind::Map);
                     }
                 }
-                let mut is_typed = false;
-                self.ok(unsafe { sys::napi_is_typedarray(self.env, *v, &mut is_typed) }, "isTypedArray")?;
-                if is_typed {
-                    let mut kind = 0;
-                    let mut len = 0usize;
-                    let mut data: *mut c_void = ptr::null_mut();
-                    let mut ab = ptr::null_mut();
-                    let mut off = 0usize;
-                    self.ok(
-                        unsafe { sys::napi_get_typedarray_info(self.env, *v, &mut kind, &mut len, &mut data, &mut ab, &mut off) },
-                        "typedarray info",
-                    )?;
-                    if kind != sys::TypedarrayType::uint8_array {
-                        return Ok(JsKind::Unsupported("typed array other than Uint8Array"));
-                    }
-                    let bytes = if len == 0 { Vec::new() } else { unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec() };
-                    return Ok(JsKind::Bytes(bytes));
+                if self.ok(napi_call!(self.env, napi_is_typedarray(*v)), "isTypedArray")? {
+                    return Ok(match self.ok(napi_call::uint8_array_bytes(self.env, *v), "typedarray info")? {
+                        Some(bytes) => JsKind::Bytes(bytes),
+                        None => JsKind::Unsupported("typed array other than Uint8Array"),
+                    });
                 }
                 // napi_is_array is false for a Proxy of an array; Array.isArray, like the
                 // wasm adapter uses, is true.
                 let global = self.global()?;
                 let is_array = self.deref(self.refs.is_array)?;
                 let r = self.invoke(global, is_array, &[*v]).map_err(|e| self.keep(e))?;
-                let mut yes = false;
-                self.ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut yes) }, "isArray")?;
-                if yes {
+                if self.ok(napi_call!(self.env, napi_get_value_bool(r)), "isArray")? {
                     let len = self.get_named(*v, "length")?;
-                    let mut n = 0f64;
-                    self.ok(unsafe { sys::napi_get_value_double(self.env, len, &mut n) }, "length")?;
+                    let n = self.ok(napi_call!(self.env, napi_get_value_double(len)), "length")?;
                     return Ok(JsKind::Array(n as u32));
                 }
                 if self.is_callable(self.get_named(*v, "then")?)? {
@@ -372,42 +295,32 @@ impl Host for NodeHost {
     }
 
     fn array_get(&mut self, array: &napi_value, index: u32) -> HostResult<napi_value> {
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_element(self.env, *array, index, &mut v) }, "get element")?;
-        Ok(v)
+        self.ok(napi_call!(self.env, napi_get_element(*array, index)), "get element")
     }
 
     fn object_entries(&mut self, obj: &napi_value) -> HostResult<Vec<(String, napi_value)>> {
-        let mut names = ptr::null_mut();
-        self.ok(
-            unsafe {
-                sys::napi_get_all_property_names(
-                    self.env,
-                    *obj,
-                    sys::KeyCollectionMode::own_only,
-                    sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
-                    sys::KeyConversion::numbers_to_strings,
-                    &mut names,
-                )
-            },
-            "property names",
-        )?;
-        let mut len = 0u32;
-        self.ok(unsafe { sys::napi_get_array_length(self.env, names, &mut len) }, "names length")?;
+        let names = napi_call!(
+            self.env,
+            napi_get_all_property_names(
+                *obj,
+                sys::KeyCollectionMode::own_only,
+                sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
+                sys::KeyConversion::numbers_to_strings,
+            )
+        );
+        let names = self.ok(names, "property names")?;
+        let len = self.ok(napi_call!(self.env, napi_get_array_length(names)), "names length")?;
         let mut out = Vec::with_capacity(len as usize);
         for i in 0..len {
             let k = self.array_get(&names, i)?;
-            let mut v = ptr::null_mut();
-            self.ok(unsafe { sys::napi_get_property(self.env, *obj, k, &mut v) }, "get property")?;
+            let v = self.ok(napi_call!(self.env, napi_get_property(*obj, k)), "get property")?;
             out.push((self.read_string(k)?, v));
         }
         Ok(out)
     }
 
     fn same(&mut self, a: &napi_value, b: &napi_value) -> HostResult<bool> {
-        let mut r = false;
-        self.ok(unsafe { sys::napi_strict_equals(self.env, *a, *b, &mut r) }, "===")?;
-        Ok(r)
+        self.ok(napi_call!(self.env, napi_strict_equals(*a, *b)), "===")
     }
 
     fn call(&mut self, f: &napi_value, args: &[napi_value]) -> Result<napi_value, CallError<napi_value>> {
@@ -417,9 +330,7 @@ impl Host for NodeHost {
 
     fn new_map(&mut self) -> HostResult<napi_value> {
         let ctor = self.deref(self.refs.map_ctor)?;
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_new_instance(self.env, ctor, 0, ptr::null(), &mut v) }, "new Map")?;
-        Ok(v)
+        self.ok(napi_call::new_instance(self.env, ctor), "new Map")
     }
 
     fn map_get(&mut self, map: &napi_value, key: &napi_value) -> HostResult<napi_value> {
@@ -436,16 +347,12 @@ impl Host for NodeHost {
 
     fn map_has(&mut self, map: &napi_value, key: &napi_value) -> HostResult<bool> {
         let r = self.method(self.refs.map_has, map, &[*key])?;
-        let mut b = false;
-        self.ok(unsafe { sys::napi_get_value_bool(self.env, r, &mut b) }, "has")?;
-        Ok(b)
+        self.ok(napi_call!(self.env, napi_get_value_bool(r)), "has")
     }
 
     fn map_size(&mut self, map: &napi_value) -> HostResult<u32> {
         let s = self.method(self.refs.map_size, map, &[])?;
-        let mut n = 0u32;
-        self.ok(unsafe { sys::napi_get_value_uint32(self.env, s, &mut n) }, "size")?;
-        Ok(n)
+        self.ok(napi_call!(self.env, napi_get_value_uint32(s)), "size")
     }
 
     fn map_clear(&mut self, map: &napi_value) -> HostResult<()> {
@@ -456,8 +363,7 @@ impl Host for NodeHost {
         // One JS call returns [k0, v0, k1, v1, ...]: N-API cannot iterate a Map itself.
         let f = self.hook("mapEntries")?;
         let flat = self.invoke(self.hooks, f, &[*map]).map_err(|e| self.keep(e))?;
-        let mut len = 0u32;
-        self.ok(unsafe { sys::napi_get_array_length(self.env, flat, &mut len) }, "entries length")?;
+        let len = self.ok(napi_call!(self.env, napi_get_array_length(flat)), "entries length")?;
         let mut out = Vec::with_capacity(len as usize / 2);
         for i in (0..len).step_by(2) {
             out.push((self.array_get(&flat, i)?, self.array_get(&flat, i + 1)?));
@@ -467,8 +373,7 @@ impl Host for NodeHost {
 
     fn map_aux(&mut self, map: &napi_value, create: bool) -> HostResult<Option<napi_value>> {
         let sym = self.hook("auxSymbol")?;
-        let mut v = ptr::null_mut();
-        self.ok(unsafe { sys::napi_get_property(self.env, *map, sym, &mut v) }, "aux")?;
+        let v = self.ok(napi_call!(self.env, napi_get_property(*map, sym)), "aux")?;
         if let JsKind::Map = self.inspect(&v)? {
             return Ok(Some(v));
         }
@@ -487,7 +392,10 @@ impl Host for NodeHost {
             attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
             data: ptr::null_mut(),
         };
-        self.ok(unsafe { sys::napi_define_properties(self.env, *map, 1, &prop) }, "set aux")?;
+        // SAFETY: as in `napi_call!`; N-API reads the one descriptor at `&prop`, a live
+        // local whose name and value are live handles (the strings are null).
+        let status = unsafe { sys::napi_define_properties(self.env, *map, 1, &prop) };
+        self.ok(napi_call::status(status, ()), "set aux")?;
         Ok(Some(m))
     }
 
@@ -498,7 +406,7 @@ impl Host for NodeHost {
     fn slot_set(&mut self, slot: u32, v: &napi_value) -> HostResult<()> {
         self.slot_refs.forget(self.env, slot);
         let slots = self.slots()?;
-        self.ok(unsafe { sys::napi_set_element(self.env, slots, slot, *v) }, "slot set")
+        self.ok(napi_call!(self.env, napi_set_element(slots, slot, *v) -> ()), "slot set")
     }
 
     fn slot_get(&mut self, slot: u32) -> HostResult<napi_value> {
@@ -544,9 +452,7 @@ impl Host for NodeHost {
     /// V8 cannot stop a Lua loop in C itself, so without this `terminate()` never
     /// completed while a call ran.
     fn stopping(&mut self) -> bool {
-        let mut v = ptr::null_mut();
-        let status = unsafe { sys::napi_get_element(self.env, self.hooks, 0, &mut v) };
-        status != sys::Status::napi_ok
+        napi_call!(self.env, napi_get_element(self.hooks, 0u32)).is_err()
     }
 
     const CHECKS_STOPPING: bool = true;
@@ -558,14 +464,15 @@ impl Host for NodeHost {
     }
 
     fn open_scope(&mut self) -> usize {
-        let mut scope = ptr::null_mut();
-        unsafe { sys::napi_open_handle_scope(self.env, &mut scope) };
+        let scope: sys::napi_handle_scope = napi_call!(self.env, napi_open_handle_scope()).unwrap_or(ptr::null_mut());
         scope as usize
     }
 
+    /// `token` is what `open_scope` returned: a scope of this env, still open (the core
+    /// closes each scope once, innermost first; see `Scope`).
     fn close_scope(&mut self, token: usize) {
         if token != 0 {
-            unsafe { sys::napi_close_handle_scope(self.env, token as sys::napi_handle_scope) };
+            let _ = napi_call!(self.env, napi_close_handle_scope(token as sys::napi_handle_scope) -> ());
         }
     }
 }

@@ -3,6 +3,8 @@
 //! with the core's `report` module. No global state: every VM owns its references, so
 //! the addon loads in worker_threads and many VMs coexist.
 
+mod napi_call;
+
 mod fast;
 mod host;
 mod slot_refs;
@@ -12,6 +14,7 @@ use std::ptr;
 use std::rc::Rc;
 
 use host::{NodeHost, Refs};
+use napi_call::napi_call;
 use slot_refs::SlotRefs;
 use lua_persistent_core::report::{self, Mode};
 use lua_persistent_core::{CallOptions, Engine, LuaError, Options};
@@ -36,41 +39,38 @@ impl TypeName for Raw {
 impl ValidateNapiValue for Raw {}
 
 impl FromNapiValue for Raw {
+    /// # Safety
+    /// As the trait asks: `v` is a live handle of `_env`. Nothing is read from it here.
     unsafe fn from_napi_value(_env: napi_env, v: napi_value) -> Result<Self> {
         Ok(Raw(v))
     }
 }
 
 impl ToNapiValue for Raw {
+    /// # Safety
+    /// As the trait asks: `_env` is the running call's. `v` was made for it.
     unsafe fn to_napi_value(_env: napi_env, v: Self) -> Result<napi_value> {
         Ok(v.0)
     }
 }
 
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(Status::GenericFailure, format!("lua-persistent: {what} failed")))
-    }
+/// An N-API call's result as a napi-rs result (`what` names the call in the message).
+fn check<T>(result: std::result::Result<T, sys::napi_status>, what: &str) -> Result<T> {
+    result.map_err(|_| Error::new(Status::GenericFailure, format!("lua-persistent: {what} failed")))
 }
 
 /// Throws `v` as the JS exception of this call.
 fn throw(env: napi_env, v: napi_value) -> Error {
-    unsafe { sys::napi_throw(env, v) };
+    let _ = napi_call!(env, napi_throw(v) -> ());
     Error::new(Status::PendingException, "lua-persistent error")
 }
 
-unsafe fn reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
-    let mut r = ptr::null_mut();
-    check(sys::napi_create_reference(env, v, 1, &mut r), "create reference")?;
-    Ok(r)
+fn reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
+    check(napi_call!(env, napi_create_reference(v, 1u32)), "create reference")
 }
 
-unsafe fn weak_reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
-    let mut r = ptr::null_mut();
-    check(sys::napi_create_reference(env, v, 0, &mut r), "create weak reference")?;
-    Ok(r)
+fn weak_reference(env: napi_env, v: napi_value) -> Result<sys::napi_ref> {
+    check(napi_call!(env, napi_create_reference(v, 0u32)), "create weak reference")
 }
 
 #[napi(custom_finalize)]
@@ -124,9 +124,9 @@ impl Vm {
     pub fn new(env: Env, hooks: Raw, options: VmOptions) -> Result<Self> {
         let interrupt_buffer = options.interrupt_buffer;
         let options = Options::from_js(&options.stdlib, options.memory_limit, options.timeout, options.instruction_limit, options.storage_limit, interrupt_buffer.is_some());
-        let mut refs = unsafe { make_refs(env.raw(), hooks.0)? };
+        let mut refs = make_refs(env.raw(), hooks.0)?;
         if let Some(buffer) = interrupt_buffer {
-            unsafe { attach_interrupt(env.raw(), &mut refs, buffer.0)? };
+            attach_interrupt(env.raw(), &mut refs, buffer.0)?;
         }
         let engine = Engine::new(options).map_err(|e| Error::new(Status::GenericFailure, e.message))?;
         Ok(Vm { core: Rc::new(VmCore { engine, refs: Cell::new(Some(refs)), slot_refs: Rc::default() }) })
@@ -144,7 +144,7 @@ impl Vm {
     /// this VM (see fast.rs); the JS layer installs it on the instance.
     #[napi]
     pub fn fast_call_ref(&self, env: Env) -> Result<Raw> {
-        unsafe { fast::call_ref_function(env.raw(), &self.core) }.map(Raw)
+        fast::call_ref_function(env.raw(), &self.core).map(Raw)
     }
 
     fn fail(&self, env: &Env, host: &mut NodeHost, e: &LuaError) -> Error {
@@ -154,6 +154,8 @@ impl Vm {
 
     /// Runs a chunk. mode: 0 first value, 1 all values, 2 run report.
     #[napi]
+    // The JS call's six arguments (lib/api.js), plus napi-rs's injected env and `self`.
+    #[allow(clippy::too_many_arguments)]
     pub fn exec(&self, env: Env, hooks: Raw, code: String, chunk_name: Option<String>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
         let mut h = self.host(&env, hooks)?;
         let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
@@ -278,7 +280,7 @@ impl ObjectFinalize for Vm {
         if let Some(r) = self.core.refs.take() {
             for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.is_array, r.interrupt_ref, r.slots, r.ext] {
                 if !x.is_null() {
-                    unsafe { sys::napi_delete_reference(env.raw(), x) };
+                    let _ = napi_call!(env.raw(), napi_delete_reference(x) -> ());
                 }
             }
         }
@@ -286,14 +288,14 @@ impl ObjectFinalize for Vm {
     }
 }
 
-unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
-    let get = |obj: napi_value, name: &str| -> Result<napi_value> {
-        let mut k = ptr::null_mut();
-        check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
-        let mut v = ptr::null_mut();
-        check(sys::napi_get_property(env, obj, k, &mut v), name)?;
-        Ok(v)
-    };
+/// Property `name` of `obj`.
+fn property(env: napi_env, obj: napi_value, name: &str) -> Result<napi_value> {
+    let key = check(napi_call::string(env, name), "key")?;
+    check(napi_call!(env, napi_get_property(obj, key)), name)
+}
+
+fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
+    let get = |obj: napi_value, name: &str| property(env, obj, name);
     let map_ctor = get(hooks, "Map")?;
     let proto = get(map_ctor, "prototype")?;
     Ok(Refs {
@@ -305,8 +307,7 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         map_clear: reference(env, get(proto, "clear")?)?,
         map_size: reference(env, size_getter(env, proto)?)?,
         is_array: {
-            let mut global = ptr::null_mut();
-            check(sys::napi_get_global(env, &mut global), "global")?;
+            let global = check(napi_call!(env, napi_get_global()), "global")?;
             reference(env, get(get(global, "Array")?, "isArray")?)?
         },
         interrupt_ref: ptr::null_mut(),
@@ -317,39 +318,23 @@ unsafe fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
 }
 
 /// `Object.getOwnPropertyDescriptor(proto, 'size').get`: the intrinsic `size` getter.
-unsafe fn size_getter(env: napi_env, proto: napi_value) -> Result<napi_value> {
-    let key = |name: &str| -> Result<napi_value> {
-        let mut k = ptr::null_mut();
-        check(sys::napi_create_string_utf8(env, name.as_ptr() as *const _, name.len() as isize, &mut k), "key")?;
-        Ok(k)
-    };
-    let get = |obj: napi_value, name: &str| -> Result<napi_value> {
-        let mut v = ptr::null_mut();
-        check(sys::napi_get_property(env, obj, key(name)?, &mut v), name)?;
-        Ok(v)
-    };
-    let mut global = ptr::null_mut();
-    check(sys::napi_get_global(env, &mut global), "global")?;
-    let object = get(global, "Object")?;
-    let describe = get(object, "getOwnPropertyDescriptor")?;
-    let mut descriptor = ptr::null_mut();
-    check(sys::napi_call_function(env, object, describe, 2, [proto, key("size")?].as_ptr(), &mut descriptor), "Map size descriptor")?;
-    get(descriptor, "get")
+fn size_getter(env: napi_env, proto: napi_value) -> Result<napi_value> {
+    let global = check(napi_call!(env, napi_get_global()), "global")?;
+    let object = property(env, global, "Object")?;
+    let describe = property(env, object, "getOwnPropertyDescriptor")?;
+    let size = check(napi_call::string(env, "size"), "key")?;
+    let descriptor = check(napi_call::call_function(env, object, describe, &[proto, size]), "Map size descriptor")?;
+    property(env, descriptor, "get")
 }
 
 /// Points the VM at the first element of the `interruptBuffer` Int32Array (the JS layer
 /// has checked its type and length).
-unsafe fn attach_interrupt(env: napi_env, refs: &mut Refs, array: napi_value) -> Result<()> {
-    let mut kind = 0;
-    let mut length = 0usize;
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
-    check(sys::napi_get_typedarray_info(env, array, &mut kind, &mut length, &mut data, &mut buffer, &mut offset), "interruptBuffer")?;
-    if kind != sys::TypedarrayType::int32_array || length == 0 || data.is_null() {
+fn attach_interrupt(env: napi_env, refs: &mut Refs, array: napi_value) -> Result<()> {
+    let info = check(napi_call::typedarray_info(env, array), "interruptBuffer")?;
+    if info.kind != sys::TypedarrayType::int32_array || info.len == 0 || info.data.is_null() {
         return Err(Error::new(Status::InvalidArg, "interruptBuffer must be a non-empty Int32Array"));
     }
     refs.interrupt_ref = reference(env, array)?;
-    refs.interrupt = data as *const std::sync::atomic::AtomicI32;
+    refs.interrupt = info.data as *const std::sync::atomic::AtomicI32;
     Ok(())
 }

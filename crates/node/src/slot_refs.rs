@@ -9,9 +9,10 @@
 //! on the way to another) do not pay for creating one.
 
 use std::cell::RefCell;
-use std::ptr;
 
-use napi::sys::{self, napi_env, napi_ref, napi_value};
+use napi::sys::{napi_env, napi_ref, napi_value};
+
+use crate::napi_call::napi_call;
 
 #[derive(Clone, Copy)]
 enum Entry {
@@ -29,9 +30,7 @@ impl SlotRefs {
     /// The slot's value through its reference, when it has one.
     pub fn get(&self, env: napi_env, slot: u32) -> Option<napi_value> {
         let Some(Entry::Weak(r)) = self.entries.borrow().get(slot as usize).copied() else { return None };
-        let mut v = ptr::null_mut();
-        let ok = unsafe { sys::napi_get_reference_value(env, r, &mut v) } == sys::Status::napi_ok;
-        (ok && !v.is_null()).then_some(v)
+        napi_call!(env, napi_get_reference_value(r)).ok().filter(|v: &napi_value| !v.is_null())
     }
 
     /// Records a read of `v` from the array; the second one makes the reference.
@@ -45,10 +44,9 @@ impl SlotRefs {
             Entry::Empty => Entry::ReadOnce,
             Entry::ReadOnce | Entry::Weak(_) => {
                 Self::delete(env, entries[i]);
-                let mut r = ptr::null_mut();
-                match unsafe { sys::napi_create_reference(env, v, 0, &mut r) } {
-                    sys::Status::napi_ok => Entry::Weak(r),
-                    _ => Entry::Empty,
+                match napi_call!(env, napi_create_reference(v, 0u32)) {
+                    Ok(r) => Entry::Weak(r),
+                    Err(_) => Entry::Empty,
                 }
             }
         };
@@ -71,7 +69,7 @@ impl SlotRefs {
 
     fn delete(env: napi_env, e: Entry) {
         if let Entry::Weak(r) = e {
-            unsafe { sys::napi_delete_reference(env, r) };
+            let _ = napi_call!(env, napi_delete_reference(r) -> ());
         }
     }
 }
