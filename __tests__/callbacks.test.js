@@ -73,6 +73,22 @@ forEachBackend((backend) => {
       expectSound();
     });
 
+    // Both backends describe a thrown value alike: its string `message`, else String(v).
+    test.each([
+      ['an object with a non-string message', () => ({ message: 42, toString: () => 'obj42' }), 'obj42'],
+      ['a number', () => 7, '7'],
+    ])('throwing %s: described as String(value), and the VM lives on', (name, make, text) => {
+      const value = make();
+      lua.setGlobal('fail', () => {
+        throw value;
+      });
+      const e = repeatThrown(() => lua.eval('fail()'), 50);
+      expect(e.kind).toBe('runtime');
+      expect(e.message).toBe(`eval:1: ${text}`);
+      expect(lua.evalAll('return pcall(fail)')).toEqual([false, text]);
+      expectSound();
+    });
+
     test('throwing undefined: a runtime LuaError', () => {
       lua.setGlobal('fail', () => {
         throw undefined; // eslint-disable-line no-throw-literal

@@ -46,6 +46,9 @@ extern "C" {
     static MAP_PROTOTYPE: JsValue;
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
     fn get_with_receiver(target: &JsValue, key: &str, receiver: &JsValue) -> Result<JsValue, JsValue>;
+    /// `String(v)`: what N-API's `napi_coerce_to_string` gives the napi adapter.
+    #[wasm_bindgen(js_name = String, catch)]
+    fn coerce_to_string(v: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 pub struct WasmHost {
@@ -69,18 +72,18 @@ fn herr(e: JsValue) -> HostError {
     err
 }
 
-/// The `message` of a thrown object when it is a string (Error objects), the value
-/// itself otherwise. Never lets a throwing getter escape.
+/// The `message` of a thrown object when it is a string (Error objects), else the value
+/// as `String(v)` gives it, as the napi adapter describes exceptions. Never lets a
+/// throwing getter or conversion escape.
 pub fn describe(e: &JsValue) -> String {
     if e.is_object() {
         if let Some(m) = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()) {
             return m;
         }
     }
-    match e.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(e).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "a JavaScript exception".into()),
-    }
+    // `String(symbol)` is "Symbol(x)", but N-API's coercion throws on symbols, as `${symbol}` does.
+    let text = if e.is_symbol() { None } else { coerce_to_string(e).ok().and_then(|s| s.as_string()) };
+    text.unwrap_or_else(|| "a JavaScript exception".into())
 }
 
 impl WasmHost {
