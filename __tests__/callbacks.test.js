@@ -77,6 +77,7 @@ forEachBackend((backend) => {
     test.each([
       ['an object with a non-string message', () => ({ message: 42, toString: () => 'obj42' }), 'obj42'],
       ['a number', () => 7, '7'],
+      ['a Proxy whose getPrototypeOf trap throws', () => new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } }), '[object Object]'],
     ])('throwing %s: described as String(value), and the VM lives on', (name, make, text) => {
       const value = make();
       lua.setGlobal('fail', () => {

@@ -21,6 +21,13 @@
 //    flag, set when anything but a Rust-thrown JS value left the wasm code (a trap, a
 //    stack overflow inside wasm, a JS exception unwinding through wasm frames), after
 //    which the instance refuses every call.
+//
+// 3. Brand checks instead of `instanceof`. The glue tells its own wrapped exceptions
+//    from others with `e instanceof WebAssembly.Exception`, which runs a Proxy's
+//    `getPrototypeOf` trap: a callback throwing such a Proxy made the trap's own error
+//    escape the handler unwrapped, through the wasm frames, and the VM was lost (kind
+//    'crashed'; natively the same callback is an ordinary error). `Exception.prototype.is`
+//    checks the brand without running user code.
 const { readFileSync, writeFileSync } = require('fs');
 
 const WRAPPED = /function\(\) \{ return wrapError\(function (\([^)]*\)) \{([\s\S]*?)\n(\s*)\}, arguments\); \}/g;
@@ -33,6 +40,30 @@ function inlineImportWrappers(src, file) {
     throw new Error(`wasm-glue: ${file} has import wrappers of an unknown shape (wasm-bindgen changed?)`);
   }
   return out;
+}
+
+const INSTANCEOF = /\be instanceof WebAssembly\.Exception\b/g;
+
+/** Rewrites the glue's `instanceof WebAssembly.Exception` tests as brand checks. */
+function brandChecks(src, file) {
+  if (!INSTANCEOF.test(src)) {
+    throw new Error(`wasm-glue: ${file} has no 'e instanceof WebAssembly.Exception' (wasm-bindgen changed?)`);
+  }
+  const helper = `
+/** Whether \`e\` is a WebAssembly.Exception, by its brand: no Proxy trap runs. */
+function __wbg_isWasmException(e) {
+    try {
+        WebAssembly.Exception.prototype.is.call(e, __wbg_brandTag);
+        return true;
+    } catch (_) {
+        return false;
+    }
+}
+const __wbg_brandTag = new WebAssembly.Tag({ parameters: [] });
+`;
+  const header = src.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/);
+  const at = header ? header[0].length : 0;
+  return src.slice(0, at) + helper + src.slice(at).replace(INSTANCEOF, '__wbg_isWasmException(e)');
 }
 
 /** Where each target's own loader starts (everything from there on is replaced). */
@@ -153,9 +184,9 @@ export function instantiate(module?: WebAssembly.Module): Instance;`}
 /** Post-processes the glue written by wasm-bindgen into `dir` for `target` ('nodejs' | 'web'). */
 function processGlue(dir, target) {
   const js = `${dir}/lua_persistent.js`;
-  writeFileSync(js, toFactory(inlineImportWrappers(readFileSync(js, 'utf8'), js), target, js));
+  writeFileSync(js, brandChecks(toFactory(inlineImportWrappers(readFileSync(js, 'utf8'), js), target, js), js));
   const dts = `${dir}/lua_persistent.d.ts`;
   writeFileSync(dts, factoryTypes(readFileSync(dts, 'utf8'), target));
 }
 
-module.exports = { processGlue, inlineImportWrappers, toFactory };
+module.exports = { processGlue, inlineImportWrappers, brandChecks, toFactory };
