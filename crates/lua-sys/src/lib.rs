@@ -43,10 +43,11 @@
 //!   insufficient", 76`.
 //! * Everything else (reading stdin, seeking, opening…) returns `ENOSYS` (52) without
 //!   touching memory, so any input is safe.
-//! * `proc_exit` traps (`unreachable`). Only `os.exit` gets there (Lua is compiled with
-//!   `-Dexit=lua_wasm_sys_exit`, which flushes stdio and calls `_Exit`). A sandbox
-//!   should not offer `os.exit`; if called, JS sees `RuntimeError: unreachable` and the
-//!   instance must be considered unusable (the Lua state was abandoned mid-call).
+//! * `proc_exit` traps (`unreachable`). Only Lua's own `os.exit` could get there (Lua
+//!   is compiled with `-Dexit=lua_wasm_sys_exit`, which flushes stdio and calls
+//!   `_Exit`), and lua-persistent's core replaces it (stdlib 'all') with a function
+//!   that ends the call instead, so no Lua code reaches it; a user of this crate alone
+//!   who keeps Lua's `os.exit` loses the instance when it is called.
 //!
 //! Other differences from a native build, all within what ISO C allows Lua to do:
 //! `io.popen` raises "'popen' not supported", `os.execute()` returns false (no shell),
