@@ -395,7 +395,16 @@ pub(crate) fn charge<H: Host>(shared: &Shared<H>, units: usize) -> Result<(), Ra
     }
 }
 
+/// Copies shorter than this are not charged: each comes from a Lua instruction, whose
+/// loop ticks cover it, and an ext read or write of a scalar (the hot path of ext
+/// tables) then pays one comparison instead of the limits' bookkeeping.
+const SMALL_COPY: usize = 4 * BYTES_PER_UNIT;
+
 /// [`charge`] for copying `bytes` bytes.
+#[inline]
 pub(crate) fn charge_bytes<H: Host>(shared: &Shared<H>, bytes: usize) -> Result<(), Raised> {
-    charge(shared, 1 + bytes / BYTES_PER_UNIT)
+    if bytes < SMALL_COPY {
+        return Ok(());
+    }
+    charge(shared, bytes / BYTES_PER_UNIT)
 }
