@@ -470,7 +470,8 @@ fn convert_results<H: Host + 'static>(h: &mut H, shared: &Rc<Shared<H>>, values:
 fn export_all<H: Host + 'static>(h: &mut H, shared: &Shared<H>) -> Result<(snapshot::Tables, u64), String> {
     let root = h.ext_root().map_err(|e| e.message)?;
     let limit = shared.storage_limit.get();
-    let mut meter = Meter::new(shared, if limit == 0 { u64::MAX } else { limit });
+    let room = if limit == 0 { u64::MAX } else { limit };
+    let mut meter = Meter::new(shared, room);
     let mut tables = Vec::new();
     for (k, v) in h.map_entries(&root).map_err(|e| e.message)? {
         let name = match h.inspect(&k).map_err(|e| e.message)? {
@@ -491,8 +492,8 @@ fn export_all<H: Host + 'static>(h: &mut H, shared: &Shared<H>) -> Result<(snaps
         })?;
         tables.push((name, entries));
     }
-    let weight = if limit == 0 { tables_weight(&tables) } else { limit - meter.remaining };
-    Ok((tables, weight))
+    // The meter took exactly each table's and entry's weight.
+    Ok((tables, room - meter.remaining))
 }
 
 /// The weight of snapshot data (see quota.rs).
