@@ -40,7 +40,10 @@ for t in "${targets[@]}"; do
   log="artifacts/$t/last-run.log"
   # -timeout: one input may take 10 s at most (a hang is a finding); -rss_limit_mb: the
   # VMs run with a 4 MiB Lua heap, so 1 GiB means a leak or a runaway host allocation.
-  cargo +nightly fuzz run "${build[@]}" "$t" "corpus/$t" "seeds/$t" -- \
+  # close_all starts from eval's seeds as well as its own finalizer seeds: any chunk
+  # is a fine prelude to close().
+  extra=(); [ "$t" = close_all ] && extra=(seeds/eval)
+  cargo +nightly fuzz run "${build[@]}" "$t" "corpus/$t" "seeds/$t" "${extra[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
     -artifact_prefix="artifacts/$t/" "${dict[@]}" >"$log" 2>&1
   status=$?
