@@ -7,6 +7,7 @@
 
 const { LuaError, toError } = require('./errors');
 const { DEFAULTS, limitOption, interruptOption } = require('./options');
+const { makeJournal } = require('./journal');
 
 // lib/persist.js is required on first need only (see `persistence`): a VM with the
 // default 'memory' storage never loads it unless save() is called.
@@ -54,6 +55,7 @@ class Lua {
     const self = this;
     const registry = new FinalizationRegistry((id) => self._releaseRef(id));
     this._hooks = {
+      ...makeJournal(AUX),
       Map,
       ext: new Map(),
       slots: [],
@@ -112,6 +114,22 @@ class Lua {
     return true;
   }
 
+  /** Whether the VM is gone (closed, or crashed: its ext Maps are still saveable). */
+  _lost() {
+    return this._ended !== null;
+  }
+
+  /** Loads an incremental store (see the core's `Engine::open_log`): { records, torn, damaged }. */
+  _openLog(snapshot, log) {
+    return this._guard(() => this._vm.openLog(this._hooks, snapshot, log));
+  }
+
+  /** The change record of what Lua changed since the last one: undefined, bytes, or
+   * true when a whole snapshot is due (see the core's `Engine::take_record`). */
+  _takeRecord() {
+    return this._guard(() => this._vm.takeRecord(this._hooks));
+  }
+
   /** Frees a Lua function id whose JS wrapper was collected. Runs from a finalizer,
    * outside any call: it must never throw. */
   _releaseRef(id) {
@@ -158,7 +176,17 @@ class Lua {
   _failure(e) {
     // Whatever the outer frames of a call whose nested call trapped throw, the VM is gone.
     if (this._crash !== null) return this._crashed();
-    if (this._ended !== null || !this._impl.isTrap(this._vm, e)) return toError(e);
+    if (this._ended !== null) return toError(e);
+    if (!this._impl.isTrap(this._vm, e)) {
+      const error = toError(e);
+      // A native VM lost to an internal error: its calls' ext changes are undone here,
+      // as the core can no longer do it.
+      if (error.kind === 'crashed') this._hooks.journalEnd(0, true);
+      return error;
+    }
+    // A trap: every call in progress failed; their ext changes are undone (the journal
+    // lives here, in JS, so the dead instance is not needed for that).
+    this._hooks.journalEnd(0, true);
     const message = `wasm trap (${e && e.message}): ${CRASHED}`;
     // Formatting the stack now drops the frames V8 keeps until then, which hold the
     // dead instance (and so its memory) for as long as the error lives.

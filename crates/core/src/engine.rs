@@ -17,6 +17,7 @@ use crate::quota::{self, Meter, Over};
 use crate::sandbox;
 use crate::shared::{Output, Shared};
 use crate::snapshot;
+use crate::{changes, record};
 use crate::stored::{Key, Stored};
 
 /// How many results a caller wants converted to JS.
@@ -304,9 +305,79 @@ impl<H: Host + 'static> Engine<H> {
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         self.shared.mark_dirty();
+        self.shared.changes.borrow_mut().replaced();
         import_all(h, &tables, &self.shared.float_tags).map_err(|e| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message)))?;
         self.shared.ext_estimate.set(tables_weight(&tables));
         Ok(())
+    }
+
+    /// Ends a call's transaction (journal.rs): a failed call's ext changes are undone.
+    /// An undo the host could not complete is said in the call's error.
+    fn settle(&self, result: Result<Vec<H::Value>, LuaError>) -> Result<Vec<H::Value>, LuaError> {
+        let h = self.shared.host().ok();
+        let ended = self.shared.journal.borrow_mut().end(h, result.is_ok());
+        match (result, ended) {
+            (r, Ok(())) | (r @ Ok(_), Err(_)) => r,
+            (Err(mut e), Err(undo)) => {
+                e.message = format!("{}\n(and its ext changes could not all be undone: {})", e.message, undo.message);
+                Err(e)
+            }
+        }
+    }
+
+    /// Loads a store: its snapshot (none for a new store) and the change log written
+    /// after it, and notes Lua's changes from now on for the next records (changes.rs).
+    /// Every record is checked before anything changes; records after a damaged one
+    /// are left out. Returns `{ records, torn, damaged }`: how many records were
+    /// applied, whether a cut last record was ignored, and what damaged the log (a
+    /// message) if a record before its end was unreadable.
+    pub fn open_log(&self, host: &mut H, snapshot: Option<&[u8]>, log: &[u8]) -> Result<H::Value, LuaError> {
+        self.entry(Err, || self.open_log_now(host, snapshot, log))
+    }
+
+    fn open_log_now(&self, host: &mut H, snapshot: Option<&[u8]>, log: &[u8]) -> Result<H::Value, LuaError> {
+        self.vm()?;
+        let tables = match snapshot {
+            Some(bytes) => snapshot::decode(bytes).map_err(|e| LuaError::restore(&e))?,
+            None => Vec::new(),
+        };
+        let read = record::decode_log(log).map_err(|e| LuaError::restore(&e))?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let failed = |e: crate::host::HostError| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message));
+        import_all(h, &tables, &self.shared.float_tags).map_err(failed)?;
+        changes::apply(h, &read.records, &self.shared.float_tags).map_err(failed)?;
+        self.shared.mark_dirty();
+        let mut weight = tables_weight(&tables);
+        if !read.records.is_empty() {
+            // The records changed the tables: measure them as they now are.
+            weight = export_all(h, &self.shared).map(|(_, w)| w).unwrap_or(weight);
+        }
+        self.shared.ext_estimate.set(weight);
+        self.shared.changes.borrow_mut().start();
+        log_report(h, &read).map_err(failed)
+    }
+
+    /// The change record of what Lua changed since the last one (see
+    /// [`Engine::open_log`]): `undefined` when nothing changed, `true` when a whole
+    /// snapshot is due instead (too many changes, or a restore), else the record's
+    /// bytes. A value JS put into a changed entry that cannot be stored fails as a
+    /// snapshot would (kind 'ext'), and a whole snapshot is then due.
+    pub fn take_record(&self, host: &mut H) -> Result<H::Value, LuaError> {
+        self.entry(Err, || self.take_record_now(host))
+    }
+
+    fn take_record_now(&self, host: &mut H) -> Result<H::Value, LuaError> {
+        self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let host_failed = |e: crate::host::HostError| LuaError::new(ErrorKind::Ext, e.message);
+        match changes::take(&self.shared, h).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))? {
+            changes::Taken::Nothing => h.undefined(),
+            changes::Taken::Everything => h.boolean(true),
+            changes::Taken::Record(bytes) => h.bytes(&bytes),
+        }
+        .map_err(host_failed)
     }
 
     /// Whether Lua changed any external table (or a restore replaced them) since the last
@@ -373,6 +444,7 @@ impl<H: Host + 'static> Engine<H> {
         };
         let state_gen = self.state_gen.get();
         let _g = shared.enter(host);
+        shared.journal.borrow_mut().begin();
         // Kinds of plain-string errors are matched by message within one call only.
         shared.last_raised.replace(None);
         let h = match shared.host() {
@@ -401,6 +473,7 @@ impl<H: Host + 'static> Engine<H> {
             shared.resolve_cause(&mut err);
             err
         }));
+        let result = self.settle(result);
         let output = std::mem::replace(&mut *shared.output.borrow_mut(), prev_out).text;
         let used = lua.used_memory();
         peak = peak.max(used);
@@ -523,4 +596,18 @@ fn import_all<H: Host>(h: &mut H, tables: &[(String, Vec<(Key, Stored)>)], tags:
         ext::replace_contents(h, &map, entries, tags)?;
     }
     Ok(())
+}
+
+/// `{ records, torn, damaged }` for [`Engine::open_log`].
+fn log_report<H: Host>(h: &mut H, read: &record::Log) -> Result<H::Value, crate::host::HostError> {
+    let out = h.new_object()?;
+    let n = h.number(read.records.len() as f64)?;
+    h.object_set(&out, "records", &n)?;
+    let torn = h.boolean(matches!(read.end, record::LogEnd::Torn { .. }))?;
+    h.object_set(&out, "torn", &torn)?;
+    if let record::LogEnd::Damaged { record, at, error } = &read.end {
+        let m = h.string(&format!("record {} (at byte {at}) is damaged: {error}; it and the records after it were not applied", record + 1))?;
+        h.object_set(&out, "damaged", &m)?;
+    }
+    Ok(out)
 }

@@ -15,9 +15,11 @@ use std::rc::Rc;
 
 use mlua::{FromLuaMulti, Lua, MultiValue, Table, Value};
 
+use crate::changes::Origin;
 use crate::convert::{host_err, integer, MAX_DEPTH};
 use crate::error::Raised;
 use crate::host::{Host, HostError, JsKind};
+use crate::journal::{JournalError, MapId, ROOT};
 use crate::quota::{self, Meter, Over};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 use crate::stored::{Key, Stored};
@@ -33,6 +35,10 @@ pub(crate) struct ExtProxy<H: Host> {
     /// writes refuse exactly what a snapshot could not save.
     depth: usize,
     shared: Rc<Shared<H>>,
+    /// Where its writes land, for change records (changes.rs).
+    origin: Rc<Origin>,
+    /// Its identity in the call's undo journal (journal.rs).
+    serial: MapId,
     /// Where `next(proxy, k)` traversals stand (see [`Cursor`]).
     cursor: RefCell<Option<Cursor>>,
 }
@@ -263,7 +269,20 @@ pub(crate) fn export_map<H: Host + 'static>(h: &mut H, map: &H::Value, path: &st
     Ok(out)
 }
 
-fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, path: &str, depth: usize, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
+/// The entry `map[jk]` (of table `table`, under `key`) as a record holds it: `None`
+/// when absent. Values JS put there that a snapshot refuses are refused alike.
+pub(crate) fn export_entry<H: Host + 'static>(h: &mut H, map: &H::Value, jk: &H::Value, table: &str, key: &Key, meter: &mut Meter<H>) -> Result<Option<Stored>, CopyError> {
+    let v = h.map_get(map, jk)?;
+    Ok(match classify(h, map, jk, v, true)? {
+        Entry::Absent => None,
+        Entry::Scalar(s) => Some(s),
+        Entry::Map(child) => Some(Stored::Table(export_map(h, &child, &format!("{table}.{}", key.describe()), 1, meter)?)),
+        Entry::Unsupported(what) => return Err(CopyError::Rule(format!("table '{table}' holds an unsupported JS {what} at key {}", key.describe()))),
+    })
+}
+
+fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, at: Place, key: &Key, e: Entry<H::Value>) -> mlua::Result<Value> {
+    let (path, depth) = (at.path, at.depth);
     Ok(match e {
         Entry::Absent => Value::Nil,
         Entry::Scalar(s) => {
@@ -272,7 +291,11 @@ fn entry_to_lua<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H,
         }
         Entry::Map(m) => {
             let child = format!("{path}.{}", key.describe());
-            Value::UserData(new_proxy(lua, shared, h, &m, child.into(), depth + 1)?)
+            let origin = match at.origin.top {
+                Some(_) => at.origin.clone(),
+                None => Rc::new(Origin { table: at.origin.table.clone(), top: Some(key.clone()) }),
+            };
+            Value::UserData(new_proxy(lua, shared, h, &m, child.into(), depth + 1, origin)?)
         }
         Entry::Unsupported(what) => {
             return Err(ext_error(lua, format!("table '{path}' holds an unsupported JS {what} at key {}", key.describe())))
@@ -416,7 +439,7 @@ pub(crate) fn replace_contents<H: Host>(h: &mut H, map: &H::Value, entries: &[(K
 
 // ---------------------------------------------------------------- proxies
 
-pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>, depth: usize) -> mlua::Result<mlua::AnyUserData> {
+pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, map: &H::Value, path: Rc<str>, depth: usize, origin: Rc<Origin>) -> mlua::Result<mlua::AnyUserData> {
     // A Map tagged elsewhere (by another VM, or loaded before) turns tag lookups on.
     if !shared.float_tags.get() && h.map_aux(map, false).map_err(host_err)?.is_some() {
         shared.float_tags.set(true);
@@ -432,7 +455,9 @@ pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h:
     };
     let slot = shared.alloc_slot();
     h.slot_set(slot, map).map_err(host_err)?;
-    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone(), cursor: RefCell::new(None) };
+    let serial = shared.next_serial.get() + 1;
+    shared.next_serial.set(serial);
+    let proxy = ExtProxy { owner: SlotOwner::new(shared, slot), path, depth, shared: shared.clone(), origin, serial, cursor: RefCell::new(None) };
     crate::proxy::create(lua, shared, proxy, &mt)
 }
 
@@ -446,7 +471,11 @@ impl<H: Host + 'static> ExtProxy<H> {
         let jk = key_to_js(h, &key).map_err(host_err)?;
         let v = h.map_get(&map, &jk).map_err(host_err)?;
         let e = classify(h, &map, &jk, v, self.shared.float_tags.get()).map_err(host_err)?;
-        entry_to_lua(lua, &self.shared, h, &self.path, self.depth, &key, e)
+        entry_to_lua(lua, &self.shared, h, self.place(), &key, e)
+    }
+
+    fn place(&self) -> Place<'_> {
+        Place { path: &self.path, depth: self.depth, origin: &self.origin }
     }
 
     fn new_index(&self, lua: &Lua, key: Value, value: Value) -> mlua::Result<()> {
@@ -457,14 +486,27 @@ impl<H: Host + 'static> ExtProxy<H> {
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let jk = key_to_js(h, &key).map_err(host_err)?;
         let stored = if value.is_nil() { None } else { Some(self.admitted(lua, h, &key, &value, &map, &jk)?) };
-        self.shared.mark_dirty();
-        match stored {
-            None => delete(h, &map, &jk, self.shared.float_tags.get()),
-            Some(v) => write(h, &map, &jk, &v, &self.shared.float_tags),
+        self.change(h, &map, &key, &jk, stored.as_ref()).map_err(|e| match e {
+            JournalError::Full(n) => crate::journal::too_many(&self.shared, n, &lua_position(lua)).into_lua(),
+            // The host refused the entry (V8's "Map maximum size exceeded"): a rule of
+            // the ext table's, at the script's line.
+            JournalError::Host(e) => ext_error(lua, format!("cannot write to table '{}': {}", self.path, e.message)),
+        })
+    }
+
+    /// Sets (or with `None` deletes) `map[key]`, after the call's undo journal and the
+    /// change records took note. Every Lua write to an ext Map ends here (also the
+    /// fast path's, see ext_fast.rs).
+    pub(crate) fn change(&self, h: &mut H, map: &H::Value, key: &Key, jk: &H::Value, value: Option<&Stored>) -> Result<(), JournalError> {
+        let shared = &*self.shared;
+        shared.journal.borrow_mut().note(h, self.serial, key, map, jk, shared.storage_limit.get())?;
+        shared.changes.borrow_mut().entry(&self.origin, key);
+        shared.mark_dirty();
+        match value {
+            None => delete(h, map, jk, shared.float_tags.get()),
+            Some(v) => write(h, map, jk, v, &shared.float_tags),
         }
-        // The host refused the entry (V8's "Map maximum size exceeded"): a rule of the
-        // ext table's, at the script's line.
-        .map_err(|e| ext_error(lua, format!("cannot write to table '{}': {}", self.path, e.message)))
+        .map_err(JournalError::Host)
     }
 
     /// `value` as it will be stored under `key` in `map`, counted against
@@ -561,6 +603,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         let shared = self.shared.clone();
         let path = self.path.clone();
         let depth = self.depth;
+        let origin = self.origin.clone();
         let cursor = Cell::new(0usize);
         let sh = self.shared.clone();
         crate::plain::function(lua, &sh, move |lua, _: MultiValue| {
@@ -569,7 +612,7 @@ impl<H: Host + 'static> ExtProxy<H> {
             let h = &mut *s.host;
             let map = h.slot_get(owner.slot).map_err(host_err)?;
             let mut pos = cursor.get();
-            let found = next_entry(lua, &shared, h, &map, Place { path: &path, depth }, &keys, &mut pos);
+            let found = next_entry(lua, &shared, h, &map, Place { path: &path, depth, origin: &origin }, &keys, &mut pos);
             cursor.set(pos);
             Ok(MultiValue::from(match found? {
                 Some((k, v)) => vec![k, v],
@@ -609,7 +652,7 @@ impl<H: Host + 'static> ExtProxy<H> {
                 None => return Ok(MultiValue::from(vec![Value::Boolean(false)])),
             },
         };
-        let found = next_entry(lua, &self.shared, h, &map, Place { path: &self.path, depth: self.depth }, &cursor.keys, &mut pos)?;
+        let found = next_entry(lua, &self.shared, h, &map, self.place(), &cursor.keys, &mut pos)?;
         cursor.pos = pos;
         *self.cursor.borrow_mut() = Some(cursor);
         Ok(MultiValue::from(match found {
@@ -632,11 +675,12 @@ fn same_map<H: Host>(shared: &Shared<H>, a: &Value, b: &Value) -> mlua::Result<b
     h.same(&ma, &mb).map_err(host_err)
 }
 
-/// Where a proxied Map sits: its path and nesting depth (see [`ExtProxy`]).
+/// Where a proxied Map sits: its path, nesting depth and origin (see [`ExtProxy`]).
 #[derive(Clone, Copy)]
 struct Place<'a> {
     path: &'a str,
     depth: usize,
+    origin: &'a Rc<Origin>,
 }
 
 /// The entry of `keys[*pos..]` first still in `map` (which sits at `at`), as Lua values;
@@ -651,7 +695,7 @@ fn next_entry<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h: &mut H, m
         if matches!(e, Entry::Absent) {
             continue;
         }
-        let value = entry_to_lua(lua, shared, h, at.path, at.depth, key, e)?;
+        let value = entry_to_lua(lua, shared, h, at, key, e)?;
         let lk = match key {
             Key::Str(s) => Value::String(lua.create_string(s)?),
             Key::Int(i) => Value::Integer(*i),
@@ -743,10 +787,16 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
                     // host as surely as one writing millions of keys.
                     let weight = crate::stored::ENTRY_OVERHEAD + name.len() as u64;
                     quota::admit(&sh, h, None, weight, &lua_position(lua)).map_err(Raised::into_lua)?;
-                    open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?
+                    note_root(lua, &sh, h, &name)?;
+                    let map = open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?;
+                    sh.changes.borrow_mut().created(&name);
+                    sh.mark_dirty();
+                    map
                 }
             };
-            let proxy = new_proxy(lua, &sh, h, &map, name.into(), 0)?;
+            let name: Rc<str> = name.into();
+            let origin = Rc::new(Origin { table: name.clone(), top: None });
+            let proxy = new_proxy(lua, &sh, h, &map, name, 0, origin)?;
             Ok(MultiValue::from(vec![Value::UserData(proxy)]))
         })?,
     )?;
@@ -774,6 +824,8 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let k = h.string(&name).map_err(host_err)?;
             let existed = h.map_has(&root, &k).map_err(host_err)?;
             if existed {
+                note_root(lua, &sh, h, &name)?;
+                sh.changes.borrow_mut().dropped(&name);
                 sh.mark_dirty();
                 h.map_delete(&root, &k).map_err(host_err)?;
             }
@@ -784,6 +836,18 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     lua.globals().raw_set("ext", ext)?;
     // `next` that walks proxies too (for `next(t) == nil`); Lua's own on tables.
     lua.globals().raw_set("next", crate::sandbox::sys_function(lua, lua_persistent_sys::luap_next)?)
+}
+
+/// Has the call's undo journal remember `lua.ext`'s entry `name` before a table is
+/// made or dropped there.
+fn note_root<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, h: &mut H, name: &str) -> mlua::Result<()> {
+    let root = h.ext_root().map_err(host_err)?;
+    let k = h.string(name).map_err(host_err)?;
+    let noted = shared.journal.borrow_mut().note(h, ROOT, &Key::Str(name.into()), &root, &k, shared.storage_limit.get());
+    noted.map_err(|e| match e {
+        JournalError::Full(n) => crate::journal::too_many(shared, n, &lua_position(lua)).into_lua(),
+        JournalError::Host(e) => host_err(e),
+    })
 }
 
 /// The table name `ext.<function>` was given: a string (or a number, as Lua's string

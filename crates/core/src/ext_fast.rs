@@ -20,7 +20,7 @@ use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua};
 
 use crate::convert::integer;
-use crate::ext::{classify, delete, write, Entry};
+use crate::ext::{classify, Entry, ExtProxy};
 use crate::host::{Host, HostError};
 use crate::shared::{c_function, contain, shared_at, Scope, Shared};
 use crate::stored::{Key, Stored};
@@ -115,6 +115,13 @@ enum FastKey<'a> {
 }
 
 impl FastKey<'_> {
+    fn to_key(&self) -> Key {
+        match self {
+            FastKey::Key(k) => k.clone(),
+            FastKey::Str(s) => Key::Str(s.to_string()),
+        }
+    }
+
     /// As [`Key::weight`].
     fn weight(&self) -> u64 {
         match self {
@@ -204,6 +211,22 @@ fn read<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey) -> Option<Option<
     }
 }
 
+/// The proxy at `idx`, when it is one of ours.
+///
+/// # Safety
+/// As [`proxy_slot`]; the proxy must not be used once the value at `idx` may have left
+/// the stack (`'a` is the caller's to bound).
+unsafe fn proxy_at<'a, H: Host>(state: *mut lua_State, shared: &Shared<H>, idx: c_int) -> Option<&'a ExtProxy<H>> {
+    // SAFETY: the function's contract.
+    let addr = unsafe {
+        if ffi::lua_type(state, idx) != ffi::LUA_TUSERDATA {
+            return None;
+        }
+        ffi::lua_touserdata(state, idx) as usize
+    };
+    crate::proxy::at(shared, addr)
+}
+
 /// Pushes a scalar. A string may raise Lua's memory error: its bytes are first moved to
 /// `Shared::scratch`, so no Rust value owning memory is live in this frame if it does.
 ///
@@ -244,8 +267,8 @@ unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_St
     // SAFETY: the function's contract.
     let shared = unsafe { shared_at::<H>(state) };
     // SAFETY: as in `fast_index`, with the value at 3.
-    let done = contain(shared, false, || match unsafe { (proxy_slot(state, shared, 1), key_at(state, 2), value_at(state, 3)) } {
-        (Some(slot), Some(key), Some(value)) => store(shared, slot, &key, value.as_ref()).is_some(),
+    let done = contain(shared, false, || match unsafe { (proxy_at(state, shared, 1), key_at(state, 2), value_at(state, 3)) } {
+        (Some(proxy), Some(key), Some(value)) => store(shared, proxy, &key, value.as_ref()).is_some(),
         _ => false,
     });
     // SAFETY: a C function has room for LUA_MINSTACK values of its own.
@@ -253,7 +276,7 @@ unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_St
     1
 }
 
-fn store<H: Host + 'static>(shared: &Shared<H>, slot: u32, key: &FastKey, value: Option<&Stored>) -> Option<()> {
+fn store<H: Host + 'static>(shared: &Shared<H>, proxy: &ExtProxy<H>, key: &FastKey, value: Option<&Stored>) -> Option<()> {
     // A write that the estimate has no room for, or a tripped limit, is a miss: the slow
     // path measures, decides and raises (quota.rs).
     if let Some(v) = value {
@@ -265,12 +288,8 @@ fn store<H: Host + 'static>(shared: &Shared<H>, slot: u32, key: &FastKey, value:
     let host = shared.host().ok()?;
     let s = Scope::open(host);
     let h = &mut *s.host;
-    let map = h.slot_get(slot).ok()?;
+    let map = h.slot_get(proxy.owner.slot).ok()?;
     let jk = key_value(h, key).ok()?;
-    shared.mark_dirty();
-    match value {
-        None => delete(h, &map, &jk, shared.float_tags.get()),
-        Some(v) => write(h, &map, &jk, v, &shared.float_tags),
-    }
-    .ok()
+    // A full journal is a miss too: the slow path raises its error.
+    proxy.change(h, &map, &key.to_key(), &jk, value).ok()
 }

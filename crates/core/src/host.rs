@@ -100,6 +100,14 @@ pub trait Host {
     /// The `Map<string, Map>` of external tables (`lua.ext`).
     fn ext_root(&mut self) -> HostResult<Self::Value>;
 
+    // ---- the undo journal of calls (journal.rs)
+    /// Remembers `map`'s entry under `key`, and its float tag, as they are now (absent
+    /// included), at the end of the JS layer's journal: the core is about to change them.
+    fn journal(&mut self, map: &Self::Value, key: &Self::Value) -> HostResult<()>;
+    /// Drops the journal's entries past the first `keep`; with `undo`, first puts each
+    /// back, newest first.
+    fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()>;
+
     // ---- slots: JS values that outlive one call
     fn slot_set(&mut self, slot: u32, v: &Self::Value) -> HostResult<()>;
     fn slot_get(&mut self, slot: u32) -> HostResult<Self::Value>;

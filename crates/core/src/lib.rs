@@ -3,18 +3,21 @@
 //! The crate knows nothing of napi or wasm-bindgen. Adapters implement [`Host`] with
 //! primitive JS operations and expose [`Engine`]; every rule lives here.
 
+mod changes;
 mod convert;
 mod engine;
 mod error;
 mod ext;
 mod ext_fast;
 mod host;
+mod journal;
 mod limits;
 mod options;
 mod plain;
 mod print;
 mod proxy;
 mod quota;
+pub mod record;
 pub mod report;
 mod sandbox;
 mod shared;

@@ -54,7 +54,7 @@ pub(crate) fn of<'a, H: Host>(shared: &Shared<H>, ud: &'a AnyUserData) -> Option
     at(shared, ud.to_pointer() as usize)
 }
 
-fn at<'a, H: Host>(shared: &Shared<H>, addr: usize) -> Option<&'a ExtProxy<H>> {
+pub(crate) fn at<'a, H: Host>(shared: &Shared<H>, addr: usize) -> Option<&'a ExtProxy<H>> {
     if !shared.proxies.borrow().contains_key(&addr) {
         return None;
     }

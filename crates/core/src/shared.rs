@@ -100,6 +100,12 @@ pub(crate) struct Shared<H: Host> {
     /// A panic was stopped inside the VM (see [`contain`] and `Engine::entry`): the VM is
     /// lost, and every call fails with kind 'crashed'.
     pub(crate) crashed: Cell<bool>,
+    /// The undo journal of the calls in progress (journal.rs).
+    pub(crate) journal: RefCell<crate::journal::Journal>,
+    /// What Lua changed since the last change record (changes.rs).
+    pub(crate) changes: RefCell<crate::changes::Changes>,
+    /// The last serial given to an ext proxy (journal.rs).
+    pub(crate) next_serial: Cell<u64>,
 }
 
 /// Hashes addresses (already unique; only their low bits need mixing).
@@ -147,6 +153,9 @@ impl<H: Host> Shared<H> {
             storage_limit: Cell::new(0),
             ext_estimate: Cell::new(0),
             crashed: Cell::new(false),
+            journal: RefCell::new(Default::default()),
+            changes: RefCell::new(Default::default()),
+            next_serial: Cell::new(crate::journal::ROOT),
         })
     }
 

@@ -177,7 +177,7 @@ fn check_tables(tables: &Tables) -> Result<(), Invalid> {
     tables.iter().try_for_each(|(name, entries)| check_entries(name, entries))
 }
 
-fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), Invalid> {
+pub(crate) fn check_entries(path: &str, entries: &[(Key, Stored)]) -> Result<(), Invalid> {
     for (key, value) in entries {
         if let Key::Float(f) = key {
             if Key::from_float(*f) != Some(key.clone()) {

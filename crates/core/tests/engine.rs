@@ -296,6 +296,9 @@ fn reset_drops_globals_keeps_ext_and_close_is_final() {
 fn dirty_tracking_sees_lua_ext_writes_only() {
     let (e, mut h) = default();
     assert!(!e.take_dirty());
+    // Making a table is a change; reading one is not.
+    all(&e, &mut h, "ext.table()").unwrap();
+    assert!(e.take_dirty());
     all(&e, &mut h, "x = 1 local r = ext.table().missing").unwrap();
     assert!(!e.take_dirty());
     all(&e, &mut h, "ext.table().v = 1").unwrap();
@@ -434,4 +437,42 @@ fn finalizers_at_close_fail_cleanly() {
     .expect("setup");
     e.close();
     assert_eq!(err(&e, &mut h, "return 1").kind, ErrorKind::Closed);
+}
+
+#[test]
+fn a_failed_call_undoes_its_ext_changes_and_a_nested_one_only_its_own() {
+    let (e, mut h) = default();
+    all(&e, &mut h, "local t = ext.table('a') t.n = 1 t.f = 2.0 t.sub = {x = 1}").unwrap();
+    let before = e.snapshot(&mut h).unwrap();
+    let failed = err(&e, &mut h, "local t = ext.table('a') t.n = 2 t.f = 3 t.sub.x = 9 t.sub = nil t.new = 1 ext.table('b').y = 1 ext.drop('a') error('no')");
+    assert_eq!(failed.kind, ErrorKind::Runtime);
+    assert_eq!(e.snapshot(&mut h).unwrap(), before);
+    assert!(h.journal.is_empty());
+    // A limit undoes too.
+    let e2 = Engine::<MemHost>::new(Options { instruction_limit: 100_000, ..Options::default() }).unwrap();
+    all(&e2, &mut h, "ext.table('a').n = 1").unwrap();
+    assert_eq!(err(&e2, &mut h, "ext.table('a').n = 5 while true do end").kind, ErrorKind::Instructions);
+    assert_eq!(num(&all(&e2, &mut h, "return ext.table('a').n").unwrap()[0]), 1.0);
+}
+
+#[test]
+fn records_replay_to_the_same_snapshot() {
+    let (e, mut h) = default();
+    let empty = e.open_log(&mut h, None, &[]).unwrap();
+    drop(empty);
+    all(&e, &mut h, "local t = ext.table('a') for i = 1, 20 do t[i] = i end t.f = 2.0 t.sub = {x = {y = 1}}").unwrap();
+    let mut log = record_bytes(&e, &mut h);
+    all(&e, &mut h, "local t = ext.table('a') t[3] = nil t.sub.x.y = 'z' ext.table('b').k = true ext.drop('b') ext.table('c')").unwrap();
+    log.extend(record_bytes(&e, &mut h));
+    let want = e.snapshot(&mut h).unwrap();
+    let (e2, mut h2) = default();
+    e2.open_log(&mut h2, None, &log).unwrap();
+    assert_eq!(e2.snapshot(&mut h2).unwrap(), want);
+}
+
+fn record_bytes(e: &Engine<MemHost>, h: &mut MemHost) -> Vec<u8> {
+    match e.take_record(h).unwrap() {
+        Js::Bytes(b) => b.to_vec(),
+        other => panic!("not a record: {other:?}"),
+    }
 }

@@ -436,6 +436,18 @@ impl Host for NodeHost {
         self.invoke(self.hooks, f, &[*v]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
+    fn journal(&mut self, map: &napi_value, key: &napi_value) -> HostResult<()> {
+        let f = self.hook("journal")?;
+        self.invoke(self.hooks, f, &[*map, *key]).map(|_| ()).map_err(|e| self.keep(e))
+    }
+
+    fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {
+        let f = self.hook("journalEnd")?;
+        let keep = self.number(keep as f64)?;
+        let undo = self.boolean(undo)?;
+        self.invoke(self.hooks, f, &[keep, undo]).map(|_| ()).map_err(|e| self.keep(e))
+    }
+
     fn take_exception(&mut self) -> Option<napi_value> {
         let exc = self.caught.replace(ptr::null_mut());
         (!exc.is_null()).then_some(exc)

@@ -271,6 +271,27 @@ impl Vm {
         };
         self.engine().restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
     }
+
+    /// `openLog(hooks, snapshot | undefined, log | undefined)`: see `Engine::open_log`.
+    #[napi]
+    pub fn open_log(&self, env: Env, hooks: Raw, snapshot: Raw, log: Raw) -> Result<Raw> {
+        use lua_persistent_core::{Host, JsKind};
+        let mut h = self.host(&env, hooks)?;
+        let mut bytes = |v: &Raw| match h.inspect(&v.0) {
+            Ok(JsKind::Bytes(b)) => Ok(Some(b)),
+            Ok(JsKind::Undefined) => Ok(None),
+            _ => Err(Error::new(Status::InvalidArg, "openLog() expects Uint8Arrays")),
+        };
+        let (snapshot, log) = (bytes(&snapshot)?, bytes(&log)?.unwrap_or_default());
+        self.engine().open_log(&mut h, snapshot.as_deref(), &log).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
+    /// See `Engine::take_record`.
+    #[napi]
+    pub fn take_record(&self, env: Env, hooks: Raw) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
+        self.engine().take_record(&mut h).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
+    }
 }
 
 impl ObjectFinalize for Vm {

@@ -308,6 +308,14 @@ impl Host for WasmHost {
         self.hook_fn("muteRejection")?.call1(&self.hooks, v).map(|_| ()).map_err(herr)
     }
 
+    fn journal(&mut self, map: &JsValue, key: &JsValue) -> HostResult<()> {
+        self.hook_fn("journal")?.call2(&self.hooks, map, key).map(|_| ()).map_err(herr)
+    }
+
+    fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {
+        self.hook_fn("journalEnd")?.call2(&self.hooks, &JsValue::from(keep), &JsValue::from(undo)).map(|_| ()).map_err(herr)
+    }
+
     fn take_exception(&mut self) -> Option<JsValue> {
         CAUGHT.with(|c| c.take())
     }

@@ -164,6 +164,26 @@ impl Vm {
         };
         self.engine.restore(&mut h, &data).map_err(|e| self.fail(&mut h, &e))
     }
+
+    /// `openLog(hooks, snapshot | undefined, log | undefined)`: see `Engine::open_log`.
+    #[wasm_bindgen(js_name = openLog)]
+    pub fn open_log(&self, hooks: JsValue, snapshot: JsValue, log: JsValue) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let mut bytes = |v: &JsValue| match h.inspect(v) {
+            Ok(JsKind::Bytes(b)) => Ok(Some(b)),
+            Ok(JsKind::Undefined) => Ok(None),
+            _ => Err(JsValue::from(js_sys::TypeError::new("openLog() expects Uint8Arrays"))),
+        };
+        let (snapshot, log) = (bytes(&snapshot)?, bytes(&log)?.unwrap_or_default());
+        self.engine.open_log(&mut h, snapshot.as_deref(), &log).map_err(|e| self.fail(&mut h, &e))
+    }
+
+    /// See `Engine::take_record`.
+    #[wasm_bindgen(js_name = takeRecord)]
+    pub fn take_record(&self, hooks: JsValue) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.take_record(&mut h).map_err(|e| self.fail(&mut h, &e))
+    }
 }
 
 /// Rust allocations go to the C library's malloc (one allocator in the module, not two).

@@ -84,6 +84,15 @@ impl MapObj {
             None => e.push((k, v)),
         }
     }
+    pub fn entry(&self, k: &Js) -> Option<Js> {
+        self.entries.borrow().iter().find(|(x, _)| same(x, k)).map(|(_, v)| v.clone())
+    }
+    pub fn put(&self, k: &Js, v: Option<Js>) {
+        match v {
+            Some(v) => self.set(k.clone(), v),
+            None => self.delete(k),
+        }
+    }
     pub fn delete(&self, k: &Js) {
         self.entries.borrow_mut().retain(|(x, _)| !same(x, k));
     }
@@ -108,11 +117,16 @@ pub struct MemHost {
     pub printed: Vec<String>,
     /// How many times the core listed a Map's entries (ext `next` must not per step).
     pub listings: usize,
+    /// The undo journal, as lib/journal.js keeps it (`None`: absent).
+    pub journal: Vec<JournalEntry>,
 }
+
+/// A Map, a key, its old entry and its old float tag.
+pub type JournalEntry = (Rc<MapObj>, Js, Option<Js>, Option<Js>);
 
 impl MemHost {
     pub fn new() -> Self {
-        MemHost { root: Rc::new(MapObj::default()), slots: Vec::new(), printed: Vec::new(), listings: 0 }
+        MemHost { root: Rc::new(MapObj::default()), slots: Vec::new(), printed: Vec::new(), listings: 0, journal: Vec::new() }
     }
 
     /// The ext table `name` as the host sees it.
@@ -236,6 +250,25 @@ impl Host for MemHost {
     }
     fn map_delete(&mut self, m: &Js, key: &Js) -> HostResult<()> {
         as_map(m)?.delete(key);
+        Ok(())
+    }
+    fn journal(&mut self, m: &Js, key: &Js) -> HostResult<()> {
+        let m = as_map(m)?;
+        let tag = m.aux.borrow().as_ref().and_then(|a| a.entry(key));
+        let old = m.entry(key);
+        self.journal.push((m, key.clone(), old, tag));
+        Ok(())
+    }
+    fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {
+        while self.journal.len() > keep as usize {
+            let (m, key, old, tag) = self.journal.pop().expect("longer than keep");
+            if undo {
+                m.put(&key, old);
+                if let Some(aux) = m.aux.borrow().as_ref() {
+                    aux.put(&key, tag);
+                }
+            }
+        }
         Ok(())
     }
     fn map_has(&mut self, m: &Js, key: &Js) -> HostResult<bool> {
