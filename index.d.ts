@@ -165,6 +165,9 @@ export class Lua {
 
 export function createLua(options?: LuaOptions): Promise<Lua>;
 
-/** Browser adapters (also reachable as storage strings). In Node they throw a TypeError. */
-export function indexedDBStorage(dbName?: string, key?: string): StorageAdapter;
+/** Browser adapters (also reachable as storage strings). In Node they throw a TypeError.
+ * IndexedDB keeps a snapshot plus a change log; `durability` 'fsync' commits with
+ * IndexedDB's 'strict' durability, 'os' (default) with 'relaxed'. localStorage keeps
+ * whole snapshots only. */
+export function indexedDBStorage(dbName?: string, key?: string, options?: { durability?: 'os' | 'fsync' }): StorageAdapter;
 export function localStorageStorage(key?: string): StorageAdapter;

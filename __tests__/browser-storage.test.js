@@ -248,7 +248,7 @@ test('a damaged snapshot is kept aside and the previous copy loaded; foreign val
       await idb.set('ext', flipped, store);
       out.flipped = await attempt('indexeddb');
       const keys = await new Promise((resolve) => store('readonly', (s) => { const q = s.getAllKeys(); q.onsuccess = () => resolve(q.result); }));
-      const keptKey = keys.find((k) => k.startsWith('ext.corrupt-'));
+      const keptKey = keys.find((k) => typeof k === 'string' && k.startsWith('ext.corrupt-')); // log keys are arrays
       out.keptIntact = Array.from(await idb.get(keptKey, store)).join() === Array.from(flipped).join();
       // Garbage with no previous copy (fresh database): kept aside, start empty.
       const other = idb.createStore('lp-garbage', 'snapshots');
@@ -317,4 +317,343 @@ test('storage strings: accepted forms, and a TypeError listing them for anything
     }
   }
   expect(r['./data']).toMatch(/storage path needs Node/);
+});
+
+// The IndexedDB adapter as an incremental store (issue 18), driven directly with made-up
+// records: records are opaque bytes to adapters, so any bytes do. `rec(i)` is record i,
+// 1 to 5 bytes long, so a record joined in the wrong place or order changes the result.
+const REC = 'window.rec = (i) => new Uint8Array(1 + (i % 5)).fill(i & 255); window.cat = (...is) => is.flatMap((i) => Array.from(window.rec(i)));';
+const rec = (i) => new Array(1 + (i % 5)).fill(i & 255);
+const cat = (...is) => is.flatMap(rec);
+const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i);
+
+/** A fresh page with `rec`/`cat` defined, and `loaded(r)`: what load() gave, as plain arrays. */
+async function logPage() {
+  const page = await openPage();
+  await defineHelpers(page);
+  return page;
+}
+async function defineHelpers(page) {
+  await page.evaluate(`${REC}
+    window.plain = (r) => {
+      if (r === undefined) return 'nothing';
+      if (r instanceof Uint8Array) return { snapshot: Array.from(r), log: undefined };
+      return { snapshot: r.snapshot && Array.from(r.snapshot), log: r.log && Array.from(r.log) };
+    };
+    window.logKeys = async (db) => {
+      const { idb } = window.lps;
+      return (await idb.keys(idb.createStore(db, 'snapshots'))).filter(Array.isArray);
+    };`);
+}
+
+test('IndexedDB log: records load in append order, one entry each, across reloads', async () => {
+  const page = await logPage();
+  const first = await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-log');
+    const empty = window.plain(await a.load());
+    for (let i = 0; i < 12; i++) await a.append(window.rec(i));
+    // Not awaited one by one: their order is the order of the calls.
+    await Promise.all(Array.from({ length: 13 }, (_, j) => a.append(window.rec(12 + j))));
+    // The caller's array is copied: changing it later changes nothing stored.
+    const r = window.rec(25);
+    const p = a.append(r);
+    r.fill(0xee);
+    await p;
+    await a.close();
+    return { empty, keys: await window.logKeys('lp-log') };
+  });
+  expect(first.empty).toBe('nothing');
+  // One entry per record, numbered from 0, in numeric order (10 after 9, no padding).
+  expect(first.keys).toEqual(range(0, 26).map((i) => ['ext', 'log', i]));
+
+  await reload(page);
+  await defineHelpers(page);
+  const again = await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-log');
+    const loaded = window.plain(await a.load());
+    await a.append(window.rec(26));
+    await a.close();
+    return loaded;
+  });
+  expect(again).toEqual({ snapshot: undefined, log: cat(...range(0, 26)) });
+
+  await reload(page);
+  await defineHelpers(page);
+  const third = await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-log');
+    const loaded = window.plain(await a.load());
+    await a.close();
+    return { loaded, keys: await window.logKeys('lp-log') };
+  });
+  // The seq went on after the highest stored one: 26, not 0 (which would have been
+  // refused, or sorted first).
+  expect(third.loaded).toEqual({ snapshot: undefined, log: cat(...range(0, 27)) });
+  expect(third.keys[26]).toEqual(['ext', 'log', 26]);
+});
+
+test('IndexedDB log: the seq continues after a reload, also after a compact and without load()', async () => {
+  const page = await logPage();
+  await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-seq');
+    await a.load();
+    for (let i = 0; i < 3; i++) await a.append(window.rec(i));
+    await a.compact(new Uint8Array([1, 2, 3]));
+    await a.append(window.rec(3)); // seq 3 survives the compact
+    await a.close();
+  });
+  await reload(page);
+  await defineHelpers(page);
+  const r = await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-seq');
+    const loaded = window.plain(await a.load());
+    await a.append(window.rec(4));
+    await a.close();
+    // A fresh adapter that appends before any load() looks the end of the log up first.
+    const b = window.lps.indexedDBStorage('lp-seq');
+    await b.append(window.rec(5));
+    await b.append(window.rec(6));
+    const keys = await window.logKeys('lp-seq');
+    const all = window.plain(await b.load());
+    await b.close();
+    return { loaded, keys, all };
+  });
+  expect(r.loaded).toEqual({ snapshot: [1, 2, 3], log: cat(3) });
+  expect(r.keys).toEqual([3, 4, 5, 6].map((i) => ['ext', 'log', i]));
+  expect(r.all).toEqual({ snapshot: [1, 2, 3], log: cat(3, 4, 5, 6) });
+});
+
+test('IndexedDB compact: one transaction; records appended while it is pending are exactly the ones kept', async () => {
+  const page = await logPage();
+  const r = await page.evaluate(async () => {
+    const { indexedDBStorage } = window.lps;
+    const a = indexedDBStorage('lp-compact');
+    await a.load();
+    await a.append(window.rec(0));
+    await a.append(window.rec(1));
+    // rec 2 is appended before compact() is called (its snapshot covers it), recs 3 and 4
+    // while the compact is pending; nothing is awaited in between.
+    const s1 = new Uint8Array([9, 9, 9]);
+    const pending = [a.append(window.rec(2)), a.compact(s1), a.append(window.rec(3)), a.append(window.rec(4))];
+    s1.fill(0); // compact() copied the snapshot when called
+    await Promise.all(pending);
+    const afterFirst = window.plain(await a.load());
+    const keysAfterFirst = await window.logKeys('lp-compact');
+    // A second compact covering everything: no log left, the first snapshot becomes '.prev'.
+    await a.compact(new Uint8Array([8, 8]));
+    const afterSecond = window.plain(await a.load());
+    const previous = Array.from(await a.loadPrevious());
+    // An append called after compact() whose transaction commits first (IndexedDB runs
+    // them in creation order, so this is simulated: rec 6 written straight under the
+    // next seq before compact's transaction runs) is kept too: compact deletes by seq.
+    await a.append(window.rec(5));
+    const { idb } = window.lps;
+    await idb.set(['ext', 'log', (await window.logKeys('lp-compact'))[0][2] + 1], window.rec(6), idb.createStore('lp-compact', 'snapshots'));
+    await a.compact(new Uint8Array([8, 8, 8]));
+    const early = window.plain(await a.load());
+    await a.close();
+    // The transactions: one read-write transaction per compact (snapshot, '.prev' and
+    // the deletes together), one per append.
+    const seen = [];
+    const real = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (...args) {
+      if (args[1] === 'readwrite') seen.push(args[0]);
+      return real.apply(this, args);
+    };
+    try {
+      const b = indexedDBStorage('lp-compact');
+      await b.load();
+      await b.append(window.rec(5));
+      await b.compact(new Uint8Array([7]));
+      await b.close();
+    } finally {
+      IDBDatabase.prototype.transaction = real;
+    }
+    return { afterFirst, keysAfterFirst, afterSecond, previous, early, seen };
+  });
+  expect(r.afterFirst).toEqual({ snapshot: [9, 9, 9], log: cat(3, 4) });
+  expect(r.keysAfterFirst).toEqual([['ext', 'log', 3], ['ext', 'log', 4]]);
+  expect(r.afterSecond).toEqual({ snapshot: [8, 8], log: undefined });
+  expect(r.previous).toEqual([9, 9, 9]);
+  expect(r.early).toEqual({ snapshot: [8, 8, 8], log: cat(6) });
+  expect(r.seen).toEqual(['snapshots', 'snapshots']);
+
+  // Stored, not just cached: a reload gives the same.
+  await reload(page);
+  await defineHelpers(page);
+  const after = await page.evaluate(async () => {
+    const a = window.lps.indexedDBStorage('lp-compact');
+    const loaded = window.plain(await a.load());
+    await a.close();
+    return loaded;
+  });
+  expect(after).toEqual({ snapshot: [7], log: undefined });
+});
+
+test('IndexedDB quarantineLog / quarantine: the log is moved aside whole, under a new name each time', async () => {
+  const page = await logPage();
+  const r = await page.evaluate(async () => {
+    const { indexedDBStorage, idb } = window.lps;
+    const store = idb.createStore('lp-q', 'snapshots');
+    const a = indexedDBStorage('lp-q');
+    await a.save(new Uint8Array([1]));
+    await a.load();
+    for (let i = 0; i < 4; i++) await a.append(window.rec(i));
+    const where1 = await a.quarantineLog(new Error('record 2 is damaged'));
+    const afterFirst = window.plain(await a.load());
+    await a.append(window.rec(4));
+    const where2 = await a.quarantineLog(new Error('again'));
+    const none = await a.quarantineLog(new Error('no log'));
+    await a.append(window.rec(5));
+    const afterSecond = window.plain(await a.load());
+    const names = (await idb.keys(store)).filter((k) => typeof k === 'string' && k.startsWith('ext.corrupt-log-'));
+    const kept = await Promise.all(names.map(async (k) => Array.from(await idb.get(k, store))));
+
+    // quarantine(): the snapshot is unreadable, so its log goes with it.
+    await a.save(new Uint8Array([2])); // '.prev' = [1], 'ext' = [2], no log
+    await a.load();
+    await a.append(window.rec(6));
+    await a.append(window.rec(7));
+    await a.load(); // as persist: load, then quarantine what it gave
+    const where3 = await a.quarantine(new Error('bad snapshot'));
+    const previous = Array.from(await a.loadPrevious());
+    const afterQuarantine = window.plain(await a.load());
+    const all = (await idb.keys(store)).filter((k) => typeof k === 'string');
+    const snapAs = all.find((k) => /^ext\.corrupt-[^.]*$/.test(k));
+    const logAs = all.find((k) => /^ext\.corrupt-[^.]*\.log$/.test(k));
+    const moved = { snapshot: Array.from(await idb.get(snapAs, store)), log: Array.from(await idb.get(logAs, store)) };
+    await a.close();
+    return { where1, where2, none, afterFirst, afterSecond, names, kept, where3, snapAs, logAs, moved, previous, afterQuarantine };
+  });
+  expect(r.where1).toMatch(/^IndexedDB database "lp-q", store "snapshots", key "ext\.corrupt-log-[^"]+"$/);
+  expect(r.where2).toMatch(/key "ext\.corrupt-log-/);
+  expect(r.where2).not.toBe(r.where1); // even within one millisecond
+  expect(r.none).toBeUndefined();
+  expect(r.afterFirst).toEqual({ snapshot: [1], log: undefined });
+  expect(r.afterSecond).toEqual({ snapshot: [1], log: cat(5) });
+  expect(r.names).toHaveLength(2);
+  expect(r.kept.sort((x, y) => y.length - x.length)).toEqual([cat(0, 1, 2, 3), cat(4)]);
+  expect(r.where3).toContain(`key "${r.snapAs}"`);
+  expect(r.where3).toContain(r.logAs);
+  expect(r.moved).toEqual({ snapshot: [2], log: cat(6, 7) });
+  expect(r.previous).toEqual([1]);
+  // 'ext' is gone: '.prev' is loaded, with no log (it went with the bad snapshot).
+  expect(r.afterQuarantine).toEqual({ snapshot: [1], log: undefined });
+});
+
+test('IndexedDB: an old store holding only a snapshot loads; save() after appends drops the log', async () => {
+  const page = await logPage();
+  const r = await page.evaluate(async () => {
+    const { indexedDBStorage, idb, createLua } = window.lps;
+    const store = idb.createStore('lp-old', 'snapshots');
+    // As written before logs existed: the snapshot (and its previous copy) as bytes.
+    const mem = await createLua();
+    mem.eval("ext.table('counter').n = 41");
+    const snap = mem.snapshot();
+    await mem.close();
+    await idb.set('ext', snap, store);
+    await idb.set('ext.prev', new Uint8Array([5, 5]), store);
+    const a = indexedDBStorage('lp-old');
+    const old = await a.load();
+    const oldIsBare = old instanceof Uint8Array && Array.from(old).join() === Array.from(snap).join();
+    // The VM opens it as ever.
+    const lua = await createLua({ storage: indexedDBStorage('lp-old') });
+    const n = lua.eval(window.lps.COUNTER);
+    await lua.close();
+
+    // save() is a compact: the log it replaces is gone, the old snapshot is '.prev'.
+    await a.load();
+    await a.append(window.rec(0));
+    await a.append(window.rec(1));
+    const withLog = window.plain(await a.load());
+    await a.save(new Uint8Array([6, 6, 6]));
+    const saved = window.plain(await a.load());
+    const prev = Array.from(await idb.get('ext.prev', store));
+    const logKeys = await window.logKeys('lp-old');
+    await a.close();
+
+    // Two writers on one key (two tabs): a record is never written over; the second
+    // writer's append fails with an error naming the store.
+    const w1 = indexedDBStorage('lp-old');
+    const w2 = indexedDBStorage('lp-old');
+    await w1.load();
+    await w2.load();
+    await w1.append(window.rec(1));
+    let clash;
+    try {
+      await w2.append(window.rec(2));
+    } catch (e) {
+      clash = { message: e.message, cause: e.cause && e.cause.name };
+    }
+    const afterClash = window.plain(await w1.load());
+    await w1.close();
+    await w2.close();
+
+    // A value under a log key that is not bytes is not ours: load() says so.
+    await idb.set(['ext', 'log', 3], 'not bytes', store);
+    let error;
+    try {
+      await indexedDBStorage('lp-old').load();
+    } catch (e) {
+      error = e.message;
+    }
+    return { oldIsBare, n, withLog, saved, prev, logKeys, clash, afterClash, error };
+  });
+  expect(r.oldIsBare).toBe(true);
+  expect(r.n).toBe(42);
+  expect(r.withLog.log).toEqual(cat(0, 1));
+  expect(r.saved).toEqual({ snapshot: [6, 6, 6], log: undefined });
+  expect(r.prev).not.toEqual([6, 6, 6]);
+  expect(r.prev.length).toBeGreaterThan(8); // the VM's snapshot saved by createLua
+  expect(r.logKeys).toEqual([]);
+  expect(r.clash).toEqual({ message: expect.stringMatching(/^lua-persistent: IndexedDB failed \(IndexedDB database "lp-old", store "snapshots", key "ext"\): ConstraintError: /), cause: 'ConstraintError' });
+  expect(r.afterClash).toEqual({ snapshot: [6, 6, 6], log: cat(1) });
+  expect(r.error).toMatch(/key \["ext","log",3\] is not a log record \(a String, expected bytes\): the log is corrupted/);
+});
+
+test("IndexedDB durability: 'fsync' writes with 'strict', the default with 'relaxed'; other values are refused", async () => {
+  const page = await logPage();
+  const r = await page.evaluate(async () => {
+    const { indexedDBStorage } = window.lps;
+    const seen = [];
+    const real = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (...args) {
+      const t = real.apply(this, args);
+      if (args[1] === 'readwrite') seen.push(t.durability);
+      return t;
+    };
+    const run = async (...args) => {
+      seen.length = 0;
+      const a = indexedDBStorage(...args);
+      await a.load();
+      await a.append(window.rec(1));
+      await a.compact(new Uint8Array([1]));
+      await a.save(new Uint8Array([2]));
+      await a.quarantineLog(new Error('x'));
+      await a.close();
+      return seen.slice();
+    };
+    try {
+      const out = { fsync: await run('lp-dur', 'ext', { durability: 'fsync' }), os: await run('lp-dur', 'k2', { durability: 'os' }), plain: await run('lp-dur', 'k3') };
+      out.bad = [];
+      for (const d of ['strict', 'relaxed', 'FSYNC', 1]) {
+        try {
+          indexedDBStorage('lp-dur', 'ext', { durability: d });
+        } catch (e) {
+          out.bad.push(`${e.name}: ${e.message}`);
+        }
+      }
+      return out;
+    } finally {
+      IDBDatabase.prototype.transaction = real;
+    }
+  });
+  expect(r.fsync).toEqual(['strict', 'strict', 'strict', 'strict']);
+  expect(r.os).toEqual(['relaxed', 'relaxed', 'relaxed', 'relaxed']);
+  expect(r.plain).toEqual(r.os);
+  expect(r.bad).toEqual([
+    'TypeError: indexedDBStorage: durability must be \'os\' or \'fsync\', not "strict"',
+    'TypeError: indexedDBStorage: durability must be \'os\' or \'fsync\', not "relaxed"',
+    'TypeError: indexedDBStorage: durability must be \'os\' or \'fsync\', not "FSYNC"',
+    "TypeError: indexedDBStorage: durability must be 'os' or 'fsync', not number",
+  ]);
 });

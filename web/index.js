@@ -30,11 +30,12 @@ async function loadWasm() {
 
 const STORAGE_FORMS = "'memory', 'indexeddb', 'indexeddb:<dbName>', 'localstorage', 'localstorage:<key>' or an adapter object { load(), save(bytes) }";
 
-/** A storage string (other than 'memory') -> a browser adapter. */
-function browserStorage(s) {
+/** A storage string (other than 'memory') -> a browser adapter. `options` are
+ * createLua's: IndexedDB takes its `durability` ('os' or 'fsync'). */
+function browserStorage(s, options = {}) {
   const m = /^(indexeddb|localstorage)(?::([\s\S]*))?$/.exec(s);
   if (m && m[2] !== '') {
-    if (m[1] === 'indexeddb') return m[2] === undefined ? indexedDBStorage() : indexedDBStorage(m[2]);
+    if (m[1] === 'indexeddb') return indexedDBStorage(m[2], undefined, { durability: options.durability });
     return m[2] === undefined ? localStorageStorage() : localStorageStorage(m[2]);
   }
   throw new TypeError(`createLua: unknown storage ${JSON.stringify(s)}: in browsers use ${STORAGE_FORMS} (a storage path needs Node)`);

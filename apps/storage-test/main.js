@@ -2,7 +2,7 @@
 // __tests__/browser-storage.test.js. 'lua-persistent' resolves through the package's
 // "browser" condition to web/index.js, as in an app.
 import { createLua, LuaError, indexedDBStorage, localStorageStorage } from 'lua-persistent';
-import { createStore, get, set, del } from 'idb-keyval';
+import { createStore, get, set, del, keys } from 'idb-keyval';
 
 const COUNTER = "local c = ext.table('counter'); c.n = (c.n or 0) + 1; return c.n";
 
@@ -26,6 +26,6 @@ window.lps = {
   counter,
   COUNTER,
   // Direct IndexedDB access, to plant or inspect stored values.
-  idb: { createStore, get, set, del },
+  idb: { createStore, get, set, del, keys },
 };
 window.lpsReady = Promise.resolve(true);
