@@ -22,7 +22,7 @@ export type ExtMap = Map<ExtKey, ExtValue>;
 /** Where `lua.save()` writes and `createLua` loads the external tables from. */
 export interface StorageAdapter {
   /** The last saved snapshot, or undefined when nothing was saved yet. */
-  load(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
+  load(): Promise<Uint8Array | StoredData | undefined> | Uint8Array | StoredData | undefined;
   /** Persist a snapshot (replace the previous one atomically if you can). */
   save(bytes: Uint8Array): Promise<void> | void;
   /** Called once before load (take a lock, open a connection). */
@@ -33,15 +33,34 @@ export interface StorageAdapter {
   quarantine?(error: Error): Promise<string | undefined> | string | undefined;
   /** The snapshot saved before the current one, if kept. */
   loadPrevious?(): Promise<Uint8Array | undefined> | Uint8Array | undefined;
+  /**
+   * Incremental stores (both or neither; docs/storage.md "Custom adapters"): add one
+   * change record at the end of the log. Returning synchronously means written.
+   * `load()` then returns `{ snapshot, log }`.
+   */
+  append?(record: Uint8Array): Promise<void> | void;
+  /** Replace the snapshot; keep only the records appended after this call began. */
+  compact?(snapshot: Uint8Array): Promise<void> | void;
+  /** Move a damaged change log aside (never overwrite it); return where it is kept. */
+  quarantineLog?(error: Error): Promise<string | undefined> | string | undefined;
+}
+
+/** What an incremental store's `load()` returns. */
+export interface StoredData {
+  snapshot: Uint8Array | undefined;
+  /** The change records appended after that snapshot, concatenated. */
+  log: Uint8Array | undefined;
 }
 
 /** What happened when the stored snapshot could not be read. */
 export interface StorageRecovery {
   error: Error;
-  /** Where the unreadable snapshot was kept. */
+  /** Where the unreadable snapshot (or damaged change log) was kept. */
   keptAs?: string;
   /** Whether the previous good copy was loaded (else the VM started empty). */
   usedPrevious: boolean;
+  /** A damaged or cut change log: how many of its records were applied. */
+  records?: number;
 }
 
 export interface LuaOptions {
@@ -52,8 +71,18 @@ export interface LuaOptions {
    * 'localstorage' | 'localstorage:<key>' (browsers), or an adapter.
    */
   storage?: 'memory' | string | StorageAdapter;
-  /** true (default with storage): save after each call that changed ext data; ms: debounce; false: only save(). */
+  /**
+   * true (default with storage): save after each call that changed ext data (an
+   * incremental store appends that call's change record before the call returns); ms:
+   * debounce (one record per window); false: only save().
+   */
   autosave?: boolean | number;
+  /**
+   * Built-in stores: 'os' (default) writes each record to the OS before the call
+   * returns (survives a process crash); 'fsync' also flushes it to the disk (survives
+   * power loss, slower). See docs/storage.md "Durability".
+   */
+  durability?: 'os' | 'fsync';
   /** Receives every failed save (default: console.error for autosaves); the data stays dirty and is retried. */
   onSaveError?: (error: Error) => void;
   /** Lua heap limit in bytes (default 256 MiB; 0 or Infinity: none). */

@@ -9,7 +9,7 @@ const loaders = {
   wasm: () => require('./lib/wasm-node').load(),
 };
 
-const createLua = makeCreateLua(loaders, ['native', 'wasm'], (dir) => require('./lib/file-storage').fileStorage(dir));
+const createLua = makeCreateLua(loaders, ['native', 'wasm'], (dir, opts) => require('./lib/file-storage').fileStorage(dir, opts));
 
 /**
  * The browser storage adapters live in the browser build (web/storage.js, over

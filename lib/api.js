@@ -7,7 +7,7 @@
 const { LuaError, toError } = require('./errors');
 const { nativeBackend, wasmBackend } = require('./backends');
 const { Lua } = require('./lua');
-const { DEFAULTS } = require('./options');
+const { DEFAULTS, durabilityOption } = require('./options');
 
 // Loaded only when an autosave option needs checking (see lib/lua.js `persistence`).
 const persist = () => require('./persist');
@@ -27,12 +27,13 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
     if (typeof storage === 'string' && storage !== 'memory') {
       if (storage === '') throw new TypeError("createLua: storage must be 'memory' or a non-empty directory path");
       if (!pathStorage) throw new TypeError('createLua: a storage path needs Node (use an adapter object in browsers)');
-      storage = pathStorage(storage);
+      storage = pathStorage(storage, { durability: durabilityOption(options) });
     }
     if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function' && typeof storage.load === 'function')) {
       throw new TypeError("createLua: storage must be 'memory', a directory path (Node) or an adapter { load(), save(bytes) }");
     }
     if (options.autosave !== undefined) persist().autosaveMode(options.autosave, storage);
+    durabilityOption(options);
     const order = requested === 'auto' ? autoOrder : [requested];
     const failures = [];
     for (const name of order) {

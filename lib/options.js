@@ -33,4 +33,12 @@ function interruptOption(options) {
   return b;
 }
 
-module.exports = { DEFAULTS, limitOption, interruptOption };
+/** `durability` of the built-in stores (docs/storage.md "Durability"): 'os' (default)
+ * or 'fsync'. */
+function durabilityOption(options) {
+  const d = options.durability === undefined ? 'os' : options.durability;
+  if (d !== 'os' && d !== 'fsync') throw new TypeError("createLua: durability must be 'os' or 'fsync'");
+  return d;
+}
+
+module.exports = { DEFAULTS, limitOption, interruptOption, durabilityOption };

@@ -1,15 +1,25 @@
 'use strict';
-// Storage for the external tables of one VM: loading with recovery, serialized saves,
-// autosave. Shared by every backend and environment; adapters only move bytes.
+// Storage for the external tables of one VM: loading with recovery, autosave, and for
+// incremental stores the change log and its compaction. Shared by every backend and
+// environment; adapters only move bytes (docs/storage.md has the rules, docs/api.md the
+// adapter interface).
 //
 // Adapter interface (all methods may be async):
 //   load()            -> Uint8Array | undefined   the current snapshot, if any   (required)
+//                        or { snapshot, log } for incremental stores (log: the records
+//                        appended after that snapshot, concatenated)
 //   save(bytes)       -> void   replace the snapshot, atomically if at all possible (required)
 //   open()            -> void   called once before load (take a lock, create a directory)
 //   close()           -> void   called by lua.close() after the last save (release the lock)
-//   quarantine(error) -> string | undefined   move an unreadable snapshot aside, never
-//                                            overwrite it; returns where it was kept
+//   quarantine(error) -> string | undefined   move an unreadable snapshot (and its log)
+//                                            aside, never overwrite it; where it was kept
 //   loadPrevious()    -> Uint8Array | undefined   the snapshot before the current one
+// Incremental stores add (both or neither):
+//   append(record)    -> void   add one change record at the end of the log; returning
+//                               synchronously means it is written (to the OS at least)
+//   compact(snapshot) -> void   replace the snapshot, keeping only the records appended
+//                               after compact() was called (crash-safe at every step)
+//   quarantineLog(error) -> string | undefined   move a damaged log aside
 
 /** `autosave` option: false, true (after each call that changed ext data), or ms (debounce). */
 function autosaveMode(value, storage) {
@@ -43,9 +53,16 @@ async function callAdapter(adapter, method, ...args) {
   try {
     return await adapter[method](...args);
   } catch (e) {
-    if (Object.prototype.toString.call(e) === '[object Error]') throw e; // Errors of any realm
-    throw new Error(`lua-persistent: the storage adapter's ${method}() threw a non-Error value: ${describe(e)}`, { cause: e });
+    throw wrapAdapterError(method, e);
   }
+}
+
+/** An adapter's failure as an Error (see callAdapter). */
+function wrapAdapterError(method, e) {
+  // Errors of any realm, and the DOMExceptions browser storage throws.
+  const tag = Object.prototype.toString.call(e);
+  if (tag === '[object Error]' || tag === '[object DOMException]') return e;
+  return new Error(`lua-persistent: the storage adapter's ${method}() threw a non-Error value: ${describe(e)}`, { cause: e });
 }
 
 /** A snapshot written by a newer lua-persistent: the core marks it with a code
@@ -53,46 +70,110 @@ async function callAdapter(adapter, method, ...args) {
  * data aside as damaged, whatever the message says. */
 const isNewerFormat = (e) => e !== null && typeof e === 'object' && e.code === 'newer-format';
 
+/** Compaction: when the log has grown past the last snapshot's size (and past this many
+ * bytes, so small stores are not rewritten every few calls), the next save writes a
+ * snapshot instead of appending (docs/storage.md "The change log"). */
+const COMPACT_MIN_BYTES = 256 * 1024;
+
+const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+
 class Persistence {
   constructor(lua, adapter, autosave, onSaveError) {
     this.lua = lua;
     this.adapter = adapter === 'memory' ? null : adapter;
+    /** Whether the store keeps a change log (append + compact). */
+    this.incremental = !!this.adapter && typeof this.adapter.append === 'function' && typeof this.adapter.compact === 'function';
     this.autosave = autosave;
     this.onSaveError = onSaveError;
     this.lastSaved = null;
     this.queue = Promise.resolve();
+    /** Appends not yet settled (async adapters), in order. */
+    this.appends = Promise.resolve();
     this.timer = null;
     this.lastError = null;
     /** Lua changed ext data (or a save failed) since the last snapshot was taken. */
     this.dirty = false;
+    /** Incremental: the log cannot take records (an append failed, a restore replaced
+     * every table, too many changes): the next save must be a whole snapshot. */
+    this.needSnapshot = false;
+    /** Incremental: bytes in the log, and in the snapshot it follows. */
+    this.logBytes = 0;
+    this.snapshotBytes = 0;
     /** Counts save() calls, so a failure only marks the data dirty if no later
      * snapshot has been taken. */
     this.attempts = 0;
     /** Set by saveAtClose: no autosave after that. */
     this.closing = false;
-    /** Set when the stored snapshot could not be read: { error, keptAs, usedPrevious }. */
+    /** Set when the stored data could not all be read: { error, keptAs, usedPrevious }. */
     this.recovery = null;
   }
 
-  /** Loads the stored snapshot into the VM; an unreadable one is kept aside, never lost. */
+  /** Loads the stored data into the VM; an unreadable part is kept aside, never lost. */
   async open() {
     const a = this.adapter;
     if (!a) return;
     if (a.open) await callAdapter(a, 'open');
     try {
-      const bytes = await callAdapter(a, 'load');
-      if (!bytes) return;
-      try {
-        this.lua.restore(bytes);
-        this.lastSaved = bytes;
-      } catch (e) {
-        if (isNewerFormat(e)) throw e;
-        await this.recover(e);
+      const loaded = await callAdapter(a, 'load');
+      const { snapshot, log } = loaded instanceof Uint8Array || loaded === undefined || loaded === null ? { snapshot: loaded || undefined, log: undefined } : loaded;
+      if (!this.incremental) {
+        if (!snapshot) return;
+        try {
+          this.lua.restore(snapshot);
+          this.lastSaved = snapshot;
+        } catch (e) {
+          if (isNewerFormat(e)) throw e;
+          await this.recover(e);
+        }
+        return;
       }
+      await this.openLog(snapshot, log);
     } catch (e) {
       if (a.close) await callAdapter(a, 'close');
       throw e;
     }
+  }
+
+  /** Incremental stores: snapshot + every complete record. A damaged snapshot or log
+   * is kept aside; then, and after a torn last record, a compaction writes what was
+   * read, so later records never follow unreadable bytes. */
+  async openLog(snapshot, log) {
+    let report;
+    try {
+      report = this.lua._openLog(snapshot, log);
+    } catch (e) {
+      if (isNewerFormat(e)) throw e;
+      await this.recover(e);
+      // Nothing readable was left: start empty (this also starts noting changes).
+      if (!this.recovery.usedPrevious) this.lua._openLog(undefined, undefined);
+      this.needSnapshot = true;
+      return this.compactNow();
+    }
+    this.snapshotBytes = snapshot ? snapshot.length : 0;
+    this.logBytes = log ? log.length : 0;
+    if (report.damaged) {
+      const error = new Error(`lua-persistent: the change log is damaged: ${report.damaged}`);
+      if (!this.adapter.quarantineLog) {
+        throw Object.assign(new Error(`${error.message}; this storage adapter cannot keep it aside, so nothing was loaded and nothing will be written`), { cause: error });
+      }
+      const keptAs = await callAdapter(this.adapter, 'quarantineLog', error);
+      this.recovery = { error, keptAs, usedPrevious: false, records: report.records };
+      console.warn(`${error.message}; kept as ${keptAs}; the ${report.records} records before it were loaded`);
+    } else if (report.torn) {
+      // A crash cut the last append: that call's changes were never acknowledged durably.
+      const error = new Error('lua-persistent: the change log ends with an incomplete record (a crash during a save); it was ignored');
+      this.recovery = { error, keptAs: undefined, usedPrevious: false, records: report.records };
+    }
+    if (report.damaged || report.torn) {
+      this.needSnapshot = true;
+      await this.compactNow();
+    }
+  }
+
+  /** A compaction at open: failures go to the caller (createLua rejects). */
+  async compactNow() {
+    const p = this.save();
+    await p;
   }
 
   async recover(error) {
@@ -106,7 +187,8 @@ class Persistence {
     const previous = a.loadPrevious ? await callAdapter(a, 'loadPrevious') : undefined;
     if (previous) {
       try {
-        this.lua.restore(previous);
+        if (this.incremental) this.lua._openLog(previous, undefined);
+        else this.lua.restore(previous);
         this.recovery.usedPrevious = true;
       } catch (e2) {
         this.recovery.previousError = e2;
@@ -117,49 +199,119 @@ class Persistence {
   }
 
   /**
-   * After every call into Lua: schedule a save if Lua changed ext data, or if the last
-   * save failed (`dirty` stays set until a snapshot is taken and written). Never
-   * throws: a failed save must not take the call's result (see `report`).
+   * After every call into Lua: an incremental store appends the call's change record
+   * now (or, debounced, when the window ends); others schedule a whole snapshot if Lua
+   * changed ext data, or if the last save failed (`dirty` stays set until a snapshot is
+   * taken and written). Never throws: a failed save must not take the call's result
+   * (see `report`).
    */
   afterCall() {
     if (this.autosave === false || !this.adapter || this.closing) return;
     if (this.lua._takeDirty()) this.dirty = true;
     if (!this.dirty) return;
     if (this.autosave === true) {
-      this.save().catch(() => {});
+      this.flush();
     } else if (!this.timer) {
-      // The timer snapshots when it fires: the state after the last call in the window.
+      // The timer saves when it fires: the state after the last call in the window.
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.save().catch(() => {});
+        this.flush();
       }, this.autosave);
     }
   }
 
+  /** Saves what changed: one record appended, or a whole snapshot when the store has
+   * no log, the log cannot take records, or has grown past the snapshot. */
+  flush() {
+    if (this.incremental && !this.needSnapshot && !this.lua._lost()) {
+      let record;
+      try {
+        record = this.lua._takeRecord();
+      } catch (e) {
+        // A value JS put into a changed entry cannot be stored: the snapshot reports it.
+        record = true;
+      }
+      this.dirty = false;
+      if (record === undefined) return;
+      if (record !== true && !this.logFull(record.length)) {
+        this.append(record);
+        return;
+      }
+    }
+    this.save().catch(() => {});
+  }
+
+  logFull(adding) {
+    return this.logBytes + adding > Math.max(COMPACT_MIN_BYTES, this.snapshotBytes);
+  }
+
+  /** Appends one record. A failure leaves a gap in the log, so no record may follow
+   * it: the next save is a whole snapshot, which carries this record's changes too. */
+  append(record) {
+    const failed = (e) => {
+      this.needSnapshot = true;
+      this.dirty = true;
+      this.lastError = e;
+      this.report(e);
+    };
+    let result;
+    try {
+      result = this.adapter.append(record);
+    } catch (e) {
+      failed(wrapAdapterError('append', e));
+      return;
+    }
+    this.logBytes += record.length;
+    if (isThenable(result)) {
+      const p = Promise.resolve(result).then(() => {}, (e) => failed(wrapAdapterError('append', e)));
+      this.appends = this.appends.then(() => p);
+    }
+  }
+
   /**
-   * Snapshots now and writes after any save in progress; identical bytes are not written
-   * again. Returns a promise that rejects when the snapshot or the write fails, and
-   * never throws: autosave runs it inside other calls. A failure is reported (see
-   * `report`) and leaves the data dirty, so the next call or save tries again.
+   * Snapshots now and writes after any save in progress: for an incremental store a
+   * compaction (the snapshot replaces the log), else the snapshot replaces the old one;
+   * identical bytes are not written again. Returns a promise that rejects when the
+   * snapshot or the write fails, and never throws: autosave runs it inside other calls.
+   * A failure is reported (see `report`) and leaves the data dirty, so the next call or
+   * save tries again.
    */
   save() {
     const attempt = ++this.attempts;
     let bytes;
     try {
+      // Everything noted so far is in this snapshot.
+      if (this.incremental && !this.lua._lost()) this.lua._takeRecord();
       bytes = this.lua.snapshot();
       this.dirty = false;
     } catch (e) {
       // A value in lua.ext that cannot be saved (put there by JS): nothing to write.
       return this.failed(e, attempt);
     }
+    const incremental = this.incremental;
+    const logged = this.logBytes;
+    if (incremental) {
+      // Records appended from now on follow this snapshot.
+      this.logBytes = 0;
+      this.snapshotBytes = bytes.length;
+    }
     const run = async () => {
-      if (sameBytes(bytes, this.lastSaved)) return;
-      if (this.adapter) await callAdapter(this.adapter, 'save', bytes);
+      if (incremental) {
+        if (logged === 0 && !this.needSnapshot && sameBytes(bytes, this.lastSaved)) return;
+        this.needSnapshot = false;
+        await callAdapter(this.adapter, 'compact', bytes);
+      } else {
+        if (sameBytes(bytes, this.lastSaved)) return;
+        if (this.adapter) await callAdapter(this.adapter, 'save', bytes);
+      }
       this.lastSaved = bytes;
       this.lastError = null;
     };
     const p = this.queue.then(run);
-    this.queue = p.catch((e) => this.failed(e, attempt).catch(() => {}));
+    this.queue = p.catch((e) => {
+      if (incremental) this.needSnapshot = true;
+      return this.failed(e, attempt).catch(() => {});
+    });
     return p;
   }
 
@@ -190,29 +342,38 @@ class Persistence {
   }
 
   /**
-   * Called by lua.close() while the VM is still open: starts the last save when autosave
-   * is on and changes are not saved yet (a pending debounce, a failed save, or writes
-   * since the last one). Never throws; its failure is reported like any autosave's.
+   * Called by lua.close() while the VM is still open: saves what autosave still owes (a
+   * debounce pending, a failed save, writes not saved yet). Never throws; its failure
+   * is reported like any autosave's.
    */
   saveAtClose() {
     // Calls after close fail with kind 'closed'; they must not start saves of a VM that
     // is gone (a failed save would be retried and reported after each of them).
-    this.closing = true;
     const timed = this.timer !== null;
     if (timed) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.adapter || this.autosave === false) return;
-    if (this.lua._takeDirty() || timed || this.dirty) this.save().catch(() => {});
+    if (!this.adapter || this.autosave === false) {
+      this.closing = true;
+      return;
+    }
+    if (this.lua._takeDirty() || timed || this.dirty) {
+      this.dirty = true;
+      this.flush();
+    }
+    this.closing = true;
   }
 
   /**
-   * Waits for every save, then releases the adapter (a directory store's lock) whether
-   * they succeeded or not. Resolves even when the last save failed: that failure went
-   * to onSaveError (or console.error), and close() is often not awaited (a rejection
-   * would end the process as unhandled). Rejects only if the adapter's close() fails.
+   * Waits for every save and append, then releases the adapter (a directory store's
+   * lock) whether they succeeded or not. Resolves even when the last save failed: that
+   * failure went to onSaveError (or console.error), and close() is often not awaited
+   * (a rejection would end the process as unhandled). Rejects only if the adapter's
+   * close() fails.
    */
   async close() {
+    await this.appends;
     await this.queue;
+    await this.appends;
     if (this.adapter && this.adapter.close) await callAdapter(this.adapter, 'close');
   }
 }
