@@ -219,8 +219,9 @@ function fileStorage(dir, options) {
   let logSize = 0;
   /** Records appended since the running compaction was called (copies), or null. */
   let pending = null;
-  /** The running compact() or save(); numbers its temp logs. */
+  /** The running compact() or save(); its temp log; numbers temp logs. */
   let running = null;
+  let runningLogTmp = null;
   let tmpSeq = 0;
   let closed = false;
   let locked = false;
@@ -384,12 +385,12 @@ function fileStorage(dir, options) {
   /**
    * Makes ext.luap.log the log that follows the snapshot with header `want`, if there is
    * one: ext.luap.log itself, or a compaction's temp log left by a crash between its two
-   * renames, which is then renamed into place. Removes every other log temp file: the
-   * lock is held and no compaction of this store runs, so they are all leftovers.
+   * renames, which is then renamed into place. Removes every other log temp file but the
+   * running compaction's: the lock is held, so they are all leftovers.
    * Returns the log's records, or undefined when there are none.
    */
   function settleLog(want) {
-    const temps = fs.readdirSync(dir).filter((n) => LOG_TMP.test(n)).map((n) => path.join(dir, n));
+    const temps = fs.readdirSync(dir).filter((n) => LOG_TMP.test(n)).map((n) => path.join(dir, n)).filter((t) => t !== runningLogTmp);
     let found;
     const matches = (file) => {
       const head = readHeaderSync(file);
@@ -495,6 +496,7 @@ function fileStorage(dir, options) {
   async function compaction(snapshot, records) {
     const snapTmp = `${current}.tmp-${process.pid}`;
     const logTmp = `${logFile}.tmp-${process.pid}-${++tmpSeq}`;
+    runningLogTmp = logTmp;
     const next = { fd: null, size: 0, written: 0 };
     /** Adds the records not yet in the new log, creating it on the first one. */
     const catchUp = () => {
@@ -566,6 +568,7 @@ function fileStorage(dir, options) {
     running = named('write to', () => compaction(snapshot, records)).finally(() => {
       if (pending === records) pending = null;
       running = null;
+      runningLogTmp = null;
     });
     return running;
   }
