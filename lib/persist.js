@@ -96,6 +96,10 @@ class Persistence {
     /** Incremental: the log cannot take records (an append failed, a restore replaced
      * every table, too many changes): the next save must be a whole snapshot. */
     this.needSnapshot = false;
+    /** Incremental: the compaction running (a promise), and the next one requested
+     * ({ promise, resolve, reject, bytes, attempt }; see `compact`). */
+    this.compacting = null;
+    this.pending = null;
     /** Incremental: bytes in the log, and in the snapshot it follows. */
     this.logBytes = 0;
     this.snapshotBytes = 0;
@@ -278,41 +282,92 @@ class Persistence {
    */
   save() {
     const attempt = ++this.attempts;
+    if (this.incremental) return this.compact(attempt);
     let bytes;
     try {
-      // Everything noted so far is in this snapshot.
-      if (this.incremental && !this.lua._lost()) this.lua._takeRecord();
       bytes = this.lua.snapshot();
       this.dirty = false;
     } catch (e) {
       // A value in lua.ext that cannot be saved (put there by JS): nothing to write.
       return this.failed(e, attempt);
     }
-    const incremental = this.incremental;
-    const logged = this.logBytes;
-    if (incremental) {
-      // Records appended from now on follow this snapshot.
-      this.logBytes = 0;
-      this.snapshotBytes = bytes.length;
-    }
     const run = async () => {
-      if (incremental) {
-        if (logged === 0 && !this.needSnapshot && sameBytes(bytes, this.lastSaved)) return;
-        this.needSnapshot = false;
-        await callAdapter(this.adapter, 'compact', bytes);
-      } else {
-        if (sameBytes(bytes, this.lastSaved)) return;
-        if (this.adapter) await callAdapter(this.adapter, 'save', bytes);
-      }
+      if (sameBytes(bytes, this.lastSaved)) return;
+      if (this.adapter) await callAdapter(this.adapter, 'save', bytes);
       this.lastSaved = bytes;
       this.lastError = null;
     };
     const p = this.queue.then(run);
-    this.queue = p.catch((e) => {
-      if (incremental) this.needSnapshot = true;
-      return this.failed(e, attempt).catch(() => {});
-    });
+    this.queue = p.catch((e) => this.failed(e, attempt).catch(() => {}));
     return p;
+  }
+
+  /**
+   * A compaction: the snapshot must hold every record appended before `compact()` is
+   * called (the adapter drops those), so the snapshot is taken in the same tick as the
+   * call — now when no compaction is running, else when the running one ends. Requests
+   * made meanwhile share that next compaction.
+   */
+  compact(attempt) {
+    if (!this.pending) {
+      let resolve;
+      let reject;
+      const promise = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.pending = { promise, resolve, reject, bytes: null, attempt };
+    }
+    this.pending.attempt = attempt;
+    const { promise } = this.pending;
+    if (!this.compacting) this.startCompaction();
+    return promise;
+  }
+
+  /** Takes the record notes (the snapshot holds them) and the snapshot; records
+   * appended from now on follow it. */
+  takeSnapshot() {
+    if (!this.lua._lost()) this.lua._takeRecord();
+    const bytes = this.lua.snapshot();
+    this.dirty = false;
+    return bytes;
+  }
+
+  startCompaction() {
+    const job = this.pending;
+    this.pending = null;
+    let bytes;
+    try {
+      bytes = job.bytes || this.takeSnapshot();
+    } catch (e) {
+      this.failed(e, job.attempt).catch(() => {});
+      job.reject(e);
+      return;
+    }
+    const logged = this.logBytes;
+    this.logBytes = 0;
+    this.snapshotBytes = bytes.length;
+    if (logged === 0 && !this.needSnapshot && sameBytes(bytes, this.lastSaved)) {
+      job.resolve();
+      return;
+    }
+    this.needSnapshot = false;
+    // callAdapter calls compact() synchronously, in this tick: no append comes between.
+    this.compacting = callAdapter(this.adapter, 'compact', bytes).then(
+      () => {
+        this.lastSaved = bytes;
+        this.lastError = null;
+        job.resolve();
+      },
+      (e) => {
+        this.needSnapshot = true;
+        this.failed(e, job.attempt).catch(() => {});
+        job.reject(e);
+      },
+    ).then(() => {
+      this.compacting = null;
+      if (this.pending) this.startCompaction();
+    });
   }
 
   /** Records a failed save and reports it; the data stays dirty unless a later save
@@ -352,15 +407,28 @@ class Persistence {
     const timed = this.timer !== null;
     if (timed) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.adapter || this.autosave === false) {
-      this.closing = true;
-      return;
-    }
-    if (this.lua._takeDirty() || timed || this.dirty) {
+    const owed = this.adapter && this.autosave !== false && (this.lua._takeDirty() || timed || this.dirty);
+    if (this.incremental && this.autosave !== false && (owed || this.logBytes > 0)) {
+      // The log is folded into a snapshot at close, as SQLite checkpoints its WAL: the
+      // next open reads one file, and what JS changed in lua.ext is saved too.
+      this.save().catch(() => {});
+    } else if (owed) {
       this.dirty = true;
       this.flush();
     }
     this.closing = true;
+    // A compaction waiting for the running one takes its snapshot now, while the VM is
+    // open: no call, so no append, can come after it.
+    if (this.pending && !this.pending.bytes) {
+      try {
+        this.pending.bytes = this.takeSnapshot();
+      } catch (e) {
+        const job = this.pending;
+        this.pending = null;
+        this.failed(e, job.attempt).catch(() => {});
+        job.reject(e);
+      }
+    }
   }
 
   /**
@@ -373,6 +441,10 @@ class Persistence {
   async close() {
     await this.appends;
     await this.queue;
+    while (this.compacting || this.pending) {
+      await this.compacting;
+      if (this.pending && !this.compacting) this.startCompaction();
+    }
     await this.appends;
     if (this.adapter && this.adapter.close) await callAdapter(this.adapter, 'close');
   }
