@@ -224,8 +224,9 @@ class Persistence {
     }
   }
 
-  /** Saves what changed: one record appended, or a whole snapshot when the store has
-   * no log, the log cannot take records, or has grown past the snapshot. */
+  /** Saves what changed: one record appended (and a compaction started when the log
+   * has outgrown the snapshot), or a whole snapshot when the store has no log or the
+   * log cannot take records. */
   flush() {
     if (this.incremental && !this.needSnapshot && !this.lua._lost()) {
       let record;
@@ -237,8 +238,10 @@ class Persistence {
       }
       this.dirty = false;
       if (record === undefined) return;
-      if (record !== true && !this.logFull(record.length)) {
+      if (record !== true) {
+        // Appended even while a compaction runs: the call is durable when it returns.
         this.append(record);
+        if (!this.needSnapshot && this.logFull(0) && !this.compacting && !this.pending) this.save().catch(() => {});
         return;
       }
     }
