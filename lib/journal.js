@@ -6,39 +6,51 @@
 // back. One journal per VM, in its `hooks`.
 //
 // Entries are flat in one array, four slots each: the Map, the key, the old value and
-// the old float tag (see lib/lua.js AUX), ABSENT when there was none. Maps are used
+// the old float tag (see lib/lua.js AUX), undefined when there was none (an entry JS set
+// to undefined reads as absent everywhere, so it comes back absent). Maps are used
 // through the intrinsic Map.prototype methods, as the adapters do.
 
-const { get, has, set } = Map.prototype;
+const { get, set } = Map.prototype;
 const del = Map.prototype.delete;
-const ABSENT = Symbol('absent');
-
-function entry(map, key) {
-  return has.call(map, key) ? get.call(map, key) : ABSENT;
-}
 
 function put(map, key, value) {
-  if (value === ABSENT) del.call(map, key);
+  if (value === undefined) del.call(map, key);
   else set.call(map, key, value);
 }
 
-/** `journal(map, key)` and `journalEnd(keep, undo)` for a VM's hooks (see the core's
- * `Host::journal`); `auxSymbol` names the Maps' float-tag side Maps. */
+/** Past this many slots the array is let go after a call instead of kept for the next. */
+const KEEP_SLOTS = 1 << 20;
+
+/** `journalSet(map, key, value, tagged)` and `journalEnd(keep, undo)` for a VM's hooks
+ * (see the core's `Host::journal_set`); `auxSymbol` names the Maps' float-tag side Maps.
+ * The array is written by index and kept between calls (growing it again for every
+ * call was most of a journaled write's JS cost); ended slots are cleared so old values
+ * are not kept alive. */
 function makeJournal(auxSymbol) {
-  const log = [];
+  let log = [];
+  let n = 0;
   const tags = (map) => {
     const aux = map[auxSymbol];
     return aux instanceof Map ? aux : null;
   };
   return {
-    journal(map, key) {
-      const aux = tags(map);
-      log.push(map, key, entry(map, key), aux === null ? ABSENT : entry(aux, key));
+    /** Remembers map's entry under key (and its tag, when `tagged`: some Map may
+     * carry float tags), then sets it to `value`, or deletes it when `value` is
+     * undefined (ext values never are). */
+    journalSet(map, key, value, tagged) {
+      const aux = tagged ? tags(map) : null;
+      log[n] = map;
+      log[n + 1] = key;
+      log[n + 2] = get.call(map, key);
+      log[n + 3] = aux === null ? undefined : get.call(aux, key);
+      n += 4;
+      put(map, key, value);
     },
     journalEnd(keep, undo) {
       const end = keep * 4;
+      if (end >= n) return;
       if (undo) {
-        for (let i = log.length - 4; i >= end; i -= 4) {
+        for (let i = n - 4; i >= end; i -= 4) {
           const map = log[i];
           const key = log[i + 1];
           put(map, key, log[i + 2]);
@@ -46,7 +58,9 @@ function makeJournal(auxSymbol) {
           if (aux !== null) put(aux, key, log[i + 3]);
         }
       }
-      log.length = end;
+      if (end === 0 && log.length > KEEP_SLOTS) log = [];
+      else log.fill(undefined, end, n);
+      n = end;
     },
   };
 }

@@ -10,7 +10,6 @@
 //! (a proxy kept after its entry was replaced) records exactly what a snapshot would
 //! hold. Changes JS makes to `lua.ext` itself are not seen here; `save()` writes them.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::ext::{self, CopyError};
@@ -18,6 +17,7 @@ use crate::host::{Host, HostError};
 use crate::quota::Meter;
 use crate::record::Op;
 use crate::shared::Shared;
+use crate::seen::{KeyRef, Seen};
 use crate::stored::Key;
 
 /// Past this many noted entries a record would cost about what a snapshot does: the
@@ -40,7 +40,9 @@ pub(crate) struct Changes {
     pub overflow: bool,
     tables: Vec<(Rc<str>, TableChange)>,
     entries: Vec<(Rc<str>, Key)>,
-    noted: HashSet<(Rc<str>, Key)>,
+    /// Noted entries, by table (the address of its name in `Origin`, scopes differ per
+    /// `ext.table` call only, which costs a duplicate, never a miss) and key.
+    noted: Seen<()>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -66,16 +68,17 @@ impl Changes {
     }
 
     /// A write under `key` of a proxy with `origin`.
-    pub(crate) fn entry(&mut self, origin: &Origin, key: &Key) {
+    pub(crate) fn entry(&mut self, origin: &Origin, key: KeyRef) {
         if !self.tracking || self.overflow {
             return;
         }
-        let top = origin.top.as_ref().unwrap_or(key);
-        if self.noted.contains(&(origin.table.clone(), top.clone())) {
+        let top = origin.top.as_ref().map_or(key, Key::as_ref);
+        let scope = Rc::as_ptr(&origin.table) as *const u8 as usize as u64;
+        if self.noted.get(scope, top).is_some() {
             return;
         }
-        self.noted.insert((origin.table.clone(), top.clone()));
-        self.entries.push((origin.table.clone(), top.clone()));
+        self.noted.insert(scope, top, ());
+        self.entries.push((origin.table.clone(), top.to_key()));
         if self.entries.len() > MAX_NOTED {
             self.overflowed();
         }
@@ -107,7 +110,7 @@ impl Changes {
     fn forget(&mut self) {
         self.tables = Vec::new();
         self.entries = Vec::new();
-        self.noted = HashSet::new();
+        self.noted.clear();
     }
 
     /// A restore replaced every table: what was noted is moot, and a whole snapshot is

@@ -20,6 +20,7 @@ use crate::convert::{host_err, integer, MAX_DEPTH};
 use crate::error::Raised;
 use crate::host::{Host, HostError, JsKind};
 use crate::journal::{JournalError, MapId, ROOT};
+use crate::seen::KeyRef;
 use crate::quota::{self, Meter, Over};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 use crate::stored::{Key, Stored};
@@ -381,6 +382,12 @@ fn is_integral(f: f64) -> bool {
 /// `Shared::float_tags`: read to skip untagging when no Map can carry tags, set when
 /// this write tags a float.
 pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &Stored, tags: &Cell<bool>) -> Result<(), HostError> {
+    write_as(h, map, jk, value, tags, false)
+}
+
+/// [`write`], the entry itself set through the call's undo journal when `journaled`
+/// (the float tag is remembered with it, see [`Host::journal_set`]).
+fn write_as<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &Stored, tags: &Cell<bool>, journaled: bool) -> Result<(), HostError> {
     let jv = match value {
         Stored::Bool(b) => h.boolean(*b)?,
         Stored::Int(i) => integer(h, *i)?,
@@ -396,7 +403,11 @@ pub(crate) fn write<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, value: &S
             child
         }
     };
-    h.map_set(map, jk, &jv)?;
+    if journaled {
+        h.journal_set(map, jk, Some(&jv), tags.get())?;
+    } else {
+        h.map_set(map, jk, &jv)?;
+    }
     match value {
         Stored::Float(f) if is_integral(*f) => {
             tags.set(true);
@@ -416,7 +427,15 @@ fn untag<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value) -> Result<(), HostEr
 }
 
 pub(crate) fn delete<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, tags: bool) -> Result<(), HostError> {
-    h.map_delete(map, jk)?;
+    delete_as(h, map, jk, tags, false)
+}
+
+fn delete_as<H: Host>(h: &mut H, map: &H::Value, jk: &H::Value, tags: bool, journaled: bool) -> Result<(), HostError> {
+    if journaled {
+        h.journal_set(map, jk, None, tags)?;
+    } else {
+        h.map_delete(map, jk)?;
+    }
     if tags {
         untag(h, map, jk)?;
     }
@@ -486,7 +505,7 @@ impl<H: Host + 'static> ExtProxy<H> {
         let map = h.slot_get(self.owner.slot).map_err(host_err)?;
         let jk = key_to_js(h, &key).map_err(host_err)?;
         let stored = if value.is_nil() { None } else { Some(self.admitted(lua, h, &key, &value, &map, &jk)?) };
-        self.change(h, &map, &key, &jk, stored.as_ref()).map_err(|e| match e {
+        self.change(h, &map, key.as_ref(), &jk, stored.as_ref()).map_err(|e| match e {
             JournalError::Full(n) => crate::journal::too_many(&self.shared, n, &lua_position(lua)).into_lua(),
             // The host refused the entry (V8's "Map maximum size exceeded"): a rule of
             // the ext table's, at the script's line.
@@ -497,14 +516,14 @@ impl<H: Host + 'static> ExtProxy<H> {
     /// Sets (or with `None` deletes) `map[key]`, after the call's undo journal and the
     /// change records took note. Every Lua write to an ext Map ends here (also the
     /// fast path's, see ext_fast.rs).
-    pub(crate) fn change(&self, h: &mut H, map: &H::Value, key: &Key, jk: &H::Value, value: Option<&Stored>) -> Result<(), JournalError> {
+    pub(crate) fn change(&self, h: &mut H, map: &H::Value, key: KeyRef, jk: &H::Value, value: Option<&Stored>) -> Result<(), JournalError> {
         let shared = &*self.shared;
-        shared.journal.borrow_mut().note(h, self.serial, key, map, jk, shared.storage_limit.get())?;
+        let journaled = shared.journal.borrow_mut().first(self.serial, key, shared.storage_limit.get())?;
         shared.changes.borrow_mut().entry(&self.origin, key);
         shared.mark_dirty();
         match value {
-            None => delete(h, map, jk, shared.float_tags.get()),
-            Some(v) => write(h, map, jk, v, &shared.float_tags),
+            None => delete_as(h, map, jk, shared.float_tags.get(), journaled),
+            Some(v) => write_as(h, map, jk, v, &shared.float_tags, journaled),
         }
         .map_err(JournalError::Host)
     }
@@ -782,15 +801,16 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let h = &mut *s.host;
             let map = match open_root(h, &name, false).map_err(host_err)? {
                 Ok(map) => map,
+                // Something else JS put there.
+                Err(m) if !root_absent(h, &name).map_err(host_err)? => return Err(ext_error(lua, m)),
                 Err(_) => {
                     // A new table counts: a script opening millions of tables grows the
                     // host as surely as one writing millions of keys.
                     let weight = crate::stored::ENTRY_OVERHEAD + name.len() as u64;
                     quota::admit(&sh, h, None, weight, &lua_position(lua)).map_err(Raised::into_lua)?;
-                    note_root(lua, &sh, h, &name)?;
-                    let map = open_root(h, &name, true).map_err(host_err)?.map_err(|m| ext_error(lua, m))?;
+                    let map = h.new_map().map_err(host_err)?;
+                    root_change(lua, &sh, h, &name, Some(&map))?;
                     sh.changes.borrow_mut().created(&name);
-                    sh.mark_dirty();
                     map
                 }
             };
@@ -824,10 +844,8 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
             let k = h.string(&name).map_err(host_err)?;
             let existed = h.map_has(&root, &k).map_err(host_err)?;
             if existed {
-                note_root(lua, &sh, h, &name)?;
                 sh.changes.borrow_mut().dropped(&name);
-                sh.mark_dirty();
-                h.map_delete(&root, &k).map_err(host_err)?;
+                root_change(lua, &sh, h, &name, None)?;
             }
             Ok(MultiValue::from(vec![Value::Boolean(existed)]))
         })?,
@@ -838,16 +856,23 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     lua.globals().raw_set("next", crate::sandbox::sys_function(lua, lua_persistent_sys::luap_next)?)
 }
 
-/// Has the call's undo journal remember `lua.ext`'s entry `name` before a table is
-/// made or dropped there.
-fn note_root<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, h: &mut H, name: &str) -> mlua::Result<()> {
+/// Sets (or with `None` deletes) `lua.ext`'s entry `name`, through the call's undo
+/// journal: a table made or dropped by a failed call is undone like any entry.
+fn root_change<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, h: &mut H, name: &str, table: Option<&H::Value>) -> mlua::Result<()> {
     let root = h.ext_root().map_err(host_err)?;
     let k = h.string(name).map_err(host_err)?;
-    let noted = shared.journal.borrow_mut().note(h, ROOT, &Key::Str(name.into()), &root, &k, shared.storage_limit.get());
-    noted.map_err(|e| match e {
+    let first = shared.journal.borrow_mut().first(ROOT, KeyRef::Str(name), shared.storage_limit.get());
+    let journaled = first.map_err(|e| match e {
         JournalError::Full(n) => crate::journal::too_many(shared, n, &lua_position(lua)).into_lua(),
         JournalError::Host(e) => host_err(e),
-    })
+    })?;
+    shared.mark_dirty();
+    match (journaled, table) {
+        (true, t) => h.journal_set(&root, &k, t, false),
+        (false, Some(t)) => h.map_set(&root, &k, t),
+        (false, None) => h.map_delete(&root, &k),
+    }
+    .map_err(host_err)
 }
 
 /// The table name `ext.<function>` was given: a string (or a number, as Lua's string
@@ -884,6 +909,14 @@ pub(crate) fn open_root<H: Host>(h: &mut H, name: &str, create: bool) -> Result<
         JsKind::Undefined | JsKind::Null => Ok(Err(format!("no ext table named '{name}'"))),
         other => Ok(Err(format!("lua.ext holds {} under '{name}', not a Map", with_article(kind_name(&other))))),
     }
+}
+
+/// Whether `lua.ext` has nothing (undefined or null) under `name`.
+fn root_absent<H: Host>(h: &mut H, name: &str) -> Result<bool, HostError> {
+    let root = h.ext_root()?;
+    let k = h.string(name)?;
+    let v = h.map_get(&root, &k)?;
+    Ok(matches!(h.inspect(&v)?, JsKind::Undefined | JsKind::Null))
 }
 
 pub(crate) fn root_names<H: Host>(h: &mut H) -> Result<Vec<String>, HostError> {

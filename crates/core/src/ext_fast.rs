@@ -21,6 +21,7 @@ use mlua::{Function, Lua};
 
 use crate::convert::integer;
 use crate::ext::{classify, Entry, ExtProxy};
+use crate::seen::KeyRef;
 use crate::host::{Host, HostError};
 use crate::shared::{c_function, contain, shared_at, Scope, Shared};
 use crate::stored::{Key, Stored};
@@ -115,10 +116,10 @@ enum FastKey<'a> {
 }
 
 impl FastKey<'_> {
-    fn to_key(&self) -> Key {
+    fn as_ref(&self) -> KeyRef<'_> {
         match self {
-            FastKey::Key(k) => k.clone(),
-            FastKey::Str(s) => Key::Str(s.to_string()),
+            FastKey::Key(k) => k.as_ref(),
+            FastKey::Str(s) => KeyRef::Str(s),
         }
     }
 
@@ -291,5 +292,5 @@ fn store<H: Host + 'static>(shared: &Shared<H>, proxy: &ExtProxy<H>, key: &FastK
     let map = h.slot_get(proxy.owner.slot).ok()?;
     let jk = key_value(h, key).ok()?;
     // A full journal is a miss too: the slow path raises its error.
-    proxy.change(h, &map, &key.to_key(), &jk, value).ok()
+    proxy.change(h, &map, key.as_ref(), &jk, value).ok()
 }

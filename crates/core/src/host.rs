@@ -101,9 +101,12 @@ pub trait Host {
     fn ext_root(&mut self) -> HostResult<Self::Value>;
 
     // ---- the undo journal of calls (journal.rs)
-    /// Remembers `map`'s entry under `key`, and its float tag, as they are now (absent
-    /// included), at the end of the JS layer's journal: the core is about to change them.
-    fn journal(&mut self, map: &Self::Value, key: &Self::Value) -> HostResult<()>;
+    /// `map_set` (or with `None`, `map_delete`) that first remembers `map`'s entry under
+    /// `key`, and with `tagged` its float tag, as they were (absent included) at the end
+    /// of the JS layer's journal: one host call, as a plain write is. The entry is
+    /// remembered even when the change then fails. `tagged` is false while no Map of the
+    /// VM can carry tags (`Shared::float_tags`): the tag lookup is skipped then.
+    fn journal_set(&mut self, map: &Self::Value, key: &Self::Value, v: Option<&Self::Value>, tagged: bool) -> HostResult<()>;
     /// Drops the journal's entries past the first `keep`; with `undo`, first puts each
     /// back, newest first.
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()>;

@@ -1,8 +1,9 @@
 //! Calls are transactions over ext data (docs/design.md "Transactions").
 //!
-//! Before Lua changes an entry of an ext Map for the first time in a call, the host
-//! remembers the entry as it was ([`Host::journal`]: the JS layer keeps the old value,
-//! which may be a nested Map that JS holds, in an array of its own). A call that fails
+//! When Lua changes an entry of an ext Map for the first time in a call, the host
+//! remembers the entry as it was as it makes the change ([`Host::journal_set`], one
+//! host call as a plain write: the JS layer keeps the old value, which may be a nested
+//! Map that JS holds, in an array of its own). A call that fails
 //! has the host put back every entry it changed, newest first; a call that returns
 //! keeps them. Nested calls (a JS callback calling Lua again) are savepoints: a nested
 //! call that fails undoes only its own changes, one that returns hands them to the call
@@ -14,10 +15,8 @@
 //! `storageLimit` ([`ENTRY_WEIGHT`] each), so a script cannot grow it without bound
 //! by writing and deleting ever new keys.
 
-use std::collections::HashMap;
-
 use crate::host::{Host, HostError};
-use crate::stored::Key;
+use crate::seen::{KeyRef, Seen};
 
 /// What one journal entry counts against `storageLimit`: the JS layer keeps three
 /// array slots per entry, and this side a key and an index.
@@ -36,7 +35,7 @@ pub(crate) struct Journal {
     /// The journal length when each call in progress began (the outermost first).
     marks: Vec<u32>,
     /// The index of the entry last made for a (Map, key).
-    seen: HashMap<(MapId, Key), u32>,
+    seen: Seen<u32>,
 }
 
 /// Why a change could not be journaled.
@@ -65,10 +64,12 @@ impl Journal {
         let pending = self.len > mark;
         self.len = mark;
         if outermost {
-            self.seen.clear();
+            if !self.seen.is_empty() {
+                self.seen.clear();
+            }
         } else if pending {
             // Their indexes will be given to other entries.
-            self.seen.retain(|_, at| *at < mark);
+            self.seen.retain(|at| *at < mark);
         }
         match h {
             Some(h) if pending => h.journal_end(mark, !ok),
@@ -76,23 +77,22 @@ impl Journal {
         }
     }
 
-    /// Has the host remember `map[key]` unless this savepoint already did.
-    /// `limit`: `storageLimit` in bytes (0: none).
-    pub(crate) fn note<H: Host>(&mut self, h: &mut H, id: MapId, key: &Key, map: &H::Value, jk: &H::Value, limit: u64) -> Result<(), JournalError> {
-        let Some(&mark) = self.marks.last() else { return Ok(()) };
-        if let Some(&at) = self.seen.get(&(id, key.clone())) {
-            // Made by this savepoint or a nested one that returned (undone ones are gone).
-            if at >= mark {
-                return Ok(());
-            }
+    /// Whether the change of (Map `id`, `key`) about to be made must be journaled (the
+    /// first in this savepoint); it then counts as made. `limit`: `storageLimit` in
+    /// bytes (0: none). Outside calls nothing is journaled: restores and finalizers run
+    /// by `gc()` are not transactions.
+    pub(crate) fn first(&mut self, id: MapId, key: KeyRef, limit: u64) -> Result<bool, JournalError> {
+        let Some(&mark) = self.marks.last() else { return Ok(false) };
+        // Made by this savepoint or a nested one that returned (undone ones are gone).
+        if matches!(self.seen.get(id, key), Some(at) if at >= mark) {
+            return Ok(false);
         }
         if limit != 0 && (self.len as u64 + 1) * ENTRY_WEIGHT > limit {
             return Err(JournalError::Full(self.len));
         }
-        h.journal(map, jk).map_err(JournalError::Host)?;
-        self.seen.insert((id, key.clone()), self.len);
+        self.seen.insert(id, key, self.len);
         self.len += 1;
-        Ok(())
+        Ok(true)
     }
 }
 

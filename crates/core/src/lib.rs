@@ -20,6 +20,7 @@ mod quota;
 pub mod record;
 pub mod report;
 mod sandbox;
+mod seen;
 mod shared;
 mod sort;
 pub mod snapshot;

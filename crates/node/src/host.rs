@@ -36,6 +36,8 @@ pub struct Refs {
     /// properties on every call, and being weak they add no GC root.
     pub slots: napi_ref,
     pub ext: napi_ref,
+    /// Weak, as `slots`: `hooks.journalSet`, on the path of every first ext write of a call.
+    pub journal_set: napi_ref,
     pub interrupt: *const std::sync::atomic::AtomicI32,
 }
 
@@ -436,9 +438,14 @@ impl Host for NodeHost {
         self.invoke(self.hooks, f, &[*v]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
-    fn journal(&mut self, map: &napi_value, key: &napi_value) -> HostResult<()> {
-        let f = self.hook("journal")?;
-        self.invoke(self.hooks, f, &[*map, *key]).map(|_| ()).map_err(|e| self.keep(e))
+    fn journal_set(&mut self, map: &napi_value, key: &napi_value, v: Option<&napi_value>, tagged: bool) -> HostResult<()> {
+        let f = self.weak(self.refs.journal_set, "journal")?;
+        let v = match v {
+            Some(v) => *v,
+            None => self.undefined()?,
+        };
+        let tagged = self.boolean(tagged)?;
+        self.invoke(self.hooks, f, &[*map, *key, v, tagged]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {

@@ -299,7 +299,7 @@ impl ObjectFinalize for Vm {
         self.engine().close();
         self.core.slot_refs.clear(env.raw());
         if let Some(r) = self.core.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.is_array, r.interrupt_ref, r.slots, r.ext] {
+            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.is_array, r.interrupt_ref, r.slots, r.ext, r.journal_set] {
                 if !x.is_null() {
                     let _ = napi_call!(env.raw(), napi_delete_reference(x) -> ());
                 }
@@ -335,6 +335,7 @@ fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
         interrupt: ptr::null(),
         slots: weak_reference(env, get(hooks, "slots")?)?,
         ext: weak_reference(env, get(hooks, "ext")?)?,
+        journal_set: weak_reference(env, get(hooks, "journalSet")?)?,
     })
 }
 

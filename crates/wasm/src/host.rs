@@ -58,6 +58,8 @@ pub struct WasmHost {
     aux: Option<JsValue>,
     /// `hooks.Map.prototype` and its `has`, fetched on first use.
     map_proto: Option<(JsValue, Function)>,
+    /// `hooks.journalSet`, fetched on the call's first journaled write.
+    journal_set: Option<Function>,
 }
 
 thread_local! {
@@ -88,7 +90,7 @@ pub fn describe(e: &JsValue) -> String {
 
 impl WasmHost {
     pub fn new(hooks: JsValue) -> Self {
-        WasmHost { hooks, ext: None, slots: None, aux: None, map_proto: None }
+        WasmHost { hooks, ext: None, slots: None, aux: None, map_proto: None, journal_set: None }
     }
 
     fn hook(&self, name: &str) -> HostResult<JsValue> {
@@ -308,8 +310,12 @@ impl Host for WasmHost {
         self.hook_fn("muteRejection")?.call1(&self.hooks, v).map(|_| ()).map_err(herr)
     }
 
-    fn journal(&mut self, map: &JsValue, key: &JsValue) -> HostResult<()> {
-        self.hook_fn("journal")?.call2(&self.hooks, map, key).map(|_| ()).map_err(herr)
+    fn journal_set(&mut self, map: &JsValue, key: &JsValue, v: Option<&JsValue>, tagged: bool) -> HostResult<()> {
+        if self.journal_set.is_none() {
+            self.journal_set = Some(self.hook_fn("journalSet")?);
+        }
+        let f = self.journal_set.as_ref().expect("just set");
+        f.call4(&self.hooks, map, key, v.unwrap_or(&JsValue::UNDEFINED), &JsValue::from_bool(tagged)).map(|_| ()).map_err(herr)
     }
 
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {

@@ -252,11 +252,12 @@ impl Host for MemHost {
         as_map(m)?.delete(key);
         Ok(())
     }
-    fn journal(&mut self, m: &Js, key: &Js) -> HostResult<()> {
+    fn journal_set(&mut self, m: &Js, key: &Js, v: Option<&Js>, _tagged: bool) -> HostResult<()> {
         let m = as_map(m)?;
         let tag = m.aux.borrow().as_ref().and_then(|a| a.entry(key));
         let old = m.entry(key);
-        self.journal.push((m, key.clone(), old, tag));
+        self.journal.push((m.clone(), key.clone(), old, tag));
+        m.put(key, v.cloned());
         Ok(())
     }
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()> {
