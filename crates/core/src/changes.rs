@@ -39,6 +39,11 @@ pub(crate) struct Changes {
     /// More was changed than noted (past `MAX_NOTED`): a whole snapshot is due.
     pub overflow: bool,
     tables: Vec<(Rc<str>, TableChange)>,
+    /// `tables.len()` when each call in progress began: a failed call's table changes
+    /// were undone, and a drop is not an assignment a later record could correct, so
+    /// they are forgotten (noted entries stay: a record of their current values is
+    /// right whatever happened to them).
+    marks: Vec<usize>,
     entries: Vec<(Rc<str>, Key)>,
     /// Noted entries, by table (the address of its name in `Origin`, scopes differ per
     /// `ext.table` call only, which costs a duplicate, never a miss) and key.
@@ -65,6 +70,20 @@ impl Changes {
         self.forget();
         self.overflow = false;
         self.tracking = true;
+    }
+
+    /// A call into Lua begins (see `Engine::invoke`).
+    pub(crate) fn begin(&mut self) {
+        self.marks.push(self.tables.len());
+    }
+
+    /// A call into Lua ends; a failed one's table changes are forgotten.
+    pub(crate) fn end(&mut self, ok: bool) {
+        if let Some(mark) = self.marks.pop() {
+            if !ok {
+                self.tables.truncate(mark);
+            }
+        }
     }
 
     /// A write under `key` of a proxy with `origin`.

@@ -315,6 +315,7 @@ impl<H: Host + 'static> Engine<H> {
     /// An undo the host could not complete is said in the call's error.
     fn settle(&self, result: Result<Vec<H::Value>, LuaError>) -> Result<Vec<H::Value>, LuaError> {
         let h = self.shared.host().ok();
+        self.shared.changes.borrow_mut().end(result.is_ok());
         let ended = self.shared.journal.borrow_mut().end(h, result.is_ok());
         match (result, ended) {
             (r, Ok(())) | (r @ Ok(_), Err(_)) => r,
@@ -445,6 +446,7 @@ impl<H: Host + 'static> Engine<H> {
         let state_gen = self.state_gen.get();
         let _g = shared.enter(host);
         shared.journal.borrow_mut().begin();
+        shared.changes.borrow_mut().begin();
         // Kinds of plain-string errors are matched by message within one call only.
         shared.last_raised.replace(None);
         let h = match shared.host() {
