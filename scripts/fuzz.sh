@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 
-ALL=(snapshot_decode snapshot_body eval ext_roundtrip close_all)
+ALL=(snapshot_decode snapshot_body eval ext_roundtrip close_all log_decode)
 case "${1:-}" in
   --short) secs=${FUZZ_SHORT_SECS:-25}; shift ;;
   ''|*[!0-9]*) echo "usage: scripts/fuzz.sh --short | SECONDS [TARGET...]" >&2; exit 2 ;;

@@ -15,12 +15,13 @@ use lua_persistent_core::{CallOptions, Engine, Options, Want};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("snapshot_decode", targets::snapshot_decode),
     ("snapshot_body", targets::snapshot_body),
     ("eval", targets::eval),
     ("ext_roundtrip", targets::ext_roundtrip),
     ("close_all", targets::close_all),
+    ("log_decode", targets::log_decode),
 ];
 
 fn fuzz_dir() -> PathBuf {
