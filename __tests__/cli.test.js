@@ -112,12 +112,18 @@ forEachBackend((backend) => {
     }
   });
 
-  test("os.exit (--stdlib all) sets the exit status after saving the ext tables, as lua5.4's does", () => {
+  test("os.exit (--stdlib all) sets the exit status, as lua5.4's does; a failing one undoes the run", () => {
     const store = path.join(tmp, `exit-${backend}`);
-    const counter = 'local t = ext.table() t.n = (t.n or 0) + 1 os.exit(t.n + 10)';
-    for (const expected of [11, 12]) {
-      const r = run(['--store', store, '--stdlib', 'all', '-e', counter]);
-      expect([r.status, r.stderr]).toEqual([expected, '']);
+    const counter = (how) => `local t = ext.table() t.n = (t.n or 0) + 1 print(t.n) os.exit(${how})`;
+    // A success status ends the run as a script ends: its ext writes are saved.
+    for (const expected of ['1\n', '2\n']) {
+      const r = run(['--store', store, '--stdlib', 'all', '-e', counter('true')]);
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, expected, '']);
+    }
+    // Any other status is a failed run: its writes are undone, the status is kept.
+    for (const expected of [13, 13]) {
+      const r = run(['--store', store, '--stdlib', 'all', '-e', counter('t.n + 10')]);
+      expect([r.status, r.stdout, r.stderr]).toEqual([expected, '3\n', '']);
     }
     // No REPL after an exiting chunk; in the REPL, os.exit leaves with its status.
     expect(run(['--store', 'memory', '--stdlib', 'all', '-i', '-e', 'os.exit(0)']).stdout).toBe('');
@@ -157,14 +163,15 @@ forEachBackend((backend) => {
     expect(run(['--store', 'memory', '-e', 'error("plain")']).stderr).not.toMatch(/--stdlib/);
   });
 
-  test('ext tables persist across runs in --store DIR, even after a failed run', () => {
+  test('ext tables persist across runs in --store DIR; a failed run changes nothing', () => {
     const store = path.join(tmp, `store-${backend}`);
     const file = script(`persist-${backend}.lua`, "local t = ext.table('runs')\nt.n = (t.n or 0) + 1\nprint('run', t.n)\nif arg[1] == 'fail' then error('failing after the write') end\n");
     expect(run(['--store', store, file]).stdout).toBe('run\t1\n');
     const failed = run(['--store', store, file, 'fail']);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toMatch(/:4: failing after the write/);
-    expect(run([`--store=${store}`, file]).stdout).toBe('run\t3\n');
+    // The failed run was a transaction: its write was undone.
+    expect(run([`--store=${store}`, file]).stdout).toBe('run\t2\n');
     expect(fs.existsSync(path.join(store, 'ext.luap'))).toBe(true);
     expect(fs.existsSync(path.join(store, 'ext.luap.lock'))).toBe(false);
   });
@@ -204,8 +211,9 @@ forEachBackend((backend) => {
     }
   });
 
-  test('SIGINT interrupts a running script: exit 130, data written before it kept', async () => {
+  test('SIGINT interrupts a running script: exit 130, its writes undone, earlier runs kept', async () => {
     const store = path.join(tmp, `sigint-${backend}`);
+    expect(run(['--store', store, '-e', "ext.table('s').earlier = true"]).status).toBe(0);
     const child = spawn(process.execPath, [BIN, '--backend', backend, '--store', store, '-e', "ext.table('s').before = true print('looping') while true do end"]);
     let stdout = '';
     let stderr = '';
@@ -215,6 +223,6 @@ forEachBackend((backend) => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/^lua-persistent: interrupted/);
-    expect(run(['--store', store, '-e', "print(ext.table('s').before)"]).stdout).toBe('true\n');
+    expect(run(['--store', store, '-e', "print(ext.table('s').earlier, ext.table('s').before)"]).stdout).toBe('true\tnil\n');
   });
 });

@@ -181,7 +181,11 @@ forEachBackend((backend) => {
       expect([code('os.exit()'), code('os.exit(true)'), code('os.exit(false)'), code('os.exit("3")')]).toEqual([0, 0, 1, 3]);
       const e = thrown(() => lua.eval('ext.table("log").before = 1 os.exit(2) ext.table("log").after = 1'));
       expect([e.kind, e.exitCode, e.message]).toEqual(['runtime', 2, 'os.exit(2): the script asked the host to exit']);
-      expect([...lua.ext.get('log').keys()]).toEqual(['before']);
+      // A failing status undoes the call's ext changes (it is a failed call); a success
+      // status ends it as a script ends, keeping them.
+      expect(lua.ext.has('log')).toBe(false);
+      expect(thrown(() => lua.eval('ext.table("log").kept = 1 os.exit(true)')).exitCode).toBe(0);
+      expect([...lua.ext.get('log').keys()]).toEqual(['kept']);
       // Caught, the request still ends the call at the next loop iteration or call.
       expect(code('pcall(os.exit, 4) local n = 0 while true do n = n + 1 end')).toBe(4);
       expect(code('pcall(os.exit, 6) return "after"')).toBe(6);

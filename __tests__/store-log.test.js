@@ -9,7 +9,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { forEachBackend } = require('./backends');
-const { createLua } = require('./helpers');
+const { createLua, crc32 } = require('./helpers');
 
 const HEADER = 28; // the log file's own header (lib/file-storage.js)
 
@@ -171,6 +171,32 @@ forEachBackend((backend) => {
     await closeAll();
     const again = await make();
     expect(again.evalAll("return ext.table('old').v, ext.table('old').w")).toEqual(['from before', 'new']);
+  });
+
+  test('a record of a newer format is refused, never misread: createLua rejects, nothing changes', async () => {
+    const lua = await make();
+    lua.eval("ext.table('c').a = 1");
+    lua.eval("ext.table('c').b = 2");
+    const copy = copyStore();
+    await closeAll();
+    const log = path.join(copy, 'ext.luap.log');
+    const bytes = fs.readFileSync(log);
+    // The second record: bump its version byte and fix its checksum.
+    const len = bytes.readUInt32LE(HEADER);
+    const second = HEADER + len + 8;
+    const secondLen = bytes.readUInt32LE(second);
+    bytes[second + 4] += 1;
+    bytes.writeUInt32LE(crc32(bytes.subarray(second, second + 4 + secondLen)), second + 4 + secondLen);
+    fs.writeFileSync(log, bytes);
+    try {
+      const e = await createLua({ backend, storage: copy }).then(() => null, (err) => err);
+      expect(e).not.toBeNull();
+      expect(e.code).toBe('newer-format');
+      expect(e.message).toMatch(/change record format version 2 is newer than this build supports \(1\)/);
+      expect(fs.readFileSync(log).equals(bytes)).toBe(true);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('durability fsync: same data, each record flushed', async () => {

@@ -312,11 +312,17 @@ impl<H: Host + 'static> Engine<H> {
     }
 
     /// Ends a call's transaction (journal.rs): a failed call's ext changes are undone.
-    /// An undo the host could not complete is said in the call's error.
+    /// `os.exit` with a success status (`os.exit()`, `os.exit(true)`, `os.exit(0)`) ends
+    /// the call as a script ends, keeping them; any other status is a failure. An undo the
+    /// host could not complete is said in the call's error.
     fn settle(&self, result: Result<Vec<H::Value>, LuaError>) -> Result<Vec<H::Value>, LuaError> {
         let h = self.shared.host().ok();
-        self.shared.changes.borrow_mut().end(result.is_ok());
-        let ended = self.shared.journal.borrow_mut().end(h, result.is_ok());
+        let ok = match &result {
+            Ok(_) => true,
+            Err(e) => e.exit_code == Some(0),
+        };
+        self.shared.changes.borrow_mut().end(ok);
+        let ended = self.shared.journal.borrow_mut().end(h, ok);
         match (result, ended) {
             (r, Ok(())) | (r @ Ok(_), Err(_)) => r,
             (Err(mut e), Err(undo)) => {
@@ -342,7 +348,17 @@ impl<H: Host + 'static> Engine<H> {
             Some(bytes) => snapshot::decode(bytes).map_err(|e| LuaError::restore(&e))?,
             None => Vec::new(),
         };
-        let read = record::decode_log(log).map_err(|e| LuaError::restore(&e))?;
+        let read = record::decode_log(log).map_err(|e| match e {
+            snapshot::SnapshotError::NewerVersion(v) => {
+                let mut err = LuaError::new(
+                    ErrorKind::Ext,
+                    format!("restore: change record format version {v} is newer than this build supports ({})", record::RECORD_VERSION),
+                );
+                err.code = Some(crate::error::ErrorCode::NewerFormat);
+                err
+            }
+            other => LuaError::restore(&other),
+        })?;
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         let failed = |e: crate::host::HostError| LuaError::new(ErrorKind::Ext, format!("restore: {}", e.message));
