@@ -113,6 +113,12 @@ export interface LuaOptions {
   stdlib?: 'safe' | 'all';
   /** Receives each printed line (default: console.log). */
   print?: (text: string) => void;
+  /**
+   * Modules scripts can `require` (also in the safe stdlib, which then has a `require`
+   * that finds exactly these): a string is Lua source (compiled at createLua, run by
+   * the first require), anything else a JS value converted once.
+   */
+  modules?: Record<string, string | LuaValue>;
 }
 
 export interface CallOptions {
@@ -179,6 +185,8 @@ export class Lua {
   setGlobal(name: string, value: LuaValue): void;
   getGlobal(name: string): LuaValue;
   call(name: string, ...args: LuaValue[]): LuaValue;
+  /** Calls the global Lua function `name`, or a Lua function this VM handed to JS; all its results. */
+  callAll(target: string | ((...args: any[]) => any), ...args: LuaValue[]): LuaValue[];
   /** Writes the ext tables now (queued after any save in progress; unchanged data is not rewritten). */
   save(): Promise<void>;
   /** Set when the stored snapshot was unreadable at load. */
@@ -193,6 +201,14 @@ export class Lua {
 }
 
 export function createLua(options?: LuaOptions): Promise<Lua>;
+
+/** What `multi(...)` returns: several values for Lua. */
+export interface Multi {
+  readonly values: readonly LuaValue[];
+}
+
+/** Returned by a JS function called from Lua, gives Lua several values (`local a, b = f()`). */
+export function multi(...values: LuaValue[]): Multi;
 
 /** Browser adapters (also reachable as storage strings). In Node they throw a TypeError.
  * IndexedDB keeps a snapshot plus a change log; `durability` 'fsync' commits with

@@ -3,6 +3,7 @@
 // addon cannot load. Browsers and bundlers get web/index.js through package.json's
 // "browser" condition.
 const { Lua, LuaError, makeCreateLua } = require('./lib/api');
+const { multi } = require('./lib/multi');
 
 const loaders = {
   native: () => require('./lib/native').load(),
@@ -26,6 +27,7 @@ module.exports = {
   createLua,
   Lua,
   LuaError,
+  multi,
   indexedDBStorage: browserOnly('indexedDBStorage'),
   localStorageStorage: browserOnly('localStorageStorage'),
 };

@@ -8,10 +8,14 @@
 const { LuaError, toError } = require('./errors');
 const { DEFAULTS, limitOption, interruptOption } = require('./options');
 const { makeJournal } = require('./journal');
+const { multiValues } = require('./multi');
 
 // lib/persist.js is required on first need only (see `persistence`): a VM with the
 // default 'memory' storage never loads it unless save() is called.
 const persist = () => require('./persist');
+
+/** The id of the Lua function a JS wrapper calls (see `callAll`). */
+const LUA_FUNCTION = Symbol('lua-persistent.function');
 
 /** Integral floats written by Lua are tagged on their Map under this symbol. */
 const AUX = Symbol.for('lua-persistent.floats');
@@ -67,8 +71,10 @@ class Lua {
       muteRejection(p) {
         Promise.resolve(p).then(undefined, () => {});
       },
+      multiValues,
       makeFunction(id) {
         const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, undefined, 0, true));
+        Object.defineProperty(f, LUA_FUNCTION, { value: id });
         registry.register(f, id);
         return f;
       },
@@ -85,7 +91,9 @@ class Lua {
       storageLimit: limitOption(options, 'storageLimit'),
       interruptBuffer,
     };
+    this._modules = modulesOption(options.modules);
     this._vm = impl.create(this._hooks, this._options);
+    this._defineModules();
     this._persist = persistence(this, options);
   }
 
@@ -301,6 +309,25 @@ class Lua {
     return this._guard(() => this._vm.getGlobal(this._hooks, name));
   }
 
+  /** Gives the VM the `modules` option's modules (after create and reset). A source
+   * that does not compile throws its LuaError (kind 'syntax'). */
+  _defineModules() {
+    for (const [name, value] of this._modules) {
+      this._guard(() => this._vm.defineModule(this._hooks, name, value, typeof value === 'string'));
+    }
+  }
+
+  /**
+   * Calls a Lua function, the global `name` or one Lua handed to JS, and returns all its
+   * results as an array (`call` and the function itself return the first).
+   */
+  callAll(target, ...args) {
+    if (typeof target === 'string') return this._call(() => this._vm.callGlobal(this._hooks, target, args, 1, true));
+    const id = typeof target === 'function' ? target[LUA_FUNCTION] : undefined;
+    if (id === undefined) throw new TypeError('callAll: expected the name of a global Lua function or a Lua function this VM handed to JS');
+    return this._call(() => this._vm.callRef(this._hooks, id, args, undefined, 1, true));
+  }
+
   /** Calls the global Lua function `name`; returns its first result. */
   call(name, ...args) {
     if (typeof name !== 'string') throw new TypeError('function name must be a string');
@@ -351,6 +378,7 @@ class Lua {
   reset() {
     this._chunks.clear();
     this._guard(() => this._vm.reset(this._hooks));
+    this._defineModules();
   }
 
   /**
@@ -378,6 +406,19 @@ class Lua {
     this._closing = this._persist.close();
     return this._closing;
   }
+}
+
+/** `modules`: { name: luaSource | jsValue } -> [name, value] pairs. */
+function modulesOption(modules) {
+  if (modules === undefined) return [];
+  if (modules === null || typeof modules !== 'object' || Array.isArray(modules)) {
+    throw new TypeError('createLua: modules must be an object { name: luaSource | jsValue }');
+  }
+  const entries = Object.entries(modules);
+  for (const [name] of entries) {
+    if (name === '' || name.includes('\0')) throw new TypeError('createLua: module names must be non-empty strings without NUL characters');
+  }
+  return entries;
 }
 
 /**

@@ -305,6 +305,17 @@ pub(crate) fn call_failure<H: Host>(host: &mut H, shared: &Shared<H>, pos: &str,
     Raised::Host { message: format!("{pos}{}", e.message), exception_id }.into_lua()
 }
 
+/// The values a JS function's `result` gives Lua: those of a `multi(...)`, else itself.
+/// Only a plain object can be one: other results cost one `inspect` more.
+fn results<H: Host>(h: &mut H, result: &H::Value) -> Result<Vec<H::Value>, crate::host::HostError> {
+    if !matches!(h.inspect(result)?, JsKind::Object) {
+        return Ok(vec![result.clone()]);
+    }
+    let Some(array) = h.multi_values(result)? else { return Ok(vec![result.clone()]) };
+    let JsKind::Array(n) = h.inspect(&array)? else { return Ok(vec![result.clone()]) };
+    (0..n).map(|i| h.array_get(&array, i)).collect()
+}
+
 /// Wraps a JS function as a Lua function. Lua arguments are converted to JS, the
 /// result back to Lua; a JS exception becomes a catchable Lua error carrying the
 /// original exception for the JS side.
@@ -339,10 +350,17 @@ pub(crate) fn js_function<H: Host + 'static>(
             Err(e) => return Err(call_failure(scope.host, shared, &pos, e)),
         };
         scope.host.take_exception(); // forget failures the callback itself handled
-        let converted = FromJs { host: &mut *scope.host, shared, lua }.value(&result, 0);
-        match converted {
-            Ok(v) => Ok(MultiValue::from(vec![v])),
-            Err(e) => Err(conversion_failure(scope.host, shared, &pos, e)),
+        let values = match results(scope.host, &result) {
+            Ok(v) => v,
+            Err(e) => return Err(conversion_failure(scope.host, shared, &pos, host_err(e))),
+        };
+        let mut out = MultiValue::with_capacity(values.len());
+        for v in &values {
+            match (FromJs { host: &mut *scope.host, shared, lua }).value(v, 0) {
+                Ok(v) => out.push_back(v),
+                Err(e) => return Err(conversion_failure(scope.host, shared, &pos, e)),
+            }
         }
+        Ok(out)
     })
 }

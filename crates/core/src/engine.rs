@@ -163,6 +163,30 @@ impl<H: Host + 'static> Engine<H> {
         })
     }
 
+    /// Gives scripts module `name` (`createLua({ modules })`, see modules.rs): `value` is
+    /// Lua source to compile (`source`) or a JS value to convert. A source that does not
+    /// compile is refused with its syntax error.
+    pub fn define_module(&self, host: &mut H, name: &str, value: &H::Value, source: bool) -> Result<(), LuaError> {
+        self.entry(Err, || self.define_module_now(host, name, value, source))
+    }
+
+    fn define_module_now(&self, host: &mut H, name: &str, value: &H::Value, source: bool) -> Result<(), LuaError> {
+        let lua = self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        self.bounded(&lua, || {
+            let defined = if source {
+                match h.inspect(value) {
+                    Ok(JsKind::String(code)) => crate::modules::define_source(&lua, &self.shared, name, code.as_bytes()),
+                    _ => return Err(LuaError::new(ErrorKind::Runtime, format!("module '{name}': Lua source must be a string"))),
+                }
+            } else {
+                FromJs { host: h, shared: &self.shared, lua: &lua }.value(value, 0).and_then(|v| crate::modules::define_value(&lua, &self.shared, name, v))
+            };
+            defined.map_err(|e| from_mlua(&e))
+        })
+    }
+
     pub fn get_global(&self, host: &mut H, name: &str) -> Result<H::Value, LuaError> {
         self.entry(Err, || self.get_global_now(host, name))
     }

@@ -111,6 +111,10 @@ pub trait Host {
     /// back, newest first.
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()>;
 
+    /// The values of a `multi(...values)` result (an Array), or `None` when `v` is not one:
+    /// a JS function returns several values to Lua that way.
+    fn multi_values(&mut self, v: &Self::Value) -> HostResult<Option<Self::Value>>;
+
     // ---- slots: JS values that outlive one call
     fn slot_set(&mut self, slot: u32, v: &Self::Value) -> HostResult<()>;
     fn slot_get(&mut self, slot: u32) -> HostResult<Self::Value>;

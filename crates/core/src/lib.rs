@@ -12,6 +12,7 @@ mod ext_fast;
 mod host;
 mod journal;
 mod limits;
+mod modules;
 mod options;
 mod plain;
 mod print;

@@ -455,6 +455,15 @@ impl Host for NodeHost {
         self.invoke(self.hooks, f, &[keep, undo]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
+    fn multi_values(&mut self, v: &napi_value) -> HostResult<Option<napi_value>> {
+        let f = self.hook("multiValues")?;
+        let r = self.invoke(self.hooks, f, &[*v]).map_err(|e| self.keep(e))?;
+        Ok(match self.inspect(&r)? {
+            JsKind::Undefined => None,
+            _ => Some(r),
+        })
+    }
+
     fn take_exception(&mut self) -> Option<napi_value> {
         let exc = self.caught.replace(ptr::null_mut());
         (!exc.is_null()).then_some(exc)

@@ -272,6 +272,13 @@ impl Vm {
         self.engine().restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
     }
 
+    /// See `Engine::define_module`.
+    #[napi]
+    pub fn define_module(&self, env: Env, hooks: Raw, name: String, value: Raw, source: bool) -> Result<()> {
+        let mut h = self.host(&env, hooks)?;
+        self.engine().define_module(&mut h, &name, &value.0, source).map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
     /// `openLog(hooks, snapshot | undefined, log | undefined)`: see `Engine::open_log`.
     #[napi]
     pub fn open_log(&self, env: Env, hooks: Raw, snapshot: Raw, log: Raw) -> Result<Raw> {

@@ -165,6 +165,13 @@ impl Vm {
         self.engine.restore(&mut h, &data).map_err(|e| self.fail(&mut h, &e))
     }
 
+    /// See `Engine::define_module`.
+    #[wasm_bindgen(js_name = defineModule)]
+    pub fn define_module(&self, hooks: JsValue, name: &str, value: JsValue, source: bool) -> Result<(), JsValue> {
+        let mut h = WasmHost::new(hooks);
+        self.engine.define_module(&mut h, name, &value, source).map_err(|e| self.fail(&mut h, &e))
+    }
+
     /// `openLog(hooks, snapshot | undefined, log | undefined)`: see `Engine::open_log`.
     #[wasm_bindgen(js_name = openLog)]
     pub fn open_log(&self, hooks: JsValue, snapshot: JsValue, log: JsValue) -> Result<JsValue, JsValue> {

@@ -272,6 +272,9 @@ impl Host for MemHost {
         }
         Ok(())
     }
+    fn multi_values(&mut self, _v: &Js) -> HostResult<Option<Js>> {
+        Ok(None)
+    }
     fn map_has(&mut self, m: &Js, key: &Js) -> HostResult<bool> {
         Ok(as_map(m)?.entries.borrow().iter().any(|(k, _)| same(k, key)))
     }
