@@ -182,6 +182,16 @@ export class Lua {
   eval(code: string, options?: CallOptions): LuaValue;
   evalAll(code: string, options?: CallOptions): LuaValue[];
   run(code: string, options?: CallOptions): RunResult;
+  /**
+   * As eval, but a JS function the code calls may return a Promise: the Lua code waits
+   * for it and goes on with its value (a rejection is a Lua error at that line). One
+   * async call per VM at a time (others queue; sync calls meanwhile fail, busy).
+   */
+  evalAsync(code: string, options?: CallOptions): Promise<LuaValue>;
+  /** As run, waiting for Promises as evalAsync does. */
+  runAsync(code: string, options?: CallOptions): Promise<RunResult>;
+  /** As call, waiting for Promises as evalAsync does. */
+  callAsync(name: string, ...args: LuaValue[]): Promise<LuaValue>;
   setGlobal(name: string, value: LuaValue): void;
   getGlobal(name: string): LuaValue;
   call(name: string, ...args: LuaValue[]): LuaValue;

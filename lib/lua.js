@@ -37,6 +37,18 @@ const CHUNK_CACHE_ENTRIES = 128;
 const CHUNK_CACHE_MAX_LENGTH = 4096;
 
 const CLOSED = 'the Lua VM is closed';
+/** What a cancelled wait rejects with (see `_waitFor`). */
+const CANCELLED = Symbol('cancelled');
+
+/** A rejection reason as Lua sees it: an Error's message, else its string form. */
+function rejectionText(e) {
+  try {
+    if (e !== null && typeof e === 'object' && typeof e.message === 'string') return e.message;
+    return `a Promise was rejected with ${typeof e === 'string' ? JSON.stringify(e) : String(e)}`;
+  } catch {
+    return 'a Promise was rejected';
+  }
+}
 const CRASHED = 'this VM crashed and is gone (its ext tables are kept: save() and close() still write them); create a new VM';
 
 class Lua {
@@ -82,6 +94,11 @@ class Lua {
     this._echoInRun = userPrint !== undefined;
     /** source (prefixed by chunk name) -> compiled function id; see CHUNK_CACHE_ENTRIES. */
     this._chunks = new Map();
+    /** Async calls run one after another (see `_async`). */
+    this._asyncQueue = Promise.resolve();
+    this._asyncRunning = 0;
+    this._cancelWait = null;
+    this._cancelled = null;
     this._impl = impl;
     this._options = {
       stdlib,
@@ -281,6 +298,109 @@ class Lua {
     return this._exec(this._code(code), this._chunkName(opts), this._timeout(opts), 1, true);
   }
 
+  /** Runs code; returns a Promise of its first result. A JS function the code calls may
+   * return a Promise: the Lua code waits for it (see docs/api.md "Async calls"). */
+  evalAsync(code, opts) {
+    const src = this._code(code);
+    const name = this._chunkName(opts);
+    const timeout = this._timeout(opts);
+    return this._async(0, () => this._vm.startAsync(this._hooks, 0, src, name, [], timeout, 0, true));
+  }
+
+  /** As `run`, waiting for the Promises JS functions return: a Promise of the report. */
+  runAsync(code, opts) {
+    const src = this._code(code);
+    const name = this._chunkName(opts);
+    const timeout = this._timeout(opts);
+    return this._async(2, () => this._vm.startAsync(this._hooks, 0, src, name, [], timeout, 2, this._echoInRun));
+  }
+
+  /** As `call`, waiting for the Promises JS functions return: a Promise of the first result. */
+  callAsync(name, ...args) {
+    if (typeof name !== 'string') throw new TypeError('function name must be a string');
+    return this._async(0, () => this._vm.startAsync(this._hooks, 1, name, undefined, args, undefined, 0, true));
+  }
+
+  /**
+   * Runs an async call: starts it, then awaits each Promise Lua waits for and resumes
+   * it with the outcome (the core's engine/awaits.rs). Async calls on one VM run one
+   * after another; the persistence sees the call once it ended (it is one transaction).
+   */
+  _async(mode, start) {
+    const run = async () => {
+      let step = this._asyncStep(mode, start);
+      while (step && 'pending' in step) {
+        let fulfilled = true;
+        let value;
+        let message = '';
+        try {
+          value = await this._waitFor(step.pending);
+        } catch (e) {
+          if (e === CANCELLED) throw new LuaError(this._cancelled);
+          fulfilled = false;
+          value = e;
+          message = rejectionText(e);
+        }
+        step = this._asyncStep(mode, () => this._vm.resumeAsync(this._hooks, fulfilled, value, message, mode));
+      }
+      return step.done;
+    };
+    // Idle, the call starts now (a sync call right after it finds the VM busy);
+    // otherwise after the ones before it.
+    const p = this._asyncRunning === 0 ? run() : this._asyncQueue.then(run);
+    this._asyncRunning++;
+    const settled = () => {
+      this._asyncRunning--;
+    };
+    this._asyncQueue = p.then(settled, settled);
+    return p;
+  }
+
+  /** One step of an async call, through the usual guard; its end is a call's end for the
+   * persistence. A run report's error becomes a LuaError, as in `run`. */
+  _asyncStep(mode, fn) {
+    let step;
+    try {
+      step = this._guard(fn);
+    } catch (e) {
+      this._persist.afterCall();
+      if (mode !== 2) throw e;
+      const error = e instanceof LuaError ? e : new LuaError({ kind: 'runtime', message: String((e && e.message) || e) });
+      return { done: { ok: false, values: [], output: '', error, stats: {} } };
+    }
+    if ('done' in step) {
+      this._persist.afterCall();
+      if (mode === 2) {
+        const r = step.done;
+        if (r.error) r.error = new LuaError(r.error);
+        else delete r.error;
+      }
+    }
+    return step;
+  }
+
+  /** `promise`, or a rejection with CANCELLED when close() or reset() ends the wait. */
+  _waitFor(promise) {
+    return new Promise((resolve, reject) => {
+      this._cancelWait = () => reject(CANCELLED);
+      Promise.resolve(promise).then(resolve, reject);
+    }).finally(() => {
+      this._cancelWait = null;
+    });
+  }
+
+  /** Ends a waiting async call (its ext changes undone) before close() or reset(). */
+  _cancelAsync(kind, message) {
+    if (!this._cancelWait) return;
+    this._cancelled = { kind, message };
+    try {
+      this._vm.cancelAsync(this._hooks);
+    } catch {
+      // the VM is gone: nothing to undo there
+    }
+    this._cancelWait();
+  }
+
   /** Runs code and never throws: { ok, values, output, error?, stats }. */
   run(code, opts) {
     // Invalid arguments throw, as in eval.
@@ -376,6 +496,7 @@ class Lua {
   }
 
   reset() {
+    this._cancelAsync('runtime', 'the VM was reset while this async call waited for a Promise; its ext changes were undone');
     this._chunks.clear();
     this._guard(() => this._vm.reset(this._hooks));
     this._defineModules();
@@ -388,6 +509,7 @@ class Lua {
    */
   close() {
     if (this._closed) return this._closing;
+    this._cancelAsync('closed', 'the VM was closed while this async call waited for a Promise; its ext changes were undone');
     // The last snapshot (through a fresh instance if a wasm trap lost the VM): a
     // failure is reported, never thrown, since the store must still be released.
     this._persist.saveAtClose();

@@ -329,7 +329,7 @@ pub(crate) fn js_function<H: Host + 'static>(
     host.slot_set(slot, f).map_err(host_err)?;
     let owner = SlotOwner::new(shared, slot);
     let captured = shared.clone();
-    crate::plain::function(lua, shared, move |lua, args: MultiValue| {
+    crate::plain::js_callable(lua, shared, move |lua, args: MultiValue| {
         let shared = &captured;
         // Capture the whole owner (not just its slot number) so the slot lives as long
         // as this function does.
@@ -350,6 +350,9 @@ pub(crate) fn js_function<H: Host + 'static>(
             Err(e) => return Err(call_failure(scope.host, shared, &pos, e)),
         };
         scope.host.take_exception(); // forget failures the callback itself handled
+        if let Some(awaited) = crate::engine::awaits::awaitable(scope.host, shared, &result, &pos).map_err(host_err)? {
+            return Ok(awaited);
+        }
         let values = match results(scope.host, &result) {
             Ok(v) => v,
             Err(e) => return Err(conversion_failure(scope.host, shared, &pos, host_err(e))),

@@ -1,5 +1,7 @@
 //! The engine: one persistent Lua VM and every operation the JS API offers on it.
 
+pub(crate) mod awaits;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -62,6 +64,8 @@ pub struct Engine<H: Host + 'static> {
     /// Bumped when `close` or `reset` lets go of the state: a call that began on it then
     /// holds what may be the last handle (see `invoke`).
     state_gen: Cell<u64>,
+    /// The async call in progress (awaits.rs).
+    async_call: RefCell<Option<awaits::AsyncCall>>,
 }
 
 impl<H: Host + 'static> Engine<H> {
@@ -70,7 +74,7 @@ impl<H: Host + 'static> Engine<H> {
         shared.storage_limit.set(options.storage_limit);
         let lua = sandbox::new_lua(&options, &shared).map_err(|e| from_mlua(&e))?;
         let peak = lua.used_memory();
-        Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0) })
+        Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0), async_call: RefCell::new(None) })
     }
 
     pub fn options(&self) -> &Options {
@@ -235,6 +239,8 @@ impl<H: Host + 'static> Engine<H> {
 
     fn reset_now(&self) -> Result<(), LuaError> {
         self.vm()?;
+        self.async_call.borrow_mut().take();
+        self.shared.async_thread.borrow_mut().take();
         let old = self.lua.borrow_mut().take();
         self.free(old, true);
         let lua = sandbox::new_lua(&self.options, &self.shared).map_err(|e| from_mlua(&e))?;
@@ -247,6 +253,9 @@ impl<H: Host + 'static> Engine<H> {
     /// JS callback in the middle of a call (the VM is freed when that call unwinds).
     pub fn close(&self) {
         self.entry(|_| (), || {
+            // A waiting async call holds the state (its coroutine): let it go first.
+            self.async_call.borrow_mut().take();
+            self.shared.async_thread.borrow_mut().take();
             let lua = self.lua.borrow_mut().take();
             self.free(lua, true);
         })
@@ -479,6 +488,9 @@ impl<H: Host + 'static> Engine<H> {
             Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
         };
         let shared = &self.shared;
+        if self.waiting() {
+            return Outcome { result: Err(awaits::busy()), output: String::new(), stats: Stats::default() };
+        }
         let Some(depth) = Nested::enter(&shared.calls) else {
             let message = format!("too many nested calls between JS and Lua (more than {})", limits::NESTED_CALLS);
             return Outcome { result: Err(LuaError::new(ErrorKind::Runtime, message)), output: String::new(), stats: Stats::default() };

@@ -30,6 +30,7 @@ mod stored;
 // Links the Lua C library (mlua-sys is built with `external`).
 use lua_persistent_sys as _;
 
+pub use engine::awaits::{AsyncTarget, Step};
 pub use engine::{Engine, MemoryStats, Outcome, Stats, Want};
 pub use error::{parse_position, ErrorCode, ErrorKind, LuaError};
 pub use host::{CallError, Host, HostError, HostResult, JsKind};

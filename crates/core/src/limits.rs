@@ -156,6 +156,16 @@ pub(crate) fn arm<H: Host + 'static>(
     prev
 }
 
+/// Installs the count hook an instruction limit needs before a coroutine that must
+/// carry it is made: a Lua thread copies its creator's hook when it is made, and the
+/// hook is otherwise installed by the first call that arms limits (an async call's
+/// coroutine, engine/awaits.rs, is made before that).
+pub(crate) fn prepare_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, max_instructions: u64) {
+    let mut wanted = shared.hook.get();
+    wanted.count = if max_instructions > 0 { (max_instructions.min(HOOK_PERIOD as u64) as u32).max(1) } else { 0 };
+    ensure_hook(lua, shared, wanted);
+}
+
 /// Sets each hook to the wanted period, only where that changes: calls with the same
 /// limits reuse the hooks, and calls without limits run hook-free.
 fn ensure_hook<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, wanted: Hook) {

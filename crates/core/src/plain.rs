@@ -27,8 +27,15 @@ const REGISTRY_KEY: &str = "lua-persistent.plain";
 /// C: a C runner would spend one more level of Lua's C-call budget (200, shared by
 /// nested calls between JS and Lua) per call. Calls without arguments (every `eval`)
 /// have runners of their own, without the `select` (~14 ns a call).
+///
+/// JS functions get `wrap_await`: a callback that got a Promise in an async call returns
+/// `AWAIT` and the Promise's slot, and the wrapper suspends the async call's coroutine
+/// there (see awaits.rs), when it can: the code must run in that coroutine (not in one of
+/// the script's own) and be able to yield (not inside a table.sort comparator, say).
 const FACTORY: &str = r#"
+local AWAIT, driver, cannot = ...
 local error, pack, select = error, table.pack, select
+local yield, isyieldable, running = coroutine.yield, coroutine.isyieldable, coroutine.running
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
@@ -36,24 +43,59 @@ end
 local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
+local function awaiting(ok, ...)
+  if not ok or (...) ~= AWAIT then return ok, ... end
+  if isyieldable() and running() == driver() then return yield(AWAIT, select(2, ...)) end
+  return false, cannot(select(2, ...), isyieldable())
+end
+local function wrap_await(rf)
+  return function(...) return check(awaiting(rf(...))) end
+end
 local function first(...) return ((...)(select(2, ...))) end
 local function all(...) return pack((...)(select(2, ...))) end
 local function first0(...) return ((...)()) end
 local function all0(...) return pack((...)()) end
-return wrap, first, all, first0, all0
+return wrap, wrap_await, first, all, first0, all0
 "#;
+
+/// The value a callback returns first to have its wrapper await a Promise (see
+/// `FACTORY`): an address no Lua value can forge.
+pub(crate) fn await_marker() -> mlua::LightUserData {
+    static MARKER: u8 = 0;
+    mlua::LightUserData(&MARKER as *const u8 as *mut std::ffi::c_void)
+}
+
+const AWAIT_KEY: &str = "lua-persistent.plain-await";
 
 /// The runners of a Lua state, kept at hand (a registry lookup per call is measurable):
 /// `[first, all]` for calls with arguments, then for calls without.
 pub(crate) struct Runners([Function; 4]);
 
-pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Shared<H>) -> mlua::Result<()> {
+pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<()> {
+    let weak = Rc::downgrade(shared);
+    let driver = lua.create_function(move |_, ()| Ok(weak.upgrade().and_then(|s| s.async_thread.borrow().clone())))?;
+    let weak = Rc::downgrade(shared);
+    let cannot = lua.create_function(move |lua, (slot, yieldable): (u32, bool)| Ok(crate::engine::awaits::cannot_wait(lua, &weak, slot, yieldable)))?;
     // `call`, not `eval`: mlua's eval first tries the source as an expression
     // (`return <source>`), which fails to parse here and costs a syntax error (and, on
     // wasm, compiling its formatting code) at every VM creation.
-    let (factory, first, all, first0, all0): (Function, Function, Function, Function, Function) = lua.load(FACTORY).set_name("=plain").call(())?;
+    let (factory, wrap_await, first, all, first0, all0): (Function, Function, Function, Function, Function, Function) =
+        lua.load(FACTORY).set_name("=plain").call((await_marker(), driver, cannot))?;
     *shared.runners.borrow_mut() = Some(Runners([first, all, first0, all0]));
+    lua.set_named_registry_value(AWAIT_KEY, wrap_await)?;
     lua.set_named_registry_value(REGISTRY_KEY, factory)
+}
+
+/// As [`function`], for a JS function: its wrapper can await a Promise the function
+/// returns in an async call (see `FACTORY`).
+pub(crate) fn js_callable<H, F>(lua: &Lua, shared: &Rc<Shared<H>>, f: F) -> mlua::Result<Function>
+where
+    H: Host + 'static,
+    F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
+{
+    let inner = boxed(lua, shared, Box::new(f))?;
+    let factory: Function = lua.named_registry_value(AWAIT_KEY)?;
+    factory.call(inner)
 }
 
 /// Calls `f` with `args`; returns its first result only, or all of them.

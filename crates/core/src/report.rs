@@ -153,6 +153,17 @@ pub fn finish<H: Host + 'static>(h: &mut H, engine: &Engine<H>, out: Outcome<H::
     shaped.map_err(|he| message_value(h, &he.message))
 }
 
+/// An async call's step for JS: `{ pending: promise }` while it waits, else
+/// `{ done: result }` shaped as [`finish`] shapes it (an error is thrown as there).
+pub fn finish_step<H: Host + 'static>(h: &mut H, engine: &Engine<H>, step: crate::Step<H::Value>, mode: Mode) -> Result<H::Value, H::Value> {
+    let (key, value) = match step {
+        crate::Step::Pending(p) => ("pending", p),
+        crate::Step::Done(out) => ("done", finish(h, engine, out, mode)?),
+    };
+    let wrapped = h.new_object().and_then(|o| h.object_set(&o, key, &value).map(|_| o));
+    wrapped.map_err(|he| message_value(h, &he.message))
+}
+
 /// Error info for a failure outside a call (set/getGlobal, snapshot, restore).
 pub fn fail<H: Host + 'static>(h: &mut H, engine: &Engine<H>, e: &LuaError) -> H::Value {
     match error_info(h, engine, e) {

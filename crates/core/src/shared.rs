@@ -106,6 +106,10 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) changes: RefCell<crate::changes::Changes>,
     /// The last serial given to an ext proxy (journal.rs).
     pub(crate) next_serial: Cell<u64>,
+    /// The coroutine an async call runs in, while it runs or waits (engine/awaits.rs).
+    pub(crate) async_thread: RefCell<Option<mlua::Thread>>,
+    /// Where the JS call whose Promise an async call waits for is ("chunk:line: ").
+    pub(crate) await_position: RefCell<String>,
 }
 
 /// Hashes addresses (already unique; only their low bits need mixing).
@@ -156,6 +160,8 @@ impl<H: Host> Shared<H> {
             journal: RefCell::new(Default::default()),
             changes: RefCell::new(Default::default()),
             next_serial: Cell::new(crate::journal::ROOT),
+            async_thread: RefCell::new(None),
+            await_position: RefCell::new(String::new()),
         })
     }
 

@@ -272,6 +272,52 @@ impl Vm {
         self.engine().restore(&mut h, &data).map_err(|e| self.fail(&env, &mut h, &e))
     }
 
+    /// `startAsync(hooks, kind, target, chunkName, args, timeout, mode, echo)`: kind 0 runs
+    /// `target` as a chunk, 1 calls the global `target`, 2 the Lua function with id
+    /// `target`. See `Engine::start_async`; the result is `{ pending }` or `{ done }`.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_async(&self, env: Env, hooks: Raw, kind: u32, target: Raw, chunk_name: Option<String>, args: Vec<Raw>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<Raw> {
+        use lua_persistent_core::{AsyncTarget, Host, JsKind};
+        let mut h = self.host(&env, hooks)?;
+        let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
+        let mode = Mode::from_u32(mode);
+        let args: Vec<napi_value> = args.into_iter().map(|a| a.0).collect();
+        let text = match h.inspect(&target.0) {
+            Ok(JsKind::String(s)) => Some(s),
+            _ => None,
+        };
+        let id = match h.inspect(&target.0) {
+            Ok(JsKind::Number(n)) => n as u32,
+            _ => 0,
+        };
+        let target = match (kind, &text) {
+            (0, Some(code)) => AsyncTarget::Chunk(code.as_bytes()),
+            (1, Some(name)) => AsyncTarget::Global(name),
+            (2, _) => AsyncTarget::Ref(id),
+            _ => return Err(Error::new(Status::InvalidArg, "startAsync: bad target")),
+        };
+        let step = self.engine().start_async(&mut h, target, &args, &call, mode.want());
+        report::finish_step(&mut h, self.engine(), step, mode).map(Raw).map_err(|info| throw(env.raw(), info))
+    }
+
+    /// See `Engine::resume_async`.
+    #[napi]
+    pub fn resume_async(&self, env: Env, hooks: Raw, fulfilled: bool, value: Raw, message: String, mode: u32) -> Result<Raw> {
+        let mut h = self.host(&env, hooks)?;
+        let mode = Mode::from_u32(mode);
+        let step = self.engine().resume_async(&mut h, fulfilled, &value.0, &message);
+        report::finish_step(&mut h, self.engine(), step, mode).map(Raw).map_err(|info| throw(env.raw(), info))
+    }
+
+    /// See `Engine::cancel_async`.
+    #[napi]
+    pub fn cancel_async(&self, env: Env, hooks: Raw) -> Result<()> {
+        let mut h = self.host(&env, hooks)?;
+        self.engine().cancel_async(&mut h);
+        Ok(())
+    }
+
     /// See `Engine::define_module`.
     #[napi]
     pub fn define_module(&self, env: Env, hooks: Raw, name: String, value: Raw, source: bool) -> Result<()> {

@@ -6,7 +6,7 @@ mod host;
 
 use host::WasmHost;
 use lua_persistent_core::report::{self, Mode};
-use lua_persistent_core::{CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome};
+use lua_persistent_core::{AsyncTarget, CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -163,6 +163,42 @@ impl Vm {
             _ => return Err(js_sys::TypeError::new("restore() expects a Uint8Array").into()),
         };
         self.engine.restore(&mut h, &data).map_err(|e| self.fail(&mut h, &e))
+    }
+
+    /// `startAsync(hooks, kind, target, chunkName, args, timeout, mode, echo)`: kind 0 runs
+    /// `target` as a chunk, 1 calls the global `target`, 2 the Lua function with id
+    /// `target`. See `Engine::start_async`; the result is `{ pending }` or `{ done }`.
+    #[wasm_bindgen(js_name = startAsync)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_async(&self, hooks: JsValue, kind: u32, target: JsValue, chunk_name: Option<String>, args: Vec<JsValue>, timeout: Option<f64>, mode: u32, echo: bool) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let call = CallOptions { chunk_name, timeout_ms: timeout, echo };
+        let mode = Mode::from_u32(mode);
+        let text = target.as_string();
+        let target = match (kind, &text) {
+            (0, Some(code)) => AsyncTarget::Chunk(code.as_bytes()),
+            (1, Some(name)) => AsyncTarget::Global(name),
+            (2, _) => AsyncTarget::Ref(target.as_f64().unwrap_or(0.0) as u32),
+            _ => return Err(js_sys::TypeError::new("startAsync: bad target").into()),
+        };
+        let step = self.engine.start_async(&mut h, target, &args, &call, mode.want());
+        report::finish_step(&mut h, &self.engine, step, mode)
+    }
+
+    /// See `Engine::resume_async`.
+    #[wasm_bindgen(js_name = resumeAsync)]
+    pub fn resume_async(&self, hooks: JsValue, fulfilled: bool, value: JsValue, message: &str, mode: u32) -> Result<JsValue, JsValue> {
+        let mut h = WasmHost::new(hooks);
+        let mode = Mode::from_u32(mode);
+        let step = self.engine.resume_async(&mut h, fulfilled, &value, message);
+        report::finish_step(&mut h, &self.engine, step, mode)
+    }
+
+    /// See `Engine::cancel_async`.
+    #[wasm_bindgen(js_name = cancelAsync)]
+    pub fn cancel_async(&self, hooks: JsValue) {
+        let mut h = WasmHost::new(hooks);
+        self.engine.cancel_async(&mut h);
     }
 
     /// See `Engine::define_module`.
