@@ -202,6 +202,11 @@ pub(crate) struct FromJs<'a, H: Host> {
 impl<'a, H: Host + 'static> FromJs<'a, H> {
     pub(crate) fn value(&mut self, v: &H::Value, depth: usize) -> mlua::Result<Value> {
         let kind = self.host.inspect(v).map_err(host_err)?;
+        self.value_of(v, kind, depth)
+    }
+
+    /// [`FromJs::value`] of `v`, already inspected as `kind`.
+    pub(crate) fn value_of(&mut self, v: &H::Value, kind: JsKind, depth: usize) -> mlua::Result<Value> {
         Ok(match kind {
             JsKind::Undefined | JsKind::Null => Value::Nil,
             JsKind::Bool(b) => Value::Boolean(b),
@@ -305,15 +310,11 @@ pub(crate) fn call_failure<H: Host>(host: &mut H, shared: &Shared<H>, pos: &str,
     Raised::Host { message: format!("{pos}{}", e.message), exception_id }.into_lua()
 }
 
-/// The values a JS function's `result` gives Lua: those of a `multi(...)`, else itself.
-/// Only a plain object can be one: other results cost one `inspect` more.
-fn results<H: Host>(h: &mut H, result: &H::Value) -> Result<Vec<H::Value>, crate::host::HostError> {
-    if !matches!(h.inspect(result)?, JsKind::Object) {
-        return Ok(vec![result.clone()]);
-    }
-    let Some(array) = h.multi_values(result)? else { return Ok(vec![result.clone()]) };
-    let JsKind::Array(n) = h.inspect(&array)? else { return Ok(vec![result.clone()]) };
-    (0..n).map(|i| h.array_get(&array, i)).collect()
+/// The values of a JS function's object `result` when it is a `multi(...)`.
+fn multi<H: Host>(h: &mut H, result: &H::Value) -> Result<Option<Vec<H::Value>>, crate::host::HostError> {
+    let Some(array) = h.multi_values(result)? else { return Ok(None) };
+    let JsKind::Array(n) = h.inspect(&array)? else { return Ok(None) };
+    (0..n).map(|i| h.array_get(&array, i)).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 /// Wraps a JS function as a Lua function. Lua arguments are converted to JS, the
@@ -350,20 +351,37 @@ pub(crate) fn js_function<H: Host + 'static>(
             Err(e) => return Err(call_failure(scope.host, shared, &pos, e)),
         };
         scope.host.take_exception(); // forget failures the callback itself handled
-        if let Some(awaited) = crate::engine::awaits::awaitable(scope.host, shared, &result, &pos).map_err(host_err)? {
-            return Ok(awaited);
-        }
-        let values = match results(scope.host, &result) {
-            Ok(v) => v,
+        let kind = match scope.host.inspect(&result) {
+            Ok(k) => k,
             Err(e) => return Err(conversion_failure(scope.host, shared, &pos, host_err(e))),
         };
-        let mut out = MultiValue::with_capacity(values.len());
-        for v in &values {
-            match (FromJs { host: &mut *scope.host, shared, lua }).value(v, 0) {
-                Ok(v) => out.push_back(v),
-                Err(e) => return Err(conversion_failure(scope.host, shared, &pos, e)),
+        match kind {
+            JsKind::Thenable => {
+                if let Some(awaited) = crate::engine::awaits::awaitable(scope.host, shared, &result, &pos).map_err(host_err)? {
+                    return Ok(awaited);
+                }
             }
+            JsKind::Object => {
+                let values = match multi(scope.host, &result) {
+                    Ok(v) => v,
+                    Err(e) => return Err(conversion_failure(scope.host, shared, &pos, host_err(e))),
+                };
+                if let Some(values) = values {
+                    let mut out = MultiValue::with_capacity(values.len());
+                    for v in &values {
+                        match (FromJs { host: &mut *scope.host, shared, lua }).value(v, 0) {
+                            Ok(v) => out.push_back(v),
+                            Err(e) => return Err(conversion_failure(scope.host, shared, &pos, e)),
+                        }
+                    }
+                    return Ok(out);
+                }
+            }
+            _ => {}
         }
-        Ok(out)
+        match (FromJs { host: &mut *scope.host, shared, lua }).value_of(&result, kind, 0) {
+            Ok(v) => Ok(MultiValue::from(vec![v])),
+            Err(e) => Err(conversion_failure(scope.host, shared, &pos, e)),
+        }
     })
 }

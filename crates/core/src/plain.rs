@@ -43,13 +43,16 @@ end
 local function wrap(rf)
   return function(...) return check(rf(...)) end
 end
-local function awaiting(ok, ...)
-  if not ok or (...) ~= AWAIT then return ok, ... end
-  if isyieldable() and running() == driver() then return yield(AWAIT, select(2, ...)) end
-  return false, cannot(select(2, ...), isyieldable())
+local function check_await(ok, ...)
+  if ok then
+    if (...) ~= AWAIT then return ... end
+    if isyieldable() and running() == driver() then return check(yield(AWAIT, select(2, ...))) end
+    return check(false, cannot(select(2, ...), isyieldable()))
+  end
+  error((...), 0)
 end
 local function wrap_await(rf)
-  return function(...) return check(awaiting(rf(...))) end
+  return function(...) return check_await(rf(...)) end
 end
 local function first(...) return ((...)(select(2, ...))) end
 local function all(...) return pack((...)(select(2, ...))) end

@@ -15,7 +15,7 @@ use mlua::{MultiValue, Thread, ThreadStatus, Value};
 
 use super::{convert_results, js_args, Engine, Nested, Outcome, Stats, Want};
 use crate::error::{from_mlua, ErrorKind, LuaError, Raised};
-use crate::host::{Host, HostError, JsKind};
+use crate::host::{Host, HostError};
 use crate::limits;
 use crate::options::{CallOptions, DEFAULT_CHUNK_NAME};
 use crate::shared::{lua_position, Output, Scope, Shared};
@@ -302,11 +302,11 @@ pub(crate) fn cannot_wait<H: Host + 'static>(lua: &mlua::Lua, shared: &std::rc::
     }
 }
 
-/// A JS function's result in an async call: a Promise is kept in a slot and handed to
-/// the wrapper to await (see plain.rs `wrap_await`); `None` for anything else.
+/// A JS function's Promise `result` in an async call is kept in a slot and handed to the
+/// wrapper to await (see plain.rs `wrap_await`); `None` outside async calls.
 /// `at`: the position of the JS call, where a rejection will be raised.
 pub(crate) fn awaitable<H: Host + 'static>(h: &mut H, shared: &Shared<H>, result: &H::Value, at: &str) -> Result<Option<MultiValue>, HostError> {
-    if shared.async_thread.borrow().is_none() || !matches!(h.inspect(result)?, JsKind::Thenable) {
+    if shared.async_thread.borrow().is_none() {
         return Ok(None);
     }
     let slot = shared.alloc_slot();
