@@ -12,6 +12,7 @@ export type LuaValue =
   | LuaValue[]
   | { [key: string]: LuaValue }
   | Map<LuaValue, LuaValue>
+  | Ref<object>
   | ((...args: any[]) => any);
 
 /** A value stored in an external table: scalars and nested Maps. */
@@ -211,6 +212,18 @@ export class Lua {
 }
 
 export function createLua(options?: LuaOptions): Promise<Lua>;
+
+/** What `ref(...)` returns: a JS value Lua sees live. */
+export interface Ref<T> {
+  readonly __ref?: T;
+}
+
+/**
+ * Passes a JS object, function or class to Lua as a live reference: reads and writes
+ * reach it, `obj:method()` calls with `this`, `Class.new(...)` constructs, `pairs` and
+ * `==` work. Plain values are copied. A reference cannot be stored in an ext table.
+ */
+export function ref<T extends object>(value: T): Ref<T>;
 
 /** What `multi(...)` returns: several values for Lua. */
 export interface Multi {

@@ -4,6 +4,7 @@
 // "browser" condition.
 const { Lua, LuaError, makeCreateLua } = require('./lib/api');
 const { multi } = require('./lib/multi');
+const { ref } = require('./lib/ref');
 
 const loaders = {
   native: () => require('./lib/native').load(),
@@ -28,6 +29,7 @@ module.exports = {
   Lua,
   LuaError,
   multi,
+  ref,
   indexedDBStorage: browserOnly('indexedDBStorage'),
   localStorageStorage: browserOnly('localStorageStorage'),
 };

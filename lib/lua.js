@@ -9,6 +9,7 @@ const { LuaError, toError } = require('./errors');
 const { DEFAULTS, limitOption, interruptOption } = require('./options');
 const { makeJournal } = require('./journal');
 const { multiValues } = require('./multi');
+const { refTarget, refOp } = require('./ref');
 
 // lib/persist.js is required on first need only (see `persistence`): a VM with the
 // default 'memory' storage never loads it unless save() is called.
@@ -84,6 +85,8 @@ class Lua {
         Promise.resolve(p).then(undefined, () => {});
       },
       multiValues,
+      refTarget,
+      refOp,
       makeFunction(id) {
         const f = (...args) => self._call(() => self._vm.callRef(self._hooks, id, args, undefined, 0, true));
         Object.defineProperty(f, LUA_FUNCTION, { value: id });

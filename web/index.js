@@ -9,6 +9,7 @@ import compile, { instantiate } from '../dist/wasm-web/lua_persistent.js';
 import { makeCreateLua, Lua, LuaError, wasmBackend } from '../lib/api.js';
 import { indexedDBStorage, localStorageStorage } from './storage.js';
 import { multi } from '../lib/multi.js';
+import { ref } from '../lib/ref.js';
 
 let compiling = null; // fetch + compile, once, shared by concurrent calls
 let backend = null;
@@ -44,4 +45,4 @@ function browserStorage(s, options = {}) {
 
 const createLua = makeCreateLua({ wasm: loadWasm }, ['wasm'], browserStorage);
 
-export { createLua, Lua, LuaError, multi, indexedDBStorage, localStorageStorage };
+export { createLua, Lua, LuaError, multi, ref, indexedDBStorage, localStorageStorage };

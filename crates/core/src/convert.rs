@@ -119,6 +119,9 @@ impl<'a, H: Host + 'static> ToJs<'a, H> {
     }
 
     fn table(&mut self, t: &Table) -> mlua::Result<H::Value> {
+        if let Some(slot) = crate::jsref::slot_of(self.shared, t) {
+            return self.host.slot_get(slot).map_err(host_err);
+        }
         let ptr = t.to_pointer();
         if let Some(v) = self.seen.get(&ptr) {
             return Ok(v.clone());
@@ -268,6 +271,12 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
             }
             JsKind::Object => {
                 let entries = self.host.object_entries(v).map_err(host_err)?;
+                // A `ref(...)` has no own keys: only such objects are asked about.
+                if entries.is_empty() {
+                    if let Some(r) = crate::jsref::from_js(self.lua, self.shared, self.host, v)? {
+                        return Ok(r);
+                    }
+                }
                 crate::limits::charge(self.shared, 1 + entries.len()).map_err(Raised::into_lua)?;
                 let t = self.lua.create_table_with_capacity(0, entries.len())?;
                 for (k, val) in entries {

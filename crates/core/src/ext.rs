@@ -335,6 +335,9 @@ pub(crate) fn to_stored<H: Host + 'static>(shared: &Shared<H>, h: &mut H, v: &Va
                 Err(_) => Stored::Bytes(bytes.to_vec()),
             });
         }
+        Value::Table(t) if crate::jsref::slot_of(shared, t).is_some() => {
+            return Err(CopyError::Rule(format!("cannot store a JS reference (a ref() value, which cannot persist) at key {}", here(path))));
+        }
         Value::Table(t) => {
             let ptr = t.to_pointer();
             if visiting.contains(&ptr) {

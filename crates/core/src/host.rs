@@ -111,6 +111,9 @@ pub trait Host {
     /// back, newest first.
     fn journal_end(&mut self, keep: u32, undo: bool) -> HostResult<()>;
 
+    /// A function of the JS layer's `hooks` (live references call `hooks.refOp`).
+    fn hook_value(&mut self, name: &str) -> HostResult<Self::Value>;
+
     /// The values of a `multi(...values)` result (an Array), or `None` when `v` is not one:
     /// a JS function returns several values to Lua that way.
     fn multi_values(&mut self, v: &Self::Value) -> HostResult<Option<Self::Value>>;

@@ -11,6 +11,7 @@ mod ext;
 mod ext_fast;
 mod host;
 mod journal;
+mod jsref;
 mod limits;
 mod modules;
 mod options;

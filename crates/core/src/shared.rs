@@ -110,6 +110,9 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) async_thread: RefCell<Option<mlua::Thread>>,
     /// Where the JS call whose Promise an async call waits for is ("chunk:line: ").
     pub(crate) await_position: RefCell<String>,
+    /// Live JS references (jsref.rs): table address -> slot of the JS value.
+    pub(crate) js_refs: RefCell<HashMap<usize, u32>>,
+    pub(crate) ref_mt: RefCell<Option<mlua::Table>>,
 }
 
 /// Hashes addresses (already unique; only their low bits need mixing).
@@ -162,6 +165,8 @@ impl<H: Host> Shared<H> {
             next_serial: Cell::new(crate::journal::ROOT),
             async_thread: RefCell::new(None),
             await_position: RefCell::new(String::new()),
+            js_refs: RefCell::new(HashMap::new()),
+            ref_mt: RefCell::new(None),
         })
     }
 
@@ -170,7 +175,11 @@ impl<H: Host> Shared<H> {
     pub(crate) fn forget_vm_objects(&self) {
         let refs = std::mem::take(&mut *self.refs.borrow_mut());
         let mt = self.proxy_mt.borrow_mut().take();
-        drop((refs, mt));
+        let ref_mt = self.ref_mt.borrow_mut().take();
+        drop((refs, mt, ref_mt));
+        for (_, slot) in std::mem::take(&mut *self.js_refs.borrow_mut()) {
+            self.release_later(slot);
+        }
         self.hook.set(crate::limits::Hook::NONE);
         self.tick_state.set(std::ptr::null_mut());
     }

@@ -455,6 +455,10 @@ impl Host for NodeHost {
         self.invoke(self.hooks, f, &[keep, undo]).map(|_| ()).map_err(|e| self.keep(e))
     }
 
+    fn hook_value(&mut self, name: &str) -> HostResult<napi_value> {
+        self.hook(name)
+    }
+
     fn multi_values(&mut self, v: &napi_value) -> HostResult<Option<napi_value>> {
         let f = self.hook("multiValues")?;
         let r = self.invoke(self.hooks, f, &[*v]).map_err(|e| self.keep(e))?;

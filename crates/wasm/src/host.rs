@@ -322,6 +322,10 @@ impl Host for WasmHost {
         self.hook_fn("journalEnd")?.call2(&self.hooks, &JsValue::from(keep), &JsValue::from(undo)).map(|_| ()).map_err(herr)
     }
 
+    fn hook_value(&mut self, name: &str) -> HostResult<JsValue> {
+        self.hook(name)
+    }
+
     fn multi_values(&mut self, v: &JsValue) -> HostResult<Option<JsValue>> {
         let r = self.hook_fn("multiValues")?.call1(&self.hooks, v).map_err(herr)?;
         Ok((!r.is_undefined()).then_some(r))

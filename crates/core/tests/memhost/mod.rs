@@ -272,6 +272,9 @@ impl Host for MemHost {
         }
         Ok(())
     }
+    fn hook_value(&mut self, name: &str) -> HostResult<Js> {
+        Err(lua_persistent_core::HostError::new(format!("no hooks.{name} here")))
+    }
     fn multi_values(&mut self, _v: &Js) -> HostResult<Option<Js>> {
         Ok(None)
     }
