@@ -37,14 +37,14 @@ forEachBackend((backend) => {
   test('every member index.d.ts declares on Lua exists on a VM', async () => {
     const lua = await make();
     const members = declaredLuaMembers();
-    expect(members.sort()).toEqual(['backend', 'call', 'close', 'eval', 'evalAll', 'ext', 'gc', 'getGlobal', 'memory', 'recovery', 'reset', 'restore', 'run', 'save', 'setGlobal', 'snapshot']);
+    expect(members.sort()).toEqual(['backend', 'call', 'callAll', 'callAsync', 'close', 'eval', 'evalAll', 'evalAsync', 'ext', 'gc', 'getGlobal', 'memory', 'recovery', 'reset', 'restore', 'run', 'runAsync', 'save', 'setGlobal', 'snapshot']);
     for (const m of members) expect([m, m in lua]).toEqual([m, true]);
     expect(lua.backend).toBe(backend);
   });
 
   test('the Node entry exports what index.d.ts declares; the browser adapters say where they work', () => {
     const api = require(ROOT);
-    for (const name of ['createLua', 'Lua', 'LuaError', 'indexedDBStorage', 'localStorageStorage']) {
+    for (const name of ['createLua', 'Lua', 'LuaError', 'multi', 'ref', 'indexedDBStorage', 'localStorageStorage']) {
       expect([name, typeof api[name]]).toEqual([name, 'function']);
     }
     expect(() => api.indexedDBStorage()).toThrow(/for browsers.*directory path or an adapter/);
