@@ -12,6 +12,12 @@ export type LuaValue =
   | LuaValue[]
   | { [key: string]: LuaValue }
   | Map<LuaValue, LuaValue>
+  /** JS -> Lua only: a Set becomes { [member] = true }, typed arrays sequences,
+   * an ArrayBuffer a byte string, an Error its name, message and own fields. */
+  | Set<LuaValue>
+  | ArrayBuffer
+  | ArrayBufferView
+  | Error
   | Ref<object>
   | ((...args: any[]) => any);
 

@@ -56,7 +56,7 @@ forEachBackend((backend) => {
       expect(errors.length).toBeGreaterThanOrEqual(2);
       expect(errors[0]).toBeInstanceOf(LuaError);
       expect(errors[0].kind).toBe('ext');
-      expect(errors[0].message).toMatch(/snapshot: table 'host' holds an unsupported JS object at key "when"/);
+      expect(errors[0].message).toMatch(/snapshot: table 'host' holds an unsupported JS Date at key "when"/);
       expect(store.saves).toBe(0);
       // The host fixes its value: the next call saves Lua's earlier writes, although it
       // changes no ext data itself.

@@ -10,6 +10,7 @@ const { DEFAULTS, limitOption, interruptOption } = require('./options');
 const { makeJournal } = require('./journal');
 const { multiValues } = require('./multi');
 const { refTarget, refOp } = require('./ref');
+const { objectKind, viewBytes, setValues } = require('./kinds');
 
 // lib/persist.js is required on first need only (see `persistence`): a VM with the
 // default 'memory' storage never loads it unless save() is called.
@@ -78,6 +79,9 @@ class Lua {
       slots: [],
       auxSymbol: AUX,
       mapEntries,
+      objectKind,
+      viewBytes,
+      setValues,
       interruptBuffer,
       print: userPrint || ((text) => console.log(text)),
       /** A Promise Lua refused (synchronous calls cannot wait): its rejection is nobody's. */

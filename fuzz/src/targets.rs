@@ -302,6 +302,32 @@ fn key(input: &mut Input) -> Js {
     }
 }
 
+/// A JS value with no plain Lua form: one Lua refuses (a symbol, a Date), or one
+/// converted its own way (a Set, a typed array, an ArrayBuffer, an Error).
+fn exotic(input: &mut Input, depth: usize) -> Js {
+    use lua_persistent_core::{TypedArray, Unsupported};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    match input.u8() % 6 {
+        0 => Js::Sym,
+        1 => Js::Exotic(Unsupported::Date),
+        2 => {
+            let n = if depth > 6 { 0 } else { input.u8() % 4 };
+            Js::Set(Rc::new(RefCell::new((0..n).map(|_| value(input, depth + 1)).collect())))
+        }
+        3 => {
+            let t = TypedArray::ALL[input.u8() as usize % TypedArray::ALL.len()];
+            let n = (input.u8() % 4) as usize;
+            Js::Typed(t, Rc::new((0..n * t.size()).map(|_| input.u8()).collect()))
+        }
+        4 => Js::Buffer(Rc::new(input.text())),
+        _ => {
+            let text = String::from_utf8_lossy(&input.text()).into_owned();
+            Js::Error(Rc::new(RefCell::new(Vec::new())), "Error".into(), text.into())
+        }
+    }
+}
+
 /// A JS value; tag 11 nests Maps up to 255 deep, around the 200-level limit.
 fn value(input: &mut Input, depth: usize) -> Js {
     use std::cell::RefCell;
@@ -331,7 +357,7 @@ fn value(input: &mut Input, depth: usize) -> Js {
             }
             Js::Map(Rc::new(map))
         }
-        10 => Js::Sym,
+        10 => exotic(input, depth),
         _ => {
             let levels = input.u8();
             let leaf = value(input, 7);

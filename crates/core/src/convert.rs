@@ -11,9 +11,14 @@
 //!
 //! JS -> Lua: undefined/null -> nil; integral numbers within +-(2^53-1) (not -0) ->
 //! integer, other numbers -> float; BigInt -> integer (error outside i64); string;
-//! Uint8Array -> byte string; Array -> sequence; Map -> table; other objects -> table of
-//! own enumerable properties; functions -> Lua functions calling back into JS. JS values
-//! nested deeper than `MAX_DEPTH` (cyclic ones included) are rejected with an error.
+//! Uint8Array and ArrayBuffer -> byte string; other typed arrays -> sequence of their
+//! elements as `Array.from` gives them; Array -> sequence (holes -> nil); Map -> table;
+//! Set -> `{ [member] = true }`; Error -> table of own enumerable properties plus `name`
+//! and `message`; other objects (class instances too) -> table of own enumerable string
+//! keys; functions -> Lua functions calling back into JS. Dates, DataViews, RegExps,
+//! Weak* objects, boxed primitives, symbols and Promises are refused with an error that
+//! says what to pass instead. JS values nested deeper than `MAX_DEPTH` (cyclic ones
+//! included) are rejected with an error.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -22,7 +27,7 @@ use std::rc::Rc;
 use mlua::{Lua, MultiValue, Table, Value};
 
 use crate::error::Raised;
-use crate::host::{Host, HostError, JsKind};
+use crate::host::{Host, HostError, JsKind, TypedArray, Unsupported};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
 
 pub const MAX_DEPTH: usize = 200;
@@ -222,14 +227,13 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
                 crate::limits::charge_bytes(self.shared, s.len()).map_err(Raised::into_lua)?;
                 Value::String(self.lua.create_string(&s)?)
             }
-            JsKind::Bytes(b) => {
+            JsKind::Bytes(b) | JsKind::Buffer(b) => {
                 crate::limits::charge_bytes(self.shared, b.len()).map_err(Raised::into_lua)?;
                 Value::String(self.lua.create_string(&b)?)
             }
+            JsKind::Typed(t, bytes) => Value::Table(self.typed_array(t, &bytes)?),
             JsKind::Function => Value::Function(js_function(self.lua, self.host, self.shared, v)?),
-            JsKind::Unsupported(what) => {
-                return Err(conv_err(format!("cannot pass a JS {what} to Lua")))
-            }
+            JsKind::Unsupported(what) => return Err(conv_err(refusal(what))),
             JsKind::Thenable => {
                 // Whatever it settles to, nobody waits for it now.
                 let _ = self.host.mute_rejection(v);
@@ -237,7 +241,7 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
                     "cannot pass a Promise to Lua: a synchronous call cannot wait for it (await it in JavaScript first)",
                 ));
             }
-            JsKind::Array(_) | JsKind::Map | JsKind::Object if depth >= MAX_DEPTH => {
+            JsKind::Array(_) | JsKind::Map | JsKind::Set | JsKind::Object | JsKind::Error if depth >= MAX_DEPTH => {
                 return Err(conv_err(format!(
                     "JS value nested deeper than {MAX_DEPTH} levels (is it cyclic?)"
                 )))
@@ -269,24 +273,131 @@ impl<'a, H: Host + 'static> FromJs<'a, H> {
                 }
                 Value::Table(t)
             }
-            JsKind::Object => {
-                let entries = self.host.object_entries(v).map_err(host_err)?;
-                // A `ref(...)` has no own keys: only such objects are asked about.
-                if entries.is_empty() {
-                    if let Some(r) = crate::jsref::from_js(self.lua, self.shared, self.host, v)? {
-                        return Ok(r);
+            JsKind::Set => Value::Table(self.set(v, depth)?),
+            JsKind::Object => Value::Table(self.object(v, depth)?),
+            JsKind::Error => {
+                let t = self.object(v, depth)?;
+                // Not own enumerable properties, but what an Error is about.
+                for key in ["name", "message"] {
+                    if t.raw_get::<Value>(key)?.is_nil() {
+                        let x = self.host.get(v, key).map_err(host_err)?;
+                        let lv = self.value(&x, depth + 1)?;
+                        t.raw_set(key, lv)?;
                     }
-                }
-                crate::limits::charge(self.shared, 1 + entries.len()).map_err(Raised::into_lua)?;
-                let t = self.lua.create_table_with_capacity(0, entries.len())?;
-                for (k, val) in entries {
-                    let lv = self.value(&val, depth + 1)?;
-                    t.raw_set(k, lv)?;
                 }
                 Value::Table(t)
             }
         })
     }
+
+    /// An object's own enumerable string-keyed properties (class instances too: their
+    /// methods live on the prototype and are not copied).
+    fn object(&mut self, v: &H::Value, depth: usize) -> mlua::Result<Table> {
+        let entries = self.host.object_entries(v).map_err(host_err)?;
+        // A `ref(...)` has no own keys: only such objects are asked about.
+        if entries.is_empty() {
+            if let Some(Value::Table(r)) = crate::jsref::from_js(self.lua, self.shared, self.host, v)? {
+                return Ok(r);
+            }
+        }
+        crate::limits::charge(self.shared, 1 + entries.len()).map_err(Raised::into_lua)?;
+        let t = self.lua.create_table_with_capacity(0, entries.len())?;
+        for (k, val) in entries {
+            let lv = self.value(&val, depth + 1)?;
+            t.raw_set(k, lv)?;
+        }
+        Ok(t)
+    }
+
+    /// A Set as Lua's idiom for one: `{ [member] = true }`. Members must be values Lua
+    /// can look up by (strings, numbers, BigInts, booleans, bytes): an object member
+    /// would become a fresh table no lookup could ever find, so it is refused.
+    fn set(&mut self, v: &H::Value, depth: usize) -> mlua::Result<Table> {
+        let members = self.host.set_values(v).map_err(host_err)?;
+        crate::limits::charge(self.shared, 1 + members.len()).map_err(Raised::into_lua)?;
+        let t = self.lua.create_table_with_capacity(0, members.len())?;
+        for m in members {
+            let kind = self.host.inspect(&m).map_err(host_err)?;
+            let scalar = matches!(
+                kind,
+                JsKind::String(_) | JsKind::Number(_) | JsKind::BigInt(_) | JsKind::Bool(_) | JsKind::Bytes(_) | JsKind::Buffer(_)
+            );
+            if !scalar {
+                if kind == JsKind::Thenable {
+                    let _ = self.host.mute_rejection(&m); // as `value_of` does
+                }
+                let what = match kind {
+                    JsKind::Undefined | JsKind::Null => kind.type_name().to_string(),
+                    _ => with_article(kind.type_name()),
+                };
+                return Err(conv_err(format!(
+                    "a JS Set holds {what}, which cannot be a Lua key (members must be strings, numbers, BigInts, booleans or Uint8Arrays)"
+                )));
+            }
+            if matches!(kind, JsKind::Number(n) if n.is_nan()) {
+                return Err(conv_err("a JS Set holds NaN, which cannot be a Lua table key"));
+            }
+            let key = self.value_of(&m, kind, depth + 1)?;
+            t.raw_set(key, true)?;
+        }
+        Ok(t)
+    }
+
+    /// A typed array as the sequence `Array.from` would give: each element converts as a
+    /// JS number (integral ones become integers) or a BigInt.
+    fn typed_array(&mut self, t: TypedArray, bytes: &[u8]) -> mlua::Result<Table> {
+        let n = bytes.len() / t.size();
+        crate::limits::charge(self.shared, 1 + n).map_err(Raised::into_lua)?;
+        let out = self.lua.create_table_with_capacity(n, 0)?;
+        for (i, e) in bytes.chunks_exact(t.size()).enumerate() {
+            out.raw_set(i as i64 + 1, element(t, e)?)?;
+        }
+        Ok(out)
+    }
+}
+
+/// One element of a typed array, from its bytes in the machine's order.
+fn element(t: TypedArray, e: &[u8]) -> mlua::Result<Value> {
+    // `e` is exactly one element long (`chunks_exact`); no panic path on wasm.
+    fn ne<const N: usize>(e: &[u8]) -> [u8; N] {
+        <[u8; N]>::try_from(e).unwrap_or([0; N])
+    }
+    Ok(match t {
+        TypedArray::Int8 => Value::Integer(i8::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Uint8Clamped => Value::Integer(u8::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Int16 => Value::Integer(i16::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Uint16 => Value::Integer(u16::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Int32 => Value::Integer(i32::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Uint32 => Value::Integer(u32::from_ne_bytes(ne(e)) as i64),
+        TypedArray::Float32 => number_to_lua(f32::from_ne_bytes(ne(e)) as f64),
+        TypedArray::Float64 => number_to_lua(f64::from_ne_bytes(ne(e))),
+        TypedArray::BigInt64 => Value::Integer(i64::from_ne_bytes(ne(e))),
+        TypedArray::BigUint64 => match i64::try_from(u64::from_ne_bytes(ne(e))) {
+            Ok(i) => Value::Integer(i),
+            Err(_) => return Err(conv_err("a BigUint64Array element out of range for a Lua integer (64-bit)")),
+        },
+    })
+}
+
+/// "a Set", "an object": a JS type name in a sentence.
+pub(crate) fn with_article(what: &str) -> String {
+    let vowel = what.starts_with(|c: char| "aeiouAEIOU".contains(c));
+    format!("{} {what}", if vowel { "an" } else { "a" })
+}
+
+/// Why a JS value cannot cross, and what to pass instead where there is an obvious one.
+fn refusal(what: Unsupported) -> String {
+    let instead = match what {
+        Unsupported::Date => ": pass date.getTime() (milliseconds since 1970) or date.toISOString() instead",
+        Unsupported::DataView => ": pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength) for its bytes instead",
+        Unsupported::SharedArrayBuffer => ": pass new Uint8Array(buffer) for a copy of its bytes instead",
+        Unsupported::RegExp => ": pass regexp.source instead (Lua patterns are not JS regular expressions)",
+        Unsupported::WeakMap | Unsupported::WeakSet => ": its entries cannot be listed (pass a Map or a Set)",
+        Unsupported::WeakRef => ": pass ref.deref() instead",
+        Unsupported::Boxed => ": pass its primitive value (x.valueOf()) instead",
+        Unsupported::Symbol | Unsupported::External | Unsupported::FinalizationRegistry | Unsupported::OtherTypedArray => "",
+    };
+    format!("cannot pass a JS {} to Lua{instead}", what.name())
 }
 
 /// A callback's result that could not be converted: when a JS exception caused it (a

@@ -132,32 +132,8 @@ pub(crate) fn key_from_js<H: Host>(h: &mut H, v: &H::Value) -> Result<Result<Key
         JsKind::BigInt(Some(i)) => Ok(Key::Int(i)),
         JsKind::Bool(b) => Ok(Key::Bool(b)),
         JsKind::BigInt(None) => Err("BigInt beyond 64 bits"),
-        other => Err(kind_name(&other)),
+        other => Err(other.type_name()),
     })
-}
-
-fn kind_name(k: &JsKind) -> &'static str {
-    match k {
-        JsKind::Undefined => "undefined",
-        JsKind::Null => "null",
-        JsKind::Bool(_) => "boolean",
-        JsKind::Number(_) => "number",
-        JsKind::BigInt(_) => "BigInt",
-        JsKind::String(_) => "string",
-        JsKind::Bytes(_) => "Uint8Array",
-        JsKind::Array(_) => "Array",
-        JsKind::Map => "Map",
-        JsKind::Function => "function",
-        JsKind::Thenable => "Promise",
-        JsKind::Object => "object",
-        JsKind::Unsupported(t) => t,
-    }
-}
-
-/// "a string", "an object": a JS type name in a sentence.
-fn with_article(what: &str) -> String {
-    let vowel = what.starts_with(|c: char| "aeiouAEIOU".contains(c));
-    format!("{} {what}", if vowel { "an" } else { "a" })
 }
 
 /// Every NaN is stored as the one quiet NaN: V8 drops a NaN's sign and payload and wasm
@@ -188,7 +164,7 @@ pub(crate) fn classify<H: Host>(
         JsKind::String(s) => Entry::Scalar(Stored::Str(s)),
         JsKind::Bytes(b) => Entry::Scalar(Stored::Bytes(b)),
         JsKind::Map => Entry::Map(v),
-        other => Entry::Unsupported(kind_name(&other)),
+        other => Entry::Unsupported(other.type_name()),
     })
 }
 
@@ -910,7 +886,7 @@ pub(crate) fn open_root<H: Host>(h: &mut H, name: &str, create: bool) -> Result<
             Ok(Ok(m))
         }
         JsKind::Undefined | JsKind::Null => Ok(Err(format!("no ext table named '{name}'"))),
-        other => Ok(Err(format!("lua.ext holds {} under '{name}', not a Map", with_article(kind_name(&other))))),
+        other => Ok(Err(format!("lua.ext holds {} under '{name}', not a Map", crate::convert::with_article(other.type_name())))),
     }
 }
 

@@ -7,6 +7,11 @@
 //! identically by construction.
 
 /// What the core learns about a JS value when it inspects it.
+///
+/// Adapters detect object kinds by brand (internal slots), never by `instanceof`
+/// alone, so objects of any realm, subclasses included, are seen alike by both backends:
+/// cheap native checks where the host has them (napi), the rest through the JS layer's
+/// `objectKind` (lib/kinds.js, decoded by [`object_kind`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsKind {
     Undefined,
@@ -18,17 +23,187 @@ pub enum JsKind {
     String(String),
     /// A Uint8Array (byte-exact Lua strings that are not UTF-8).
     Bytes(Vec<u8>),
+    /// An ArrayBuffer: a copy of its bytes.
+    Buffer(Vec<u8>),
+    /// A typed array other than Uint8Array: its element type and a copy of its elements'
+    /// bytes, in the machine's byte order (the JS engine's; little-endian in wasm).
+    Typed(TypedArray, Vec<u8>),
     /// A JS Array with its length.
     Array(u32),
     Map,
+    /// A Set: its members are read with [`Host::set_values`].
+    Set,
+    /// An Error: read as an object, plus its `name` and `message` (read with [`Host::get`]).
+    Error,
     Function,
     /// An object with a callable `then` (a Promise): Lua cannot wait for it in a
     /// synchronous call, so it is refused (see [`Host::mute_rejection`]).
     Thenable,
     /// Any other object: read through its own enumerable string keys.
     Object,
-    /// Something with no Lua equivalent (a Symbol, ...): its JS type name.
-    Unsupported(&'static str),
+    /// Something with no Lua equivalent: refused (convert.rs words why).
+    Unsupported(Unsupported),
+}
+
+impl JsKind {
+    /// The JS type's name in messages ("Date", "Int32Array", "object").
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            JsKind::Undefined => "undefined",
+            JsKind::Null => "null",
+            JsKind::Bool(_) => "boolean",
+            JsKind::Number(_) => "number",
+            JsKind::BigInt(_) => "BigInt",
+            JsKind::String(_) => "string",
+            JsKind::Bytes(_) => "Uint8Array",
+            JsKind::Buffer(_) => "ArrayBuffer",
+            JsKind::Typed(t, _) => t.name(),
+            JsKind::Array(_) => "Array",
+            JsKind::Map => "Map",
+            JsKind::Set => "Set",
+            JsKind::Error => "Error",
+            JsKind::Function => "function",
+            JsKind::Thenable => "Promise",
+            JsKind::Object => "object",
+            JsKind::Unsupported(u) => u.name(),
+        }
+    }
+}
+
+/// The element types of typed arrays that convert (Uint8Array is [`JsKind::Bytes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedArray {
+    Int8,
+    Uint8Clamped,
+    Int16,
+    Uint16,
+    Int32,
+    Uint32,
+    Float32,
+    Float64,
+    BigInt64,
+    BigUint64,
+}
+
+impl TypedArray {
+    /// In the order of their codes in lib/kinds.js (`TYPED`).
+    pub const ALL: [TypedArray; 10] = [
+        TypedArray::Int8,
+        TypedArray::Uint8Clamped,
+        TypedArray::Int16,
+        TypedArray::Uint16,
+        TypedArray::Int32,
+        TypedArray::Uint32,
+        TypedArray::Float32,
+        TypedArray::Float64,
+        TypedArray::BigInt64,
+        TypedArray::BigUint64,
+    ];
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            TypedArray::Int8 | TypedArray::Uint8Clamped => 1,
+            TypedArray::Int16 | TypedArray::Uint16 => 2,
+            TypedArray::Int32 | TypedArray::Uint32 | TypedArray::Float32 => 4,
+            TypedArray::Float64 | TypedArray::BigInt64 | TypedArray::BigUint64 => 8,
+        }
+    }
+
+    /// The JS constructor's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TypedArray::Int8 => "Int8Array",
+            TypedArray::Uint8Clamped => "Uint8ClampedArray",
+            TypedArray::Int16 => "Int16Array",
+            TypedArray::Uint16 => "Uint16Array",
+            TypedArray::Int32 => "Int32Array",
+            TypedArray::Uint32 => "Uint32Array",
+            TypedArray::Float32 => "Float32Array",
+            TypedArray::Float64 => "Float64Array",
+            TypedArray::BigInt64 => "BigInt64Array",
+            TypedArray::BigUint64 => "BigUint64Array",
+        }
+    }
+}
+
+/// JS values with no Lua form. They are refused rather than copied as the (empty) table
+/// of their own enumerable properties, which would lose their data silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    Symbol,
+    /// A napi external (native data only the addon that made it can read).
+    External,
+    /// A Date, valid or not.
+    Date,
+    DataView,
+    SharedArrayBuffer,
+    RegExp,
+    WeakMap,
+    WeakSet,
+    WeakRef,
+    FinalizationRegistry,
+    /// `new Number(1)`, `new String('x')`, `Object(1n)`...
+    Boxed,
+    /// A typed array of an element type no conversion knows (Float16Array).
+    OtherTypedArray,
+}
+
+impl Unsupported {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unsupported::Symbol => "symbol",
+            Unsupported::External => "external",
+            Unsupported::Date => "Date",
+            Unsupported::DataView => "DataView",
+            Unsupported::SharedArrayBuffer => "SharedArrayBuffer",
+            Unsupported::RegExp => "RegExp",
+            Unsupported::WeakMap => "WeakMap",
+            Unsupported::WeakSet => "WeakSet",
+            Unsupported::WeakRef => "WeakRef",
+            Unsupported::FinalizationRegistry => "FinalizationRegistry",
+            Unsupported::Boxed => "boxed primitive",
+            Unsupported::OtherTypedArray => "typed array of another element type",
+        }
+    }
+}
+
+/// The kind of an object from the code the JS layer's `objectKind(v)` returned
+/// (lib/kinds.js: its `CODES` and `TYPED` lists are this function's, in the same order).
+/// The kinds that carry data take it from the adapter: `length` reads an (array-like)
+/// object's `length`, `bytes(uint8)` copies a view's or an ArrayBuffer's bytes (`uint8`:
+/// the object is a Uint8Array, which an adapter may copy more directly).
+pub fn object_kind<E>(
+    code: u32,
+    length: impl FnOnce() -> Result<u32, E>,
+    bytes: impl FnOnce(bool) -> Result<Vec<u8>, E>,
+) -> Result<JsKind, E> {
+    const TYPED_BASE: u32 = 20;
+    Ok(match code {
+        1 => JsKind::Thenable,
+        2 => JsKind::Array(length()?),
+        3 => JsKind::Map,
+        4 => JsKind::Set,
+        5 => JsKind::Error,
+        6 => JsKind::Buffer(bytes(false)?),
+        7 => JsKind::Bytes(bytes(true)?),
+        8 => JsKind::Unsupported(Unsupported::Date),
+        9 => JsKind::Unsupported(Unsupported::DataView),
+        10 => JsKind::Unsupported(Unsupported::SharedArrayBuffer),
+        11 => JsKind::Unsupported(Unsupported::RegExp),
+        12 => JsKind::Unsupported(Unsupported::WeakMap),
+        13 => JsKind::Unsupported(Unsupported::WeakSet),
+        14 => JsKind::Unsupported(Unsupported::WeakRef),
+        15 => JsKind::Unsupported(Unsupported::FinalizationRegistry),
+        16 => JsKind::Unsupported(Unsupported::Boxed),
+        17 => JsKind::Unsupported(Unsupported::OtherTypedArray),
+        c if c >= TYPED_BASE => match TypedArray::ALL.get((c - TYPED_BASE) as usize) {
+            Some(t) => JsKind::Typed(*t, bytes(false)?),
+            None => JsKind::Unsupported(Unsupported::OtherTypedArray),
+        },
+        _ => JsKind::Object,
+    })
 }
 
 /// An error raised by the host while the core was using it.
@@ -80,6 +255,10 @@ pub trait Host {
     fn array_get(&mut self, array: &Self::Value, index: u32) -> HostResult<Self::Value>;
     /// Own enumerable string-keyed properties, in JS order.
     fn object_entries(&mut self, obj: &Self::Value) -> HostResult<Vec<(String, Self::Value)>>;
+    /// `obj[key]`, inherited properties included (an Error's `name` and `message`).
+    fn get(&mut self, obj: &Self::Value, key: &str) -> HostResult<Self::Value>;
+    /// The members of a Set ([`JsKind::Set`]), in JS order.
+    fn set_values(&mut self, set: &Self::Value) -> HostResult<Vec<Self::Value>>;
     fn call(&mut self, f: &Self::Value, args: &[Self::Value]) -> Result<Self::Value, CallError<Self::Value>>;
     /// Whether `a` and `b` are the same JS value (`===`): two ext proxies are equal in Lua
     /// when they view the same Map.

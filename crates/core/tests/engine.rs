@@ -61,6 +61,88 @@ fn values_cross_as_the_design_says() {
     assert!(matches!(&v[4], Js::Map(m) if m.len() == 3));
 }
 
+/// A global set from JS, as a Lua script describes it.
+fn global_as(e: &Engine<MemHost>, h: &mut MemHost, v: Js, describe: &str) -> Result<Vec<Js>, LuaError> {
+    e.set_global(h, "g", &v)?;
+    all(e, h, describe)
+}
+
+fn js_list(items: Vec<Js>) -> Rc<std::cell::RefCell<Vec<Js>>> {
+    Rc::new(std::cell::RefCell::new(items))
+}
+
+#[test]
+fn sets_typed_arrays_buffers_and_errors_become_tables_and_strings() {
+    let (e, mut h) = default();
+    let set = Js::Set(js_list(vec![Js::Str("a".into()), Js::Num(2.0), Js::Big(3), Js::Bool(true), Js::Bytes(Rc::new(vec![0xff]))]));
+    let v = global_as(&e, &mut h, set, "local n = 0 for _ in pairs(g) do n = n + 1 end return n, g.a, g[2], g[3], g[true], g['\\xff'], math.type(next({[2] = 1}))").unwrap();
+    assert_eq!(v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(), ["5", "true", "true", "true", "true", "true", "\"integer\""]);
+
+    let bytes: Vec<u8> = [-2i16, 300].iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let v = global_as(&e, &mut h, Js::Typed(lua_persistent_core::TypedArray::Int16, Rc::new(bytes)), "return #g, g[1], g[2], math.type(g[1])").unwrap();
+    assert_eq!(format!("{v:?}"), "[2, -2, 300, \"integer\"]");
+    let bytes: Vec<u8> = [2.0f64, 0.5].iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let v = global_as(&e, &mut h, Js::Typed(lua_persistent_core::TypedArray::Float64, Rc::new(bytes)), "return math.type(g[1]), g[2]").unwrap();
+    assert_eq!(format!("{v:?}"), "[\"integer\", 0.5]");
+    let bytes: Vec<u8> = [-1i64].iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let v = global_as(&e, &mut h, Js::Typed(lua_persistent_core::TypedArray::BigInt64, Rc::new(bytes)), "return g[1] == -1, math.type(g[1])").unwrap();
+    assert_eq!(format!("{v:?}"), "[true, \"integer\"]");
+    let too_big: Vec<u8> = u64::MAX.to_ne_bytes().to_vec();
+    let er = e.set_global(&mut h, "g", &Js::Typed(lua_persistent_core::TypedArray::BigUint64, Rc::new(too_big))).expect_err("out of range");
+    assert_eq!(er.kind, ErrorKind::Runtime);
+    assert!(er.message.contains("BigUint64Array element out of range"), "{}", er.message);
+
+    let v = global_as(&e, &mut h, Js::Buffer(Rc::new(vec![104, 0, 255])), "return g == 'h\\0\\xff'").unwrap();
+    assert!(matches!(v[0], Js::Bool(true)));
+
+    let error = Js::Error(js_list_pairs(vec![("code".into(), Js::Str("ENOENT".into()))]), "TypeError".into(), "no such file".into());
+    let v = global_as(&e, &mut h, error, "return g.name, g.message, g.code, g.stack").unwrap();
+    assert_eq!(format!("{v:?}"), "[\"TypeError\", \"no such file\", \"ENOENT\", undefined]");
+}
+
+fn js_list_pairs(items: Vec<(String, Js)>) -> Rc<std::cell::RefCell<Vec<(String, Js)>>> {
+    Rc::new(std::cell::RefCell::new(items))
+}
+
+#[test]
+fn js_values_without_a_lua_form_are_refused_by_name() {
+    use lua_persistent_core::Unsupported;
+    let (e, mut h) = default();
+    let refused = [
+        (Js::Exotic(Unsupported::Date), "cannot pass a JS Date to Lua: pass date.getTime() (milliseconds since 1970) or date.toISOString() instead"),
+        (Js::Exotic(Unsupported::DataView), "cannot pass a JS DataView to Lua: pass new Uint8Array(view.buffer, view.byteOffset, view.byteLength)"),
+        (Js::Exotic(Unsupported::RegExp), "cannot pass a JS RegExp to Lua: pass regexp.source"),
+        (Js::Exotic(Unsupported::Boxed), "cannot pass a JS boxed primitive to Lua: pass its primitive value"),
+        (Js::Set(js_list(vec![Js::Obj(js_list_pairs(vec![]))])), "a JS Set holds an object, which cannot be a Lua key"),
+        (Js::Set(js_list(vec![Js::Undef])), "a JS Set holds undefined, which cannot be a Lua key"),
+        (Js::Set(js_list(vec![Js::Num(f64::NAN)])), "a JS Set holds NaN"),
+        (Js::Set(js_list(vec![Js::Exotic(Unsupported::Date)])), "a JS Set holds a Date"),
+    ];
+    for (v, message) in refused {
+        // Nested too: the first refusal ends the whole conversion.
+        let nested = Js::Arr(js_list(vec![Js::Num(1.0), v.clone()]));
+        for v in [v, nested] {
+            let er = e.set_global(&mut h, "g", &v).expect_err("refused");
+            assert_eq!(er.kind, ErrorKind::Runtime, "{v:?}");
+            assert!(er.message.contains(message), "{v:?}: {}", er.message);
+        }
+        assert_eq!(num(&all(&e, &mut h, "return 1 + 1").unwrap()[0]), 2.0);
+    }
+    // JS put them into ext tables directly: reading or snapshotting them is an ext error.
+    for (v, name) in [(Js::Exotic(Unsupported::Date), "Date"), (Js::Set(js_list(vec![])), "Set"), (Js::Buffer(Rc::new(vec![1])), "ArrayBuffer")] {
+        let t = Rc::new(memhost::MapObj::default());
+        t.set(Js::Str("when".into()), v);
+        h.root.set(Js::Str("host".into()), Js::Map(t));
+        let er = err(&e, &mut h, "return ext.table('host').when");
+        assert_eq!(er.kind, ErrorKind::Ext);
+        assert!(er.message.contains(&format!("table 'host' holds an unsupported JS {name} at key \"when\"")), "{}", er.message);
+        let er = e.snapshot(&mut h).expect_err("unsupported");
+        assert_eq!(er.kind, ErrorKind::Ext);
+        assert!(er.message.contains(&format!("unsupported JS {name}")), "{}", er.message);
+        h.root.delete(&Js::Str("host".into()));
+    }
+}
+
 #[test]
 fn shared_tables_keep_identity_and_cycles_become_cycles() {
     let (e, mut h) = default();

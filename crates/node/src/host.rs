@@ -5,7 +5,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::time::Instant;
 
-use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
+use lua_persistent_core::{object_kind, CallError, Host, HostError, HostResult, JsKind, TypedArray, Unsupported};
 use napi::sys::{self, napi_env, napi_ref, napi_status, napi_value};
 
 use crate::napi_call::{self, napi_call};
@@ -18,6 +18,10 @@ use crate::slot_refs::SlotRefs;
 #[derive(Clone, Copy)]
 pub struct Refs {
     pub map_ctor: napi_ref,
+    /// `hooks.Map.prototype`, which a Map of the JS layer's realm has, and that realm's
+    /// `Object.prototype`, a plain object's.
+    pub map_proto: napi_ref,
+    pub object_proto: napi_ref,
     pub map_get: napi_ref,
     pub map_set: napi_ref,
     pub map_has: napi_ref,
@@ -25,8 +29,6 @@ pub struct Refs {
     pub map_clear: napi_ref,
     /// The intrinsic `size` getter of `Map.prototype` (a subclass may override `size`).
     pub map_size: napi_ref,
-    /// The global `Array.isArray` (true for Proxies of arrays, unlike napi_is_array).
-    pub is_array: napi_ref,
     /// The `interruptBuffer` option: a reference keeps the Int32Array (and so its
     /// SharedArrayBuffer, whose memory never moves) alive; `interrupt` points at its
     /// first element. Both null without the option.
@@ -38,6 +40,9 @@ pub struct Refs {
     pub ext: napi_ref,
     /// Weak, as `slots`: `hooks.journalSet`, on the path of every first ext write of a call.
     pub journal_set: napi_ref,
+    /// Weak, as `slots`: `hooks.objectKind` (lib/kinds.js), on the path of every object
+    /// the native checks do not classify (plain objects among them).
+    pub object_kind: napi_ref,
     pub interrupt: *const std::sync::atomic::AtomicI32,
 }
 
@@ -179,18 +184,90 @@ impl NodeHost {
         self.ok(napi_call::string_value(self.env, v), "read string")
     }
 
-    fn is_callable(&self, v: napi_value) -> HostResult<bool> {
-        let t = self.ok(napi_call!(self.env, napi_typeof(v)), "typeof")?;
-        Ok(t == sys::ValueType::napi_function)
+    /// The kind of the object `v`. N-API's brand checks settle the common and the cheap
+    /// cases without running JS; everything else (plain objects, Maps, Sets, Proxies,
+    /// thenables...) is `hooks.objectKind`'s (lib/kinds.js), whose answers for the
+    /// kinds checked here are the same, so both backends classify alike.
+    fn object_kind(&mut self, v: napi_value) -> HostResult<JsKind> {
+        let env = self.env;
+        if self.ok(napi_call!(env, napi_is_array(v)), "isArray")? {
+            let len = self.ok(napi_call!(env, napi_get_array_length(v)), "array length")?;
+            return Ok(JsKind::Array(len));
+        }
+        if self.ok(napi_call!(env, napi_is_typedarray(v)), "isTypedArray")? {
+            return self.typed_array(v);
+        }
+        // Maps, on the path of every ext read that meets a nested table: by prototype,
+        // confirmed by a brand check (Map.prototype.has accepts only real Maps). A Map of
+        // another realm or class is `objectKind`'s.
+        let proto = self.ok(napi_call!(env, napi_get_prototype(v)), "prototype")?;
+        let map_proto = self.deref(self.refs.map_proto)?;
+        if self.ok(napi_call!(env, napi_strict_equals(proto, map_proto)), "===")? {
+            let undefined = self.undefined()?;
+            if self.method(self.refs.map_has, &v, &[undefined]).is_ok() {
+                return Ok(JsKind::Map);
+            }
+        }
+        // Plain objects, the common case, skip the checks `exotic` makes: `objectKind`
+        // gives the same answers for them.
+        let object_proto = self.deref(self.refs.object_proto)?;
+        let plain = self.ok(napi_call!(env, napi_strict_equals(proto, object_proto)), "===")?
+            || self.ok(napi_call!(env, napi_typeof(proto)), "typeof")? == sys::ValueType::napi_null;
+        if !plain {
+            if let Some(kind) = self.exotic(v)? {
+                return Ok(kind);
+            }
+        }
+        let f = self.weak(self.refs.object_kind, "objectKind hook")?;
+        let code = self.invoke(self.hooks, f, &[v]).map_err(|e| self.keep(e))?;
+        let code = self.ok(napi_call!(env, napi_get_value_uint32(code)), "objectKind")?;
+        object_kind(
+            code,
+            || {
+                // An array `napi_is_array` does not see: a Proxy of one.
+                let len = self.get_named(v, "length")?;
+                let n = self.ok(napi_call!(env, napi_get_value_double(len)), "length")?;
+                Ok(n as u32)
+            },
+            |_| self.view_bytes(v),
+        )
     }
 
-    fn global(&self) -> HostResult<napi_value> {
-        self.ok(napi_call!(self.env, napi_get_global()), "global")
+    /// The kinds N-API tells by brand without running JS, beyond arrays and typed arrays.
+    fn exotic(&self, v: napi_value) -> HostResult<Option<JsKind>> {
+        let env = self.env;
+        Ok(Some(if self.ok(napi_call!(env, napi_is_dataview(v)), "isDataView")? {
+            JsKind::Unsupported(Unsupported::DataView)
+        } else if self.ok(napi_call!(env, napi_is_arraybuffer(v)), "isArrayBuffer")? {
+            JsKind::Buffer(self.ok(napi_call::arraybuffer_bytes(env, v), "arraybuffer info")?)
+        } else if self.ok(napi_call!(env, napi_is_date(v)), "isDate")? {
+            JsKind::Unsupported(Unsupported::Date)
+        } else if self.ok(napi_call!(env, napi_is_error(v)), "isError")? {
+            JsKind::Error
+        } else {
+            return Ok(None);
+        }))
     }
 
-    fn instance_of(&self, v: napi_value, ctor: napi_ref) -> HostResult<bool> {
-        let c = self.deref(ctor)?;
-        self.ok(napi_call!(self.env, napi_instanceof(v, c)), "instanceof")
+    /// A typed array: a Uint8Array's bytes, or another type's elements' bytes.
+    fn typed_array(&self, v: napi_value) -> HostResult<JsKind> {
+        let (kind, bytes) = self.ok(napi_call::typedarray_bytes(self.env, v, |k| typed_type(k).map(|t| t.map_or(1, TypedArray::size))), "typedarray info")?;
+        Ok(match (typed_type(kind), bytes) {
+            (Some(None), Some(b)) => JsKind::Bytes(b),
+            (Some(Some(t)), Some(b)) => JsKind::Typed(t, b),
+            _ => JsKind::Unsupported(Unsupported::OtherTypedArray),
+        })
+    }
+
+    /// The bytes of a typed array or an ArrayBuffer (for `object_kind`'s codes of them,
+    /// which only objects the native checks missed could get: none do).
+    fn view_bytes(&self, v: napi_value) -> HostResult<Vec<u8>> {
+        if self.ok(napi_call!(self.env, napi_is_typedarray(v)), "isTypedArray")? {
+            let sized = |k| typed_type(k).map(|t| t.map_or(1, TypedArray::size));
+            let (_, bytes) = self.ok(napi_call::typedarray_bytes(self.env, v, sized), "typedarray info")?;
+            return Ok(bytes.unwrap_or_default());
+        }
+        self.ok(napi_call::arraybuffer_bytes(self.env, v), "arraybuffer info")
     }
 }
 
@@ -257,42 +334,9 @@ impl Host for NodeHost {
             }
             sys::ValueType::napi_string => JsKind::String(self.read_string(*v)?),
             sys::ValueType::napi_function => JsKind::Function,
-            sys::ValueType::napi_symbol => JsKind::Unsupported("symbol"),
-            sys::ValueType::napi_external => JsKind::Unsupported("external"),
-            _ => {
-                if self.ok(napi_call!(self.env, napi_is_array(*v)), "isArray")? {
-                    let len = self.ok(napi_call!(self.env, napi_get_array_length(*v)), "array length")?;
-                    return Ok(JsKind::Array(len));
-                }
-                // instanceof, confirmed by a brand check (Map.prototype.has accepts only
-                // real Maps): a Proxy of a Map or a look-alike is read as an object.
-                if self.instance_of(*v, self.refs.map_ctor)? {
-                    let undefined = self.undefined()?;
-                    if self.method(self.refs.map_has, v, &[undefined]).is_ok() {
-                        return Ok(JsKind::Map);
-                    }
-                }
-                if self.ok(napi_call!(self.env, napi_is_typedarray(*v)), "isTypedArray")? {
-                    return Ok(match self.ok(napi_call::uint8_array_bytes(self.env, *v), "typedarray info")? {
-                        Some(bytes) => JsKind::Bytes(bytes),
-                        None => JsKind::Unsupported("typed array other than Uint8Array"),
-                    });
-                }
-                // napi_is_array is false for a Proxy of an array; Array.isArray, like the
-                // wasm adapter uses, is true.
-                let global = self.global()?;
-                let is_array = self.deref(self.refs.is_array)?;
-                let r = self.invoke(global, is_array, &[*v]).map_err(|e| self.keep(e))?;
-                if self.ok(napi_call!(self.env, napi_get_value_bool(r)), "isArray")? {
-                    let len = self.get_named(*v, "length")?;
-                    let n = self.ok(napi_call!(self.env, napi_get_value_double(len)), "length")?;
-                    return Ok(JsKind::Array(n as u32));
-                }
-                if self.is_callable(self.get_named(*v, "then")?)? {
-                    return Ok(JsKind::Thenable);
-                }
-                JsKind::Object
-            }
+            sys::ValueType::napi_symbol => JsKind::Unsupported(Unsupported::Symbol),
+            sys::ValueType::napi_external => JsKind::Unsupported(Unsupported::External),
+            _ => self.object_kind(*v)?,
         })
     }
 
@@ -319,6 +363,17 @@ impl Host for NodeHost {
             out.push((self.read_string(k)?, v));
         }
         Ok(out)
+    }
+
+    fn get(&mut self, obj: &napi_value, key: &str) -> HostResult<napi_value> {
+        self.get_named(*obj, key)
+    }
+
+    fn set_values(&mut self, set: &napi_value) -> HostResult<Vec<napi_value>> {
+        let f = self.hook("setValues")?;
+        let list = self.invoke(self.hooks, f, &[*set]).map_err(|e| self.keep(e))?;
+        let len = self.ok(napi_call!(self.env, napi_get_array_length(list)), "members length")?;
+        (0..len).map(|i| self.array_get(&list, i)).collect()
     }
 
     fn same(&mut self, a: &napi_value, b: &napi_value) -> HostResult<bool> {
@@ -507,4 +562,24 @@ impl Host for NodeHost {
             let _ = napi_call!(self.env, napi_close_handle_scope(token as sys::napi_handle_scope) -> ());
         }
     }
+}
+
+/// The core's name for an N-API typed array type: `Some(None)` for a Uint8Array (a byte
+/// string), `None` for a type the core does not convert (a newer one, Float16Array).
+fn typed_type(kind: sys::napi_typedarray_type) -> Option<Option<TypedArray>> {
+    use sys::TypedarrayType as T;
+    Some(Some(match kind {
+        T::uint8_array => return Some(None),
+        T::int8_array => TypedArray::Int8,
+        T::uint8_clamped_array => TypedArray::Uint8Clamped,
+        T::int16_array => TypedArray::Int16,
+        T::uint16_array => TypedArray::Uint16,
+        T::int32_array => TypedArray::Int32,
+        T::uint32_array => TypedArray::Uint32,
+        T::float32_array => TypedArray::Float32,
+        T::float64_array => TypedArray::Float64,
+        T::bigint64_array => TypedArray::BigInt64,
+        T::biguint64_array => TypedArray::BigUint64,
+        _ => return None,
+    }))
 }

@@ -352,7 +352,7 @@ impl ObjectFinalize for Vm {
         self.engine().close();
         self.core.slot_refs.clear(env.raw());
         if let Some(r) = self.core.refs.take() {
-            for x in [r.map_ctor, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.is_array, r.interrupt_ref, r.slots, r.ext, r.journal_set] {
+            for x in [r.map_ctor, r.map_proto, r.object_proto, r.map_get, r.map_set, r.map_has, r.map_delete, r.map_clear, r.map_size, r.interrupt_ref, r.slots, r.ext, r.journal_set, r.object_kind] {
                 if !x.is_null() {
                     let _ = napi_call!(env.raw(), napi_delete_reference(x) -> ());
                 }
@@ -374,21 +374,20 @@ fn make_refs(env: napi_env, hooks: napi_value) -> Result<Refs> {
     let proto = get(map_ctor, "prototype")?;
     Ok(Refs {
         map_ctor: reference(env, map_ctor)?,
+        map_proto: reference(env, proto)?,
+        object_proto: reference(env, check(napi_call!(env, napi_get_prototype(proto)), "Object.prototype")?)?,
         map_get: reference(env, get(proto, "get")?)?,
         map_set: reference(env, get(proto, "set")?)?,
         map_has: reference(env, get(proto, "has")?)?,
         map_delete: reference(env, get(proto, "delete")?)?,
         map_clear: reference(env, get(proto, "clear")?)?,
         map_size: reference(env, size_getter(env, proto)?)?,
-        is_array: {
-            let global = check(napi_call!(env, napi_get_global()), "global")?;
-            reference(env, get(get(global, "Array")?, "isArray")?)?
-        },
         interrupt_ref: ptr::null_mut(),
         interrupt: ptr::null(),
         slots: weak_reference(env, get(hooks, "slots")?)?,
         ext: weak_reference(env, get(hooks, "ext")?)?,
         journal_set: weak_reference(env, get(hooks, "journalSet")?)?,
+        object_kind: weak_reference(env, get(hooks, "objectKind")?)?,
     })
 }
 

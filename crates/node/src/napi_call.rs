@@ -175,19 +175,41 @@ pub(crate) fn typedarray_info(env: napi_env, v: napi_value) -> Result<TypedArray
     self::status(status, info)
 }
 
-/// A copy of the bytes of the typed array `v` when it is a `Uint8Array`, else `None`.
-pub(crate) fn uint8_array_bytes(env: napi_env, v: napi_value) -> Result<Option<Vec<u8>>, napi_status> {
+/// The kind of the typed array `v`, and a copy of its bytes when `size` gives the bytes
+/// per element of that kind (`None`: a kind the caller does not read).
+pub(crate) fn typedarray_bytes(
+    env: napi_env,
+    v: napi_value,
+    size: impl FnOnce(sys::napi_typedarray_type) -> Option<usize>,
+) -> Result<(sys::napi_typedarray_type, Option<Vec<u8>>), napi_status> {
     let info = typedarray_info(env, v)?;
-    if info.kind != sys::TypedarrayType::uint8_array {
-        return Ok(None);
-    }
+    let Some(size) = size(info.kind) else { return Ok((info.kind, None)) };
     if info.len == 0 || info.data.is_null() {
-        return Ok(Some(Vec::new()));
+        return Ok((info.kind, Some(Vec::new())));
     }
-    // SAFETY: N-API just reported `len` bytes at `data`, the array's view of its buffer,
-    // which the live handle `v` keeps alive; no JS has run since, so it was neither
-    // detached nor resized, and nothing writes to it while it is copied.
-    Ok(Some(unsafe { std::slice::from_raw_parts(info.data.cast::<u8>(), info.len) }.to_vec()))
+    // SAFETY: N-API just reported `len` elements at `data`, the array's view of its
+    // buffer, which the live handle `v` keeps alive; `size` is the element size of its
+    // kind (the caller's table of N-API's types), so `len * size` bytes are the view.
+    // No JS has run since, so it was neither detached nor resized, and nothing writes to
+    // it while it is copied.
+    let bytes = unsafe { std::slice::from_raw_parts(info.data.cast::<u8>(), info.len * size) }.to_vec();
+    Ok((info.kind, Some(bytes)))
+}
+
+/// A copy of the bytes of the ArrayBuffer `v` (none when it is detached).
+pub(crate) fn arraybuffer_bytes(env: napi_env, v: napi_value) -> Result<Vec<u8>, napi_status> {
+    let mut data: *mut c_void = ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: as in `napi_call!`, with two out-parameters, both `&mut` locals of the
+    // types N-API writes.
+    status(unsafe { sys::napi_get_arraybuffer_info(env, v, &mut data, &mut len) }, ())?;
+    if len == 0 || data.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: N-API just reported `len` bytes at `data`, the buffer's memory, which the
+    // live handle `v` keeps alive; no JS has run since, so it was neither detached nor
+    // resized, and nothing writes to it while it is copied.
+    Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) }.to_vec())
 }
 
 /// A `Uint8Array` holding a copy of `bytes`.

@@ -4,8 +4,8 @@
 //! object (ext Map, slots array, helper functions) with every call, so no reference
 //! cycle runs through wasm-bindgen's heap table and a forgotten VM can be collected.
 
-use js_sys::{Array, ArrayBuffer, BigInt, DataView, Function, Map, Object, Reflect, Uint8Array};
-use lua_persistent_core::{CallError, Host, HostError, HostResult, JsKind};
+use js_sys::{Array, BigInt, Function, Map, Object, Reflect, Uint8Array};
+use lua_persistent_core::{object_kind, CallError, Host, HostError, HostResult, JsKind, Unsupported};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -46,6 +46,10 @@ extern "C" {
     static MAP_PROTOTYPE: JsValue;
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
     fn get_with_receiver(target: &JsValue, key: &str, receiver: &JsValue) -> Result<JsValue, JsValue>;
+    /// `f.call(this, v)` for a function returning a small integer (`hooks.objectKind`):
+    /// the number comes back as a number, with no `JsValue` to make and drop.
+    #[wasm_bindgen(js_namespace = ["Function", "prototype", "call"], js_name = call, catch)]
+    fn call_for_u32(f: &Function, this: &JsValue, v: &JsValue) -> Result<u32, JsValue>;
     /// `String(v)`: what N-API's `napi_coerce_to_string` gives the napi adapter.
     #[wasm_bindgen(js_name = String, catch)]
     fn coerce_to_string(v: &JsValue) -> Result<JsValue, JsValue>;
@@ -60,6 +64,8 @@ pub struct WasmHost {
     map_proto: Option<(JsValue, Function)>,
     /// `hooks.journalSet`, fetched on the call's first journaled write.
     journal_set: Option<Function>,
+    /// `hooks.objectKind`, fetched on the call's first object to convert.
+    object_kind: Option<Function>,
 }
 
 thread_local! {
@@ -90,7 +96,7 @@ pub fn describe(e: &JsValue) -> String {
 
 impl WasmHost {
     pub fn new(hooks: JsValue) -> Self {
-        WasmHost { hooks, ext: None, slots: None, aux: None, map_proto: None, journal_set: None }
+        WasmHost { hooks, ext: None, slots: None, aux: None, map_proto: None, journal_set: None, object_kind: None }
     }
 
     fn hook(&self, name: &str) -> HostResult<JsValue> {
@@ -132,6 +138,31 @@ impl WasmHost {
             p = Reflect::get_prototype_of(&p).map_err(herr)?;
         }
         Ok(false)
+    }
+
+    /// The kind of the object `v`, all of it `hooks.objectKind`'s (lib/kinds.js): one
+    /// call into JS, where the napi adapter asks N-API first (with the same answers).
+    fn object_kind(&mut self, v: &JsValue) -> HostResult<JsKind> {
+        if self.object_kind.is_none() {
+            self.object_kind = Some(self.hook_fn("objectKind")?);
+        }
+        let f = self.object_kind.as_ref().expect("just set");
+        let code = call_for_u32(f, &self.hooks, v).map_err(herr)?;
+        object_kind(
+            code,
+            || {
+                let len = Reflect::get(v, &"length".into()).map_err(herr)?;
+                Ok(len.as_f64().unwrap_or(0.0) as u32)
+            },
+            |uint8| {
+                if uint8 {
+                    // A Uint8Array by brand (`objectKind` checked): its own bytes.
+                    return Ok(v.unchecked_ref::<Uint8Array>().to_vec());
+                }
+                let view: Uint8Array = self.hook_fn("viewBytes")?.call1(&self.hooks, v).map_err(herr)?.unchecked_into();
+                Ok(view.to_vec())
+            },
+        )
     }
 
     fn aux_symbol(&mut self) -> HostResult<JsValue> {
@@ -196,21 +227,9 @@ impl Host for WasmHost {
         } else if v.is_function() {
             JsKind::Function
         } else if v.is_symbol() {
-            JsKind::Unsupported("symbol")
-        } else if ArrayBuffer::is_view(v) && !v.is_instance_of::<DataView>() {
-            match v.dyn_ref::<Uint8Array>() {
-                Some(u) => JsKind::Bytes(u.to_vec()),
-                None => JsKind::Unsupported("typed array other than Uint8Array"),
-            }
-        } else if self.is_map(v)? {
-            JsKind::Map
-        } else if is_array(v).map_err(herr)? {
-            let len = Reflect::get(v, &"length".into()).map_err(herr)?;
-            JsKind::Array(len.as_f64().unwrap_or(0.0) as u32)
-        } else if Reflect::get(v, &"then".into()).map_err(herr)?.is_function() {
-            JsKind::Thenable
+            JsKind::Unsupported(Unsupported::Symbol)
         } else {
-            JsKind::Object
+            self.object_kind(v)?
         })
     }
 
@@ -226,6 +245,15 @@ impl Host for WasmHost {
             out.push((k.as_string().unwrap_or_default(), v));
         }
         Ok(out)
+    }
+
+    fn get(&mut self, obj: &JsValue, key: &str) -> HostResult<JsValue> {
+        Reflect::get(obj, &JsValue::from_str(key)).map_err(herr)
+    }
+
+    fn set_values(&mut self, set: &JsValue) -> HostResult<Vec<JsValue>> {
+        let list: Array = self.hook_fn("setValues")?.call1(&self.hooks, set).map_err(herr)?.unchecked_into();
+        Ok(list.iter().collect())
     }
 
     fn same(&mut self, a: &JsValue, b: &JsValue) -> HostResult<bool> {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use lua_persistent_core::{CallError, Host, HostResult, JsKind};
+use lua_persistent_core::{CallError, Host, HostResult, JsKind, TypedArray, Unsupported};
 
 pub type JsFn = Rc<dyn Fn(&[Js]) -> Result<Js, Js>>;
 
@@ -27,6 +27,16 @@ pub enum Js {
     /// A Lua function handed to JS, by id.
     LuaFn(u32),
     Sym,
+    /// A Set's members.
+    Set(Rc<RefCell<Vec<Js>>>),
+    /// A typed array other than Uint8Array: its type and its elements' bytes.
+    Typed(TypedArray, Rc<Vec<u8>>),
+    /// An ArrayBuffer's bytes.
+    Buffer(Rc<Vec<u8>>),
+    /// An Error: its own enumerable properties, then `name` and `message`.
+    Error(Rc<RefCell<Vec<(String, Js)>>>, Rc<str>, Rc<str>),
+    /// A Date, a RegExp...: what `inspect` reports of it.
+    Exotic(Unsupported),
 }
 
 #[derive(Default)]
@@ -51,6 +61,11 @@ impl std::fmt::Debug for Js {
             Js::Func(_) => write!(f, "function"),
             Js::LuaFn(id) => write!(f, "luafn#{id}"),
             Js::Sym => write!(f, "symbol"),
+            Js::Set(m) => write!(f, "Set{:?}", m.borrow()),
+            Js::Typed(t, b) => write!(f, "{}{:?}", t.name(), b),
+            Js::Buffer(b) => write!(f, "ArrayBuffer{:?}", b),
+            Js::Error(_, name, message) => write!(f, "{name}: {message}"),
+            Js::Exotic(u) => write!(f, "{}", u.name()),
         }
     }
 }
@@ -69,6 +84,9 @@ pub fn same(a: &Js, b: &Js) -> bool {
         (Js::Map(x), Js::Map(y)) => Rc::ptr_eq(x, y),
         (Js::Func(x), Js::Func(y)) => Rc::ptr_eq(x, y),
         (Js::LuaFn(x), Js::LuaFn(y)) => x == y,
+        (Js::Set(x), Js::Set(y)) => Rc::ptr_eq(x, y),
+        (Js::Typed(_, x), Js::Typed(_, y)) | (Js::Buffer(x), Js::Buffer(y)) => Rc::ptr_eq(x, y),
+        (Js::Error(x, ..), Js::Error(y, ..)) => Rc::ptr_eq(x, y),
         _ => false,
     }
 }
@@ -205,7 +223,12 @@ impl Host for MemHost {
             Js::Obj(_) => JsKind::Object,
             Js::Map(_) => JsKind::Map,
             Js::Func(_) | Js::LuaFn(_) => JsKind::Function,
-            Js::Sym => JsKind::Unsupported("symbol"),
+            Js::Sym => JsKind::Unsupported(Unsupported::Symbol),
+            Js::Set(_) => JsKind::Set,
+            Js::Typed(t, b) => JsKind::Typed(*t, b.to_vec()),
+            Js::Buffer(b) => JsKind::Buffer(b.to_vec()),
+            Js::Error(..) => JsKind::Error,
+            Js::Exotic(u) => JsKind::Unsupported(*u),
         })
     }
     fn array_get(&mut self, array: &Js, index: u32) -> HostResult<Js> {
@@ -216,7 +239,21 @@ impl Host for MemHost {
     }
     fn object_entries(&mut self, obj: &Js) -> HostResult<Vec<(String, Js)>> {
         Ok(match obj {
-            Js::Obj(o) => o.borrow().clone(),
+            Js::Obj(o) | Js::Error(o, ..) => o.borrow().clone(),
+            _ => Vec::new(),
+        })
+    }
+    fn get(&mut self, obj: &Js, key: &str) -> HostResult<Js> {
+        Ok(match obj {
+            Js::Error(_, name, _) if key == "name" => Js::Str(name.clone()),
+            Js::Error(_, _, message) if key == "message" => Js::Str(message.clone()),
+            Js::Obj(o) | Js::Error(o, ..) => o.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or(Js::Undef),
+            _ => Js::Undef,
+        })
+    }
+    fn set_values(&mut self, set: &Js) -> HostResult<Vec<Js>> {
+        Ok(match set {
+            Js::Set(m) => m.borrow().clone(),
             _ => Vec::new(),
         })
     }
