@@ -208,6 +208,8 @@ export class Lua {
   save(): Promise<void>;
   /** Set when the stored snapshot was unreadable at load. */
   readonly recovery: StorageRecovery | null;
+  /** Why backend 'auto' did not give the native addon (undefined when it did). */
+  readonly fallbackReason: string | undefined;
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array): void;
   memory(): MemoryInfo;

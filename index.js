@@ -24,12 +24,18 @@ function browserOnly(name) {
   };
 }
 
+const indexedDBStorage = browserOnly('indexedDBStorage');
+const localStorageStorage = browserOnly('localStorageStorage');
+
+// Shorthand properties only: Node's ESM loader finds named exports of a CommonJS module
+// by reading this statement (cjs-module-lexer), so `import { ref } from 'lua-persistent'`
+// works for every name.
 module.exports = {
   createLua,
   Lua,
   LuaError,
   multi,
   ref,
-  indexedDBStorage: browserOnly('indexedDBStorage'),
-  localStorageStorage: browserOnly('localStorageStorage'),
+  indexedDBStorage,
+  localStorageStorage,
 };

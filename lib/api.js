@@ -12,6 +12,23 @@ const { DEFAULTS, durabilityOption } = require('./options');
 // Loaded only when an autosave option needs checking (see lib/lua.js `persistence`).
 const persist = () => require('./persist');
 
+/** Set once a fallback warning was emitted: one per process is enough to be seen. */
+let warned = false;
+
+/**
+ * `backend: 'auto'` did not get its first choice (Node: the native addon): the VM says
+ * why (`lua.fallbackReason`), and the process is told once, through Node's warnings
+ * (`process.on('warning')`, `--disable-warning=LUA_PERSISTENT_FALLBACK`), unless
+ * LUA_PERSISTENT_QUIET=1. Asking for `backend: 'wasm'` explicitly warns nothing.
+ */
+function fellBack(lua, reason) {
+  lua._fallbackReason = reason;
+  const env = typeof process !== 'undefined' && process.env ? process.env : {};
+  if (warned || env.LUA_PERSISTENT_QUIET === '1' || typeof process === 'undefined' || typeof process.emitWarning !== 'function') return;
+  warned = true;
+  process.emitWarning(`lua-persistent: using the ${lua.backend} backend, the faster native addon did not load (${reason})`, { code: 'LUA_PERSISTENT_FALLBACK' });
+}
+
 /**
  * Backend loaders, in the order 'auto' tries them. Each returns the backend's Vm class
  * or throws why it cannot load.
@@ -46,6 +63,7 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
         continue;
       }
       const lua = new Lua(impl, name, { ...options, storage });
+      if (requested === 'auto' && failures.length) fellBack(lua, failures.join('; '));
       try {
         await lua._persist.open();
       } catch (e) {

@@ -65,6 +65,7 @@ class Lua {
     const userPrint = options.print;
     const interruptBuffer = interruptOption(options);
     this._backend = backend;
+    this._fallbackReason = undefined;
     this._closed = false;
     /** Why every call now fails ({ kind, message } of a LuaError), or null while usable. */
     this._ended = null;
@@ -185,6 +186,12 @@ class Lua {
   /** 'native' or 'wasm'. */
   get backend() {
     return this._backend;
+  }
+
+  /** Why `backend: 'auto'` did not give the native addon (undefined when it did, or
+   * when a backend was asked for by name). */
+  get fallbackReason() {
+    return this._fallbackReason;
   }
 
   _guard(fn) {
