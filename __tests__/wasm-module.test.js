@@ -7,7 +7,12 @@ const { createLua, LuaError } = require('..');
 
 const DIST = path.join(__dirname, '..', 'dist');
 
-test.each([['wasm-node', './lua_persistent_bg.js'], ['wasm-web', './lua_persistent_bg.js']])(
+test('the package holds one copy of the module, which both glues load', () => {
+  expect(fs.existsSync(path.join(DIST, 'wasm-node', 'lua_persistent_bg.wasm'))).toBe(false);
+  expect(fs.readFileSync(path.join(DIST, 'wasm-node', 'lua_persistent.js'), 'utf8')).toContain('/../wasm-web/lua_persistent_bg.wasm');
+});
+
+test.each([['wasm-web', './lua_persistent_bg.js']])(
   'the %s module imports only from its own wasm-bindgen glue',
   (dir, glueModule) => {
     const bytes = fs.readFileSync(path.join(DIST, dir, 'lua_persistent_bg.wasm'));

@@ -5,7 +5,7 @@
 // browsers and bundlers (dist/wasm-web) — and, with --release, binaryen's wasm-opt.
 // `node scripts/build-wasm.js` (dev profile, fast to rebuild) or `--release`.
 const { execFileSync } = require('child_process');
-const { existsSync, statSync, mkdirSync, readFileSync, writeFileSync } = require('fs');
+const { existsSync, statSync, mkdirSync, readFileSync, writeFileSync, unlinkSync } = require('fs');
 const { join } = require('path');
 const { processGlue } = require('./wasm-glue');
 
@@ -39,7 +39,8 @@ function cargoWasm(release) {
 
 /**
  * The two glues from one module, into `dist/wasm-node` and `dist/wasm-web` under
- * `distRoot` (release: wasm-opt'd). Also used by bench/snapshot.js. Returns the .wasm paths.
+ * `distRoot` (release: wasm-opt'd), sharing dist/wasm-web's .wasm. Also used by
+ * bench/snapshot.js. Returns the .wasm path (twice: one per glue).
  */
 function glue(wasm, distRoot, release) {
   const bins = [];
@@ -62,7 +63,12 @@ function glue(wasm, distRoot, release) {
     }
     bins.push(bin);
   }
-  return bins;
+  // One copy in the package: both glues load the browser glue's file (the Node loader
+  // reads ../wasm-web/), so the Node one, identical, goes.
+  const [nodeBin, webBin] = bins;
+  if (!readFileSync(nodeBin).equals(readFileSync(webBin))) throw new Error('build-wasm: the Node and web modules differ');
+  unlinkSync(nodeBin);
+  return [webBin, webBin];
 }
 
 /**
@@ -124,7 +130,7 @@ function main() {
   const wasm = cargoWasm(release);
   if (!existsSync(wasm)) process.exit(1);
   const how = release ? `release, ${nightly ? 'nightly std' : 'stable std'}` : 'dev';
-  for (const bin of glue(wasm, root, release)) console.log(`built ${bin} (${statSync(bin).size} bytes, ${how})`);
+  for (const bin of new Set(glue(wasm, root, release))) console.log(`built ${bin} (${statSync(bin).size} bytes, ${how})`);
 }
 
 module.exports = { glue, cargoWasm, wasmOpt };

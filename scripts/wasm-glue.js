@@ -87,9 +87,10 @@ const INSTANTIATE_TAIL = `
 const NODE_LOADER = `
 let compiled = null;
 
-/** The module, compiled on first use, once per process. */
+/** The module, compiled on first use, once per process. The package ships one copy
+ * of it, the browser glue's (scripts/build-wasm.js). */
 function compile() {
-    if (compiled === null) compiled = new WebAssembly.Module(require('fs').readFileSync(\`\${__dirname}/lua_persistent_bg.wasm\`));
+    if (compiled === null) compiled = new WebAssembly.Module(require('fs').readFileSync(\`\${__dirname}/../wasm-web/lua_persistent_bg.wasm\`));
     return compiled;
 }
 

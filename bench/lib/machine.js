@@ -42,7 +42,7 @@ function builds(root = packageRoot()) {
   const addon = fs.readdirSync(root).find((f) => /^lua-persistent\..*\.node$/.test(f));
   return {
     native: addon ? build(path.join(root, addon), addonProfile) : { missing: true },
-    wasm: build(path.join(root, 'dist', 'wasm-node', 'lua_persistent_bg.wasm'), wasmProfile),
+    wasm: build(path.join(root, 'dist', 'wasm-web', 'lua_persistent_bg.wasm'), wasmProfile),
     wasmWeb: build(path.join(root, 'dist', 'wasm-web', 'lua_persistent_bg.wasm'), wasmProfile),
   };
 }
