@@ -126,6 +126,25 @@ forEachBackend((backend) => {
     expect([...lua.ext.get('t').keys()]).toEqual(['keep']);
   });
 
+  test('save() during an async call waits for it: a failed call\'s writes are never saved', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-async-save-'));
+    try {
+      const lua = await createLua({ backend, storage: dir, autosave: false });
+      lua.eval("ext.table('c').n = 1");
+      lua.setGlobal('later', () => sleep(20).then(() => Promise.reject(new Error('no'))));
+      const call = lua.evalAsync("ext.table('c').n = 2 later()");
+      const saved = lua.save();
+      await rejection(call);
+      await saved;
+      await lua.close();
+      const again = await createLua({ backend, storage: dir });
+      expect(again.eval("return ext.table('c').n")).toBe(1);
+      await again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('with a store, an async call is saved once it ends, as one record', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lp-async-'));
     try {

@@ -494,6 +494,8 @@ class Lua {
    * interleave). Unchanged data is not written again. 'memory' storage keeps the bytes.
    */
   save() {
+    // An async call in flight is a transaction not yet ended: save what it leaves.
+    if (this._asyncRunning > 0) return this._asyncQueue.then(() => this.save());
     try {
       return this._persist.save();
     } catch (e) {
