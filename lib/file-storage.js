@@ -128,15 +128,20 @@ async function header(snapshot) {
   return Buffer.concat([LOG_MAGIC, Buffer.from(await crypto.webcrypto.subtle.digest('SHA-1', snapshot))]);
 }
 
-/** The first HEADER_LEN bytes of a file (fewer if it is shorter), or null if it is gone. */
-function readHeaderSync(file) {
-  let fd;
+/** A descriptor for reading `file`, or null when it is gone. */
+function openIfExists(file) {
   try {
-    fd = fs.openSync(file, 'r');
+    return fs.openSync(file, 'r');
   } catch (e) {
     if (e.code === 'ENOENT') return null;
     throw e;
   }
+}
+
+/** The first HEADER_LEN bytes of a file (fewer if it is shorter), or null if it is gone. */
+function readHeaderSync(file) {
+  const fd = openIfExists(file);
+  if (fd === null) return null;
   try {
     const buf = Buffer.alloc(HEADER_LEN);
     return buf.subarray(0, fs.readSync(fd, buf, 0, HEADER_LEN, 0));
@@ -177,13 +182,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * versions, a damaged file) is that very file's inode and mtime.
  */
 function readLock(file) {
-  let fd;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  }
+  const fd = openIfExists(file);
+  if (fd === null) return null;
   try {
     const st = fs.fstatSync(fd);
     let owner = null;
