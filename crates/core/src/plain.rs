@@ -96,9 +96,7 @@ where
     H: Host + 'static,
     F: Fn(&Lua, MultiValue) -> mlua::Result<MultiValue> + 'static,
 {
-    let inner = boxed(lua, shared, Box::new(f))?;
-    let factory: Function = lua.named_registry_value(AWAIT_KEY)?;
-    factory.call(inner)
+    wrapped(lua, shared, Box::new(f), AWAIT_KEY)
 }
 
 /// Calls `f` with `args`; returns its first result only, or all of them.
@@ -157,8 +155,13 @@ where
 {
     // Boxed so that every wrapped callback shares one instantiation of mlua's callback
     // machinery (each closure type would otherwise add ~2 KB to the wasm module).
-    let inner = boxed(lua, shared, Box::new(f))?;
-    let factory: Function = lua.named_registry_value(REGISTRY_KEY)?;
+    wrapped(lua, shared, Box::new(f), REGISTRY_KEY)
+}
+
+/// `f` as `boxed` makes it, wrapped by the Lua factory kept under `factory_key`.
+fn wrapped<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, f: Callback, factory_key: &str) -> mlua::Result<Function> {
+    let inner = boxed(lua, shared, f)?;
+    let factory: Function = lua.named_registry_value(factory_key)?;
     factory.call(inner)
 }
 
