@@ -128,134 +128,138 @@ fn js_args<H: Host + 'static>(shared: &Rc<Shared<H>>, h: &mut H, this: &H::Value
     array(h, &values)
 }
 
+/// A metamethod's work: Lua's arguments, with the host of the call at hand. A plain
+/// function pointer, so all metamethods share one instantiation of the wrapper.
+type Meta<H> = fn(&Lua, &Rc<Shared<H>>, &mut H, MultiValue) -> mlua::Result<MultiValue>;
+
+/// `mt[name]` runs `m`.
+fn set_meta<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, mt: &Table, name: &str, m: Meta<H>) -> mlua::Result<()> {
+    let sh = shared.clone();
+    let f = crate::plain::function(lua, shared, move |lua, args: MultiValue| {
+        let host = sh.host()?;
+        let s = Scope::open(host);
+        m(lua, &sh, &mut *s.host, args)
+    })?;
+    mt.raw_set(name, f)
+}
+
+fn arg(args: &MultiValue, i: usize) -> &Value {
+    args.get(i).unwrap_or(&Value::Nil)
+}
+
+fn one(v: Value) -> MultiValue {
+    MultiValue::from(vec![v])
+}
+
 /// The references' metatable, made with the first one.
 fn metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua::Result<Table> {
     if let Some(mt) = shared.ref_mt.borrow().as_ref() {
         return Ok(mt.clone());
     }
     let mt = lua.create_table()?;
-    let sh = shared.clone();
-    mt.raw_set("__index", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let (t, k) = (args.front().cloned().unwrap_or(Value::Nil), args.get(1).cloned().unwrap_or(Value::Nil));
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let obj = target(&sh, h, &t)?;
-        let jk = ToJs::new(h, &sh).value(&k)?;
-        let undefined = h.undefined().map_err(host_err)?;
-        let v = op(lua, &sh, h, GET, [obj.clone(), jk, undefined])?;
-        if matches!(k, Value::String(ref s) if s.as_bytes() == b"new") && matches!(h.inspect(&v).map_err(host_err)?, JsKind::Undefined) {
-            return Ok(MultiValue::from(vec![constructor(lua, &sh, h, &obj)?]));
-        }
-        Ok(MultiValue::from(vec![live(lua, &sh, h, &v, Some(&obj))?]))
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__newindex", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let obj = target(&sh, h, args.front().unwrap_or(&Value::Nil))?;
-        let mut conv = ToJs::new(h, &sh);
-        let jk = conv.value(args.get(1).unwrap_or(&Value::Nil))?;
-        let jv = conv.value(args.get(2).unwrap_or(&Value::Nil))?;
-        op(lua, &sh, h, SET, [obj, jk, jv])?;
+    set_meta(lua, shared, &mt, "__index", index::<H>)?;
+    set_meta(lua, shared, &mt, "__newindex", |lua, sh, h, args| {
+        let obj = target(sh, h, arg(&args, 0))?;
+        let mut conv = ToJs::new(h, sh);
+        let jk = conv.value(arg(&args, 1))?;
+        let jv = conv.value(arg(&args, 2))?;
+        op(lua, sh, h, SET, [obj, jk, jv])?;
         Ok(MultiValue::new())
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__call", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
+    })?;
+    set_meta(lua, shared, &mt, "__call", |lua, sh, h, args| {
         let mut args: Vec<Value> = args.into_iter().collect();
         let t = if args.is_empty() { Value::Nil } else { args.remove(0) };
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let f = target(&sh, h, &t)?;
+        let f = target(sh, h, &t)?;
         let undefined = h.undefined().map_err(host_err)?;
-        let js = js_args(&sh, h, &undefined, args.into_iter().collect())?;
-        let result = op(lua, &sh, h, APPLY, [f, undefined, js])?;
-        Ok(MultiValue::from(vec![live(lua, &sh, h, &result, None)?]))
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__len", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let obj = target(&sh, h, args.front().unwrap_or(&Value::Nil))?;
+        let js = js_args(sh, h, &undefined, args.into_iter().collect())?;
+        let result = op(lua, sh, h, APPLY, [f, undefined, js])?;
+        Ok(one(live(lua, sh, h, &result, None)?))
+    })?;
+    set_meta(lua, shared, &mt, "__len", |lua, sh, h, args| {
+        let obj = target(sh, h, arg(&args, 0))?;
         let k = h.string("length").map_err(host_err)?;
-        let undefined = h.undefined().map_err(host_err)?;
-        let v = op(lua, &sh, h, GET, [obj, k, undefined])?;
-        Ok(MultiValue::from(vec![FromJs { host: h, shared: &sh, lua }.value(&v, 0)?]))
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__eq", crate::plain::function(lua, shared, move |_, args: MultiValue| {
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let a = target(&sh, h, args.front().unwrap_or(&Value::Nil));
-        let b = target(&sh, h, args.get(1).unwrap_or(&Value::Nil));
-        let same = match (a, b) {
+        let v = get(lua, sh, h, obj, k)?;
+        Ok(one(FromJs { host: h, shared: sh, lua }.value(&v, 0)?))
+    })?;
+    set_meta(lua, shared, &mt, "__eq", |_, sh, h, args| {
+        // Lua calls it for a reference and any other table: that one may be plain.
+        let same = match (target(sh, h, arg(&args, 0)), target(sh, h, arg(&args, 1))) {
             (Ok(a), Ok(b)) => h.same(&a, &b).map_err(host_err)?,
             _ => false,
         };
-        Ok(MultiValue::from(vec![Value::Boolean(same)]))
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__tostring", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let obj = target(&sh, h, args.front().unwrap_or(&Value::Nil))?;
+        Ok(one(Value::Boolean(same)))
+    })?;
+    set_meta(lua, shared, &mt, "__tostring", |lua, sh, h, args| {
+        let obj = target(sh, h, arg(&args, 0))?;
         let undefined = h.undefined().map_err(host_err)?;
-        let t = op(lua, &sh, h, TYPE, [obj, undefined.clone(), undefined])?;
+        let t = op(lua, sh, h, TYPE, [obj, undefined.clone(), undefined])?;
         let name = match h.inspect(&t).map_err(host_err)? {
             JsKind::String(s) => s,
             _ => "object".into(),
         };
-        Ok(MultiValue::from(vec![Value::String(lua.create_string(format!("js {name}"))?)]))
-    })?)?;
-    let sh = shared.clone();
-    mt.raw_set("__pairs", crate::plain::function(lua, shared, move |lua, args: MultiValue| {
-        let t = args.front().cloned().unwrap_or(Value::Nil);
-        let host = sh.host()?;
-        let s = Scope::open(host);
-        let h = &mut *s.host;
-        let obj = target(&sh, h, &t)?;
-        let undefined = h.undefined().map_err(host_err)?;
-        let keys = op(lua, &sh, h, KEYS, [obj, undefined.clone(), undefined])?;
-        let keys: Vec<String> = match h.inspect(&keys).map_err(host_err)? {
-            JsKind::Array(n) => (0..n)
-                .map(|i| h.array_get(&keys, i).and_then(|k| h.inspect(&k)))
-                .filter_map(|k| match k {
-                    Ok(JsKind::String(s)) => Some(Ok(s)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                })
-                .collect::<Result<_, _>>()
-                .map_err(host_err)?,
-            _ => Vec::new(),
-        };
-        let pos = std::cell::Cell::new(0usize);
-        let sh2 = sh.clone();
-        let next = crate::plain::function(lua, &sh, move |lua, args: MultiValue| {
-            let i = pos.get();
-            let Some(key) = keys.get(i) else { return Ok(MultiValue::from(vec![Value::Nil])) };
-            pos.set(i + 1);
-            let t = args.front().cloned().unwrap_or(Value::Nil);
-            let host = sh2.host()?;
-            let s = Scope::open(host);
-            let h = &mut *s.host;
-            let obj = target(&sh2, h, &t)?;
-            let jk = h.string(key).map_err(host_err)?;
-            let undefined = h.undefined().map_err(host_err)?;
-            let v = op(lua, &sh2, h, GET, [obj.clone(), jk, undefined])?;
-            let v = live(lua, &sh2, h, &v, Some(&obj))?;
-            Ok(MultiValue::from(vec![Value::String(lua.create_string(key)?), v]))
-        })?;
-        Ok(MultiValue::from(vec![Value::Function(next), t, Value::Nil]))
-    })?)?;
+        Ok(one(Value::String(lua.create_string(format!("js {name}"))?)))
+    })?;
+    set_meta(lua, shared, &mt, "__pairs", pairs::<H>)?;
     mt.raw_set("__gc", crate::shared::c_function(lua, shared, gc::<H>)?)?;
     mt.raw_set("__metatable", false)?;
     *shared.ref_mt.borrow_mut() = Some(mt.clone());
     Ok(mt)
+}
+
+/// `obj[k]` through `hooks.refOp`.
+fn get<H: Host + 'static>(lua: &Lua, shared: &Shared<H>, h: &mut H, obj: H::Value, k: H::Value) -> mlua::Result<H::Value> {
+    let undefined = h.undefined().map_err(host_err)?;
+    op(lua, shared, h, GET, [obj, k, undefined])
+}
+
+/// `__index`: a property as Lua gets it (see the module's doc), or a constructor for
+/// `Class.new` when the class has no `new` of its own.
+fn index<H: Host + 'static>(lua: &Lua, sh: &Rc<Shared<H>>, h: &mut H, args: MultiValue) -> mlua::Result<MultiValue> {
+    let obj = target(sh, h, arg(&args, 0))?;
+    let k = arg(&args, 1).clone();
+    let jk = ToJs::new(h, sh).value(&k)?;
+    let v = get(lua, sh, h, obj.clone(), jk)?;
+    if matches!(k, Value::String(ref s) if s.as_bytes() == b"new") && matches!(h.inspect(&v).map_err(host_err)?, JsKind::Undefined) {
+        return Ok(one(constructor(lua, sh, h, &obj)?));
+    }
+    Ok(one(live(lua, sh, h, &v, Some(&obj))?))
+}
+
+/// `__pairs`: the object's own enumerable string keys, listed when the loop starts,
+/// their values read as the loop reaches them.
+fn pairs<H: Host + 'static>(lua: &Lua, sh: &Rc<Shared<H>>, h: &mut H, args: MultiValue) -> mlua::Result<MultiValue> {
+    let t = arg(&args, 0).clone();
+    let obj = target(sh, h, &t)?;
+    let undefined = h.undefined().map_err(host_err)?;
+    let keys = op(lua, sh, h, KEYS, [obj, undefined.clone(), undefined])?;
+    let keys: Vec<String> = match h.inspect(&keys).map_err(host_err)? {
+        JsKind::Array(n) => (0..n)
+            .map(|i| h.array_get(&keys, i).and_then(|k| h.inspect(&k)))
+            .filter_map(|k| match k {
+                Ok(JsKind::String(s)) => Some(Ok(s)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(host_err)?,
+        _ => Vec::new(),
+    };
+    let pos = std::cell::Cell::new(0usize);
+    let sh2 = sh.clone();
+    let next = crate::plain::function(lua, sh, move |lua, args: MultiValue| {
+        let i = pos.get();
+        let Some(key) = keys.get(i) else { return Ok(one(Value::Nil)) };
+        pos.set(i + 1);
+        let host = sh2.host()?;
+        let s = Scope::open(host);
+        let h = &mut *s.host;
+        let obj = target(&sh2, h, arg(&args, 0))?;
+        let jk = h.string(key).map_err(host_err)?;
+        let v = get(lua, &sh2, h, obj.clone(), jk)?;
+        let v = live(lua, &sh2, h, &v, Some(&obj))?;
+        Ok(MultiValue::from(vec![Value::String(lua.create_string(key)?), v]))
+    })?;
+    Ok(MultiValue::from(vec![Value::Function(next), t, Value::Nil]))
 }
 
 /// Frees a reference's slot when Lua collects its table. A C function touching no mlua
