@@ -48,6 +48,11 @@ pub(crate) struct AsyncCall {
     waiting_at: Option<String>,
 }
 
+/// A call that ended before running: its error, no output.
+fn failure<V>(e: LuaError) -> Step<V> {
+    Step::Done(Outcome { result: Err(e), output: String::new(), stats: Stats::default() })
+}
+
 /// The error of a call made while an async call waits.
 pub(crate) fn busy() -> LuaError {
     LuaError::new(ErrorKind::Runtime, "the VM is busy: an async call is waiting for a Promise (await it before calling again)")
@@ -62,18 +67,16 @@ impl<H: Host + 'static> Engine<H> {
 
     /// Starts an async call; see the module's doc.
     pub fn start_async(&self, host: &mut H, target: AsyncTarget, args: &[H::Value], call: &CallOptions, want: Want) -> Step<H::Value> {
-        let failed = |e| Step::Done(Outcome { result: Err(e), output: String::new(), stats: Stats::default() });
-        self.entry(failed, || self.start_now(host, target, args, call, want))
+        self.entry(failure, || self.start_now(host, target, args, call, want))
     }
 
     fn start_now(&self, host: &mut H, target: AsyncTarget, args: &[H::Value], call: &CallOptions, want: Want) -> Step<H::Value> {
-        let done = |e| Step::Done(Outcome { result: Err(e), output: String::new(), stats: Stats::default() });
         let lua = match self.vm() {
             Ok(l) => l,
-            Err(e) => return done(e),
+            Err(e) => return failure(e),
         };
         if self.async_call.borrow().is_some() {
-            return done(busy());
+            return failure(busy());
         }
         let shared = &self.shared;
         let _g = shared.enter(host);
@@ -81,7 +84,7 @@ impl<H: Host + 'static> Engine<H> {
         shared.last_raised.replace(None);
         let h = match shared.host() {
             Ok(h) => h,
-            Err(e) => return done(from_mlua(&e)),
+            Err(e) => return failure(from_mlua(&e)),
         };
         let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
         let made = (|| -> mlua::Result<(Thread, MultiValue)> {
@@ -101,7 +104,7 @@ impl<H: Host + 'static> Engine<H> {
         })();
         let (thread, args) = match made {
             Ok(t) => t,
-            Err(e) => return done(from_mlua(&e)),
+            Err(e) => return failure(from_mlua(&e)),
         };
         shared.journal.borrow_mut().begin();
         shared.changes.borrow_mut().begin();
@@ -124,26 +127,24 @@ impl<H: Host + 'static> Engine<H> {
     /// Resumes the waiting async call with its Promise's outcome: `value` when
     /// `fulfilled`, else the rejection `value` and `message` (its text for Lua).
     pub fn resume_async(&self, host: &mut H, fulfilled: bool, value: &H::Value, message: &str) -> Step<H::Value> {
-        let failed = |e| Step::Done(Outcome { result: Err(e), output: String::new(), stats: Stats::default() });
-        self.entry(failed, || self.resume_now(host, fulfilled, value, message))
+        self.entry(failure, || self.resume_now(host, fulfilled, value, message))
     }
 
     fn resume_now(&self, host: &mut H, fulfilled: bool, value: &H::Value, message: &str) -> Step<H::Value> {
-        let done = |e| Step::Done(Outcome { result: Err(e), output: String::new(), stats: Stats::default() });
         let lua = match self.vm() {
             Ok(l) => l,
-            Err(e) => return done(e),
+            Err(e) => return failure(e),
         };
         let at = match self.async_call.borrow_mut().as_mut().map(|c| c.waiting_at.take()) {
             Some(Some(at)) => at,
-            _ => return done(LuaError::new(ErrorKind::Runtime, "no async call is waiting for a Promise")),
+            _ => return failure(LuaError::new(ErrorKind::Runtime, "no async call is waiting for a Promise")),
         };
         let shared = &self.shared;
         let args = {
             let _g = shared.enter(host);
             let h = match shared.host() {
                 Ok(h) => h,
-                Err(e) => return done(from_mlua(&e)),
+                Err(e) => return failure(from_mlua(&e)),
             };
             let settled = if fulfilled {
                 crate::convert::FromJs { host: h, shared, lua: &lua }.value(value, 0).map(|v| MultiValue::from(vec![Value::Boolean(true), v]))
@@ -160,7 +161,7 @@ impl<H: Host + 'static> Engine<H> {
                     let text = format!("{at}{}", from_mlua(&e).message);
                     match lua.create_string(&text) {
                         Ok(s) => MultiValue::from(vec![Value::Boolean(false), Value::String(s)]),
-                        Err(e) => return done(from_mlua(&e)),
+                        Err(e) => return failure(from_mlua(&e)),
                     }
                 }
             }
