@@ -158,7 +158,7 @@ export interface MemoryInfo {
   limit: number;
 }
 
-export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed' | 'interrupted' | 'crashed';
+export type LuaErrorKind = 'syntax' | 'runtime' | 'memory' | 'timeout' | 'instructions' | 'ext' | 'closed' | 'interrupted' | 'crashed' | 'storage';
 
 export class LuaError extends Error {
   readonly kind: LuaErrorKind;

@@ -5,13 +5,13 @@
 
 // The same list, in the same order, as crates/core/src/error.rs ErrorKind::ALL and
 // index.d.ts LuaErrorKind (a core test compares the three).
-const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted', 'crashed'];
+const KINDS = ['syntax', 'runtime', 'memory', 'timeout', 'instructions', 'ext', 'closed', 'interrupted', 'crashed', 'storage'];
 
 class LuaError extends Error {
   constructor(info) {
     super(info.message, info.cause !== undefined ? { cause: info.cause } : undefined);
     this.name = 'LuaError';
-    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'|'crashed'} */
+    /** @type {'syntax'|'runtime'|'memory'|'timeout'|'instructions'|'ext'|'closed'|'interrupted'|'crashed'|'storage'} */
     this.kind = info.kind;
     this.luaMessage = info.message;
     this.chunkName = info.chunkName;

@@ -29,6 +29,9 @@ const KEEP_SLOTS = 1 << 20;
 function makeJournal(auxSymbol) {
   let log = [];
   let n = 0;
+  /** Slots kept for a commit in flight (see `hold`): calls made meanwhile journal after them. */
+  let held = 0;
+  let holding = false;
   const tags = (map) => {
     const aux = map[auxSymbol];
     return aux instanceof Map ? aux : null;
@@ -47,22 +50,41 @@ function makeJournal(auxSymbol) {
       put(map, key, value);
     },
     journalEnd(keep, undo) {
-      const end = keep * 4;
-      if (end >= n) return;
-      if (undo) {
-        for (let i = n - 4; i >= end; i -= 4) {
-          const map = log[i];
-          const key = log[i + 1];
-          put(map, key, log[i + 2]);
-          const aux = tags(map);
-          if (aux !== null) put(aux, key, log[i + 3]);
-        }
+      if (holding && keep === 0 && !undo) {
+        // The call ended well; a shared store has yet to commit it (lib/shared-store.js).
+        held = n;
+        return;
       }
-      if (end === 0 && log.length > KEEP_SLOTS) log = [];
-      else log.fill(undefined, end, n);
-      n = end;
+      end(held + keep * 4, undo);
+    },
+    /** Shared stores: the next call that ends well keeps its entries until `release`. */
+    hold() {
+      holding = true;
+    },
+    /** Its commit is known: `undo` when it did not happen (a conflict, a failure). */
+    release(undo) {
+      holding = false;
+      const keep = held;
+      held = 0;
+      if (keep > 0) end(0, undo);
     },
   };
+
+  function end(to, undo) {
+    if (to >= n) return;
+    if (undo) {
+      for (let i = n - 4; i >= to; i -= 4) {
+        const map = log[i];
+        const key = log[i + 1];
+        put(map, key, log[i + 2]);
+        const aux = tags(map);
+        if (aux !== null) put(aux, key, log[i + 3]);
+      }
+    }
+    if (to === 0 && log.length > KEEP_SLOTS) log = [];
+    else log.fill(undefined, to, n);
+    n = to;
+  }
 }
 
 module.exports = { makeJournal };

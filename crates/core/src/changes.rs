@@ -61,7 +61,8 @@ pub enum Taken {
     Nothing,
     /// A whole snapshot is due (too many changes to list).
     Everything,
-    Record(Vec<u8>),
+    /// The changes, in the order a record replays them.
+    Record(Vec<Op>),
 }
 
 impl Changes {
@@ -126,7 +127,7 @@ impl Changes {
         self.forget();
     }
 
-    fn forget(&mut self) {
+    pub(crate) fn forget(&mut self) {
         self.tables = Vec::new();
         self.entries = Vec::new();
         self.noted.clear();
@@ -141,10 +142,10 @@ impl Changes {
     }
 }
 
-/// The record of everything noted since the last take, which it clears. A value that
+/// The changes of everything noted since the last take, which it clears. A value that
 /// cannot be stored (JS put it there) fails the take with the snapshot's message; the
 /// notes are then dropped and a whole snapshot is due, which reports it the same way.
-pub(crate) fn take<H: Host + 'static>(shared: &Shared<H>, h: &mut H) -> Result<Taken, String> {
+pub(crate) fn take_ops<H: Host + 'static>(shared: &Shared<H>, h: &mut H) -> Result<Taken, String> {
     let mut changes = shared.changes.borrow_mut();
     if changes.overflow {
         changes.overflow = false;
@@ -158,7 +159,7 @@ pub(crate) fn take<H: Host + 'static>(shared: &Shared<H>, h: &mut H) -> Result<T
     changes.noted.clear();
     drop(changes);
     match ops(shared, h, &tables, &entries) {
-        Ok(ops) => Ok(Taken::Record(crate::record::encode(&ops))),
+        Ok(ops) => Ok(Taken::Record(ops)),
         Err(m) => {
             shared.changes.borrow_mut().overflow = true;
             Err(m)

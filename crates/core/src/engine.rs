@@ -422,12 +422,64 @@ impl<H: Host + 'static> Engine<H> {
         let _g = self.shared.enter(host);
         let h = self.shared.host().map_err(|e| from_mlua(&e))?;
         let host_failed = |e: crate::host::HostError| LuaError::new(ErrorKind::Ext, e.message);
-        match changes::take(&self.shared, h).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))? {
+        match changes::take_ops(&self.shared, h).map_err(|m| LuaError::new(ErrorKind::Ext, format!("snapshot: {m}")))? {
             changes::Taken::Nothing => h.undefined(),
             changes::Taken::Everything => h.boolean(true),
-            changes::Taken::Record(bytes) => h.bytes(&bytes),
+            changes::Taken::Record(ops) => h.bytes(&record::encode(&ops)),
         }
         .map_err(host_failed)
+    }
+
+    /// An operation of a VM whose tables are on a shared store (sharing.rs has the
+    /// protocol): `Share`, `Open`, `Close`, `Abort` return undefined; `TakeCommit` the
+    /// commit set's bytes or undefined; `Load` (a framed list of triples) and `Apply`
+    /// (change records) change the tables and return undefined. Bad input fails with
+    /// kind 'storage' and changes nothing.
+    pub fn shared_op(&self, host: &mut H, op: crate::SharedOp, input: Option<&[u8]>) -> Result<H::Value, LuaError> {
+        self.entry(Err, || self.shared_op_now(host, op, input.unwrap_or_default()))
+    }
+
+    fn shared_op_now(&self, host: &mut H, op: crate::SharedOp, input: &[u8]) -> Result<H::Value, LuaError> {
+        use crate::sharing::{self, Mode};
+        use crate::SharedOp as Op;
+        self.vm()?;
+        let _g = self.shared.enter(host);
+        let h = self.shared.host().map_err(|e| from_mlua(&e))?;
+        let failed = |e: crate::host::HostError| LuaError::new(ErrorKind::Storage, format!("shared store: {}", e.message));
+        let sh = &self.shared;
+        match op {
+            Op::Share => {
+                sh.sharing.set(Mode::Closed);
+                sh.changes.borrow_mut().start();
+            }
+            Op::Open => {
+                sharing::forget(sh);
+                sh.sharing.set(Mode::Open);
+            }
+            Op::Close => sh.sharing.set(Mode::Closed),
+            Op::Abort => {
+                sh.sharing.set(Mode::Closed);
+                sharing::forget(sh);
+                sh.changes.borrow_mut().forget();
+            }
+            Op::TakeCommit => {
+                return match sharing::take_commit(sh, h)? {
+                    Some(bytes) => h.bytes(&bytes).map_err(failed),
+                    None => h.undefined().map_err(failed),
+                };
+            }
+            Op::Load => {
+                let tables = sharing::load_tables(input)?;
+                import_all(h, &tables, &sh.float_tags).map_err(failed)?;
+                sh.ext_estimate.set(tables_weight(&tables));
+                sh.changes.borrow_mut().forget();
+            }
+            Op::Apply => {
+                let records = sharing::records(input)?;
+                changes::apply(h, &records, &sh.float_tags).map_err(failed)?;
+            }
+        }
+        h.undefined().map_err(failed)
     }
 
     /// Whether Lua changed any external table (or a restore replaced them) since the last

@@ -21,11 +21,15 @@ pub enum ErrorKind {
     /// one list of kinds (lib/errors.js and index.d.ts are checked against [`ErrorKind::ALL`]
     /// by a core test).
     Crashed,
+    /// A shared store (Redis) could not serve the call: unreachable, a conflict that
+    /// outlasted the retries, data it cannot read, or ext access outside an async call
+    /// (sharing.rs).
+    Storage,
 }
 
 impl ErrorKind {
     /// Every kind, in the order lib/errors.js `KINDS` and index.d.ts `LuaErrorKind` list them.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Syntax,
         ErrorKind::Runtime,
         ErrorKind::Memory,
@@ -35,6 +39,7 @@ impl ErrorKind {
         ErrorKind::Closed,
         ErrorKind::Interrupted,
         ErrorKind::Crashed,
+        ErrorKind::Storage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +53,7 @@ impl ErrorKind {
             ErrorKind::Closed => "closed",
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Crashed => "crashed",
+            ErrorKind::Storage => "storage",
         }
     }
 }
@@ -145,6 +151,8 @@ pub enum Raised {
     Exit(i32),
     /// A JS function threw.
     Host { message: String, exception_id: Option<u64> },
+    /// Ext access the shared store cannot serve now (sharing.rs `gate`).
+    Storage(String),
 }
 
 impl Raised {
@@ -157,12 +165,13 @@ impl Raised {
             Raised::Instructions(_) => ErrorKind::Instructions,
             Raised::Interrupted(_) => ErrorKind::Interrupted,
             Raised::Exit(_) | Raised::Host { .. } => ErrorKind::Runtime,
+            Raised::Storage(_) => ErrorKind::Storage,
         }
     }
 
     fn message(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Raised::Ext(m) | Raised::Runtime(m) | Raised::Quota(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) => m.into(),
+            Raised::Ext(m) | Raised::Runtime(m) | Raised::Quota(m) | Raised::Timeout(m) | Raised::Instructions(m) | Raised::Interrupted(m) | Raised::Storage(m) => m.into(),
             Raised::Exit(code) => format!("os.exit({code}): the script asked the host to exit").into(),
             Raised::Host { message, .. } => message.into(),
         }

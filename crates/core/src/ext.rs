@@ -23,6 +23,7 @@ use crate::journal::{JournalError, MapId, ROOT};
 use crate::seen::KeyRef;
 use crate::quota::{self, Meter, Over};
 use crate::shared::{lua_position, Scope, Shared, SlotOwner};
+use crate::sharing::{self, Read};
 use crate::stored::{Key, Stored};
 
 pub const DEFAULT_TABLE: &str = "default";
@@ -462,6 +463,7 @@ pub(crate) fn new_proxy<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, h:
 impl<H: Host + 'static> ExtProxy<H> {
     fn index(&self, lua: &Lua, key: Value) -> mlua::Result<Value> {
         let Ok(key) = key_from_lua(&key) else { return Ok(Value::Nil) };
+        self.gate(lua, Some(&key))?;
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
@@ -472,12 +474,32 @@ impl<H: Host + 'static> ExtProxy<H> {
         entry_to_lua(lua, &self.shared, h, self.place(), &key, e)
     }
 
+    /// The shared-store gate (sharing.rs) for a read of `key`, or with `None` of the
+    /// whole Map: what the store versions is the top-level entry, or the whole table.
+    fn gate(&self, lua: &Lua, key: Option<&Key>) -> mlua::Result<()> {
+        sharing::gate(lua, &self.shared, || {
+            let table = self.origin.table.clone();
+            match (&self.origin.top, key) {
+                (Some(top), _) => Read::Entry(table, top.clone()),
+                (None, Some(k)) => Read::Entry(table, k.clone()),
+                (None, None) => Read::Table(table),
+            }
+        })
+    }
+
     fn place(&self) -> Place<'_> {
         Place { path: &self.path, depth: self.depth, origin: &self.origin }
     }
 
     fn new_index(&self, lua: &Lua, key: Value, value: Value) -> mlua::Result<()> {
         let key = key_from_lua(&key).map_err(|m| ext_error(lua, format!("{m} (table '{}')", self.path)))?;
+        // A write inside a nested value reads the entry it hangs under: the commit
+        // carries that entry whole.
+        if self.origin.top.is_some() {
+            self.gate(lua, None)?;
+        } else if self.shared.sharing.get() == sharing::Mode::Closed {
+            self.gate(lua, Some(&key))?;
+        }
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
@@ -534,7 +556,8 @@ impl<H: Host + 'static> ExtProxy<H> {
     }
 
     /// A border, as Lua's `#` gives for tables: n with t[n] ~= nil and t[n+1] == nil.
-    fn len(&self) -> mlua::Result<i64> {
+    fn len(&self, lua: &Lua) -> mlua::Result<i64> {
+        self.gate(lua, None)?;
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
@@ -572,6 +595,7 @@ impl<H: Host + 'static> ExtProxy<H> {
 
     /// The keys of the proxied Map, in its order.
     fn keys(&self, lua: &Lua, h: &mut H, map: &H::Value) -> mlua::Result<Vec<Key>> {
+        self.gate(lua, None)?;
         let entries = h.map_entries(map).map_err(host_err)?;
         let mut keys = Vec::with_capacity(entries.len());
         for (jk, _) in entries {
@@ -729,7 +753,7 @@ fn proxy_metatable<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> mlua
     mt.raw_set("__index", index)?;
     mt.raw_set("__newindex", new_index)?;
     let methods: [(&str, ProxyMethod<H>); 5] = [
-        ("__len", |_, sh, a| Ok(MultiValue::from(vec![Value::Integer(proxy_arg(sh, arg(a, 0))?.len()?)]))),
+        ("__len", |lua, sh, a| Ok(MultiValue::from(vec![Value::Integer(proxy_arg(sh, arg(a, 0))?.len(lua)?)]))),
         ("__pairs", |lua, sh, a| Ok(MultiValue::from(vec![Value::Function(proxy_arg(sh, arg(a, 0))?.pairs(lua)?), Value::Nil, Value::Nil]))),
         ("__next", |lua, sh, a| proxy_arg(sh, arg(a, 0))?.next(lua, arg(a, 1))),
         // Lua also calls it to compare a proxy with another kind of userdata: not equal.
@@ -775,6 +799,8 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         "table",
         crate::plain::function(lua, shared, move |lua, args| {
             let name = name_arg(lua, &args, "table", Some(DEFAULT_TABLE))?;
+            let name: Rc<str> = name.into();
+            sharing::gate(lua, &sh, || Read::Exists(name.clone()))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
@@ -793,7 +819,6 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
                     map
                 }
             };
-            let name: Rc<str> = name.into();
             let origin = Rc::new(Origin { table: name.clone(), top: None });
             let proxy = new_proxy(lua, &sh, h, &map, name, 0, origin)?;
             Ok(MultiValue::from(vec![Value::UserData(proxy)]))
@@ -804,6 +829,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "tables",
         crate::plain::function(lua, shared, move |lua, _| {
+            sharing::gate(lua, &sh, || Read::List)?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let names = root_names(s.host).map_err(host_err)?;
@@ -816,6 +842,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         "drop",
         crate::plain::function(lua, shared, move |lua, args| {
             let name = name_arg(lua, &args, "drop", None)?;
+            sharing::gate(lua, &sh, || Read::Exists(name.as_str().into()))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;

@@ -23,6 +23,7 @@ use crate::convert::integer;
 use crate::ext::{classify, Entry, ExtProxy};
 use crate::seen::KeyRef;
 use crate::host::{Host, HostError};
+use crate::sharing::Mode;
 use crate::shared::{c_function, contain, shared_at, Scope, Shared};
 use crate::stored::{Key, Stored};
 
@@ -198,6 +199,10 @@ unsafe extern "C-unwind" fn fast_index<H: Host + 'static>(state: *mut lua_State)
 }
 
 fn read<H: Host>(shared: &Shared<H>, slot: u32, key: &FastKey) -> Option<Option<Stored>> {
+    // A shared store's reads are noted (or refused) by the slow path.
+    if shared.sharing.get() != Mode::Local {
+        return None;
+    }
     let host = shared.host().ok()?;
     let s = Scope::open(host);
     let h = &mut *s.host;
@@ -278,6 +283,9 @@ unsafe extern "C-unwind" fn fast_new_index<H: Host + 'static>(state: *mut lua_St
 }
 
 fn store<H: Host + 'static>(shared: &Shared<H>, proxy: &ExtProxy<H>, key: &FastKey, value: Option<&Stored>) -> Option<()> {
+    if shared.sharing.get() != Mode::Local {
+        return None;
+    }
     // A write that the estimate has no room for, or a tripped limit, is a miss: the slow
     // path measures, decides and raises (quota.rs).
     if let Some(v) = value {

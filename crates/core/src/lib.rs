@@ -24,6 +24,7 @@ pub mod report;
 mod sandbox;
 mod seen;
 mod shared;
+pub mod sharing;
 mod sort;
 pub mod snapshot;
 mod stored;
@@ -37,6 +38,7 @@ pub use error::{parse_position, ErrorCode, ErrorKind, LuaError};
 pub use host::{object_kind, CallError, Host, HostError, HostResult, JsKind, TypedArray, Unsupported};
 pub use options::{CallOptions, Options, Stdlib, DEFAULT_CHUNK_NAME, DEFAULT_MEMORY_LIMIT, DEFAULT_STORAGE_LIMIT, DEFAULT_TIMEOUT_MS};
 pub use shared::OUTPUT_LIMIT;
+pub use sharing::SharedOp;
 pub use stored::{Key, Stored};
 
 /// The Lua version string this build runs ("Lua 5.4").

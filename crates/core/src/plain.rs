@@ -238,7 +238,7 @@ fn contained<H: Host>(lua: &Lua, weak: &std::rc::Weak<Shared<H>>, f: &Callback, 
 /// travel that way; its typed reason is remembered for [`recover_kind`].
 pub(crate) fn remember<H: Host>(shared: &Shared<H>, e: &mlua::Error) -> Option<String> {
     match raised_of(e) {
-        Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Quota(_) | Raised::Host { .. })) => {
+        Some(r @ (Raised::Ext(_) | Raised::Runtime(_) | Raised::Quota(_) | Raised::Storage(_) | Raised::Host { .. })) => {
             let message = r.to_string();
             shared.last_raised.replace(Some((message.clone(), r.clone())));
             Some(message)

@@ -104,6 +104,9 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) journal: RefCell<crate::journal::Journal>,
     /// What Lua changed since the last change record (changes.rs).
     pub(crate) changes: RefCell<crate::changes::Changes>,
+    /// Whether the tables are on a shared store, and what the call read (sharing.rs).
+    pub(crate) sharing: Cell<crate::sharing::Mode>,
+    pub(crate) reads: RefCell<crate::sharing::Reads>,
     /// The last serial given to an ext proxy (journal.rs).
     pub(crate) next_serial: Cell<u64>,
     /// The coroutine an async call runs in, while it runs or waits (engine/awaits.rs).
@@ -162,6 +165,8 @@ impl<H: Host> Shared<H> {
             crashed: Cell::new(false),
             journal: RefCell::new(Default::default()),
             changes: RefCell::new(Default::default()),
+            sharing: Cell::new(Default::default()),
+            reads: RefCell::new(Default::default()),
             next_serial: Cell::new(crate::journal::ROOT),
             async_thread: RefCell::new(None),
             await_position: RefCell::new(String::new()),

@@ -339,6 +339,20 @@ impl Vm {
         self.engine().open_log(&mut h, snapshot.as_deref(), &log).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
     }
 
+    /// `sharedOp(hooks, op, bytes | undefined)`: see `Engine::shared_op`.
+    #[napi]
+    pub fn shared_op(&self, env: Env, hooks: Raw, op: u32, input: Raw) -> Result<Raw> {
+        use lua_persistent_core::{Host, JsKind, SharedOp};
+        let op = SharedOp::from_u32(op).ok_or_else(|| Error::new(Status::InvalidArg, "sharedOp(): unknown operation"))?;
+        let mut h = self.host(&env, hooks)?;
+        let input = match h.inspect(&input.0) {
+            Ok(JsKind::Bytes(b)) => Some(b),
+            Ok(JsKind::Undefined) => None,
+            _ => return Err(Error::new(Status::InvalidArg, "sharedOp() expects a Uint8Array")),
+        };
+        self.engine().shared_op(&mut h, op, input.as_deref()).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
+    }
+
     /// See `Engine::take_record`.
     #[napi]
     pub fn take_record(&self, env: Env, hooks: Raw) -> Result<Raw> {

@@ -6,7 +6,7 @@ mod host;
 
 use host::WasmHost;
 use lua_persistent_core::report::{self, Mode};
-use lua_persistent_core::{AsyncTarget, CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome};
+use lua_persistent_core::{AsyncTarget, CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome, SharedOp};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -219,6 +219,19 @@ impl Vm {
         };
         let (snapshot, log) = (bytes(&snapshot)?, bytes(&log)?.unwrap_or_default());
         self.engine.open_log(&mut h, snapshot.as_deref(), &log).map_err(|e| self.fail(&mut h, &e))
+    }
+
+    /// `sharedOp(hooks, op, bytes | undefined)`: see `Engine::shared_op`.
+    #[wasm_bindgen(js_name = sharedOp)]
+    pub fn shared_op(&self, hooks: JsValue, op: u32, input: JsValue) -> Result<JsValue, JsValue> {
+        let op = SharedOp::from_u32(op).ok_or_else(|| JsValue::from(js_sys::TypeError::new("sharedOp(): unknown operation")))?;
+        let mut h = WasmHost::new(hooks);
+        let input = match h.inspect(&input) {
+            Ok(JsKind::Bytes(b)) => Some(b),
+            Ok(JsKind::Undefined) => None,
+            _ => return Err(JsValue::from(js_sys::TypeError::new("sharedOp() expects a Uint8Array"))),
+        };
+        self.engine.shared_op(&mut h, op, input.as_deref()).map_err(|e| self.fail(&mut h, &e))
     }
 
     /// See `Engine::take_record`.
