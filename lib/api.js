@@ -46,8 +46,9 @@ function makeCreateLua(loaders, autoOrder, pathStorage) {
       if (!pathStorage) throw new TypeError('createLua: a storage path needs Node (use an adapter object in browsers)');
       storage = pathStorage(storage, { durability: durabilityOption(options) });
     }
-    if (storage !== 'memory' && !(storage && typeof storage === 'object' && typeof storage.save === 'function' && typeof storage.load === 'function')) {
-      throw new TypeError("createLua: storage must be 'memory', a directory path (Node) or an adapter { load(), save(bytes) }");
+    const adapter = storage && typeof storage === 'object' && (storage.shared === true || (typeof storage.save === 'function' && typeof storage.load === 'function'));
+    if (storage !== 'memory' && !adapter) {
+      throw new TypeError("createLua: storage must be 'memory', a directory path (Node), an adapter { load(), save(bytes) } or redisStorage(...)");
     }
     if (options.autosave !== undefined) persist().autosaveMode(options.autosave, storage);
     durabilityOption(options);

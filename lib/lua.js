@@ -336,29 +336,12 @@ class Lua {
   }
 
   /**
-   * Runs an async call: starts it, then awaits each Promise Lua waits for and resumes
-   * it with the outcome (the core's engine/awaits.rs). Async calls on one VM run one
-   * after another; the persistence sees the call once it ended (it is one transaction).
+   * Runs an async call (see `_steps`; the core's engine/awaits.rs). Async calls on one
+   * VM run one after another; the persistence sees the call once it ended (it is one
+   * transaction).
    */
   _async(mode, start) {
-    const run = async () => {
-      let step = this._asyncStep(mode, start);
-      while (step && 'pending' in step) {
-        let fulfilled = true;
-        let value;
-        let message = '';
-        try {
-          value = await this._waitFor(step.pending);
-        } catch (e) {
-          if (e === CANCELLED) throw new LuaError(this._cancelled);
-          fulfilled = false;
-          value = e;
-          message = rejectionText(e);
-        }
-        step = this._asyncStep(mode, () => this._vm.resumeAsync(this._hooks, fulfilled, value, message, mode));
-      }
-      return step.done;
-    };
+    const run = () => (this._persist.shared ? this._sharedCall(mode, start) : this._steps(mode, start));
     // Idle, the call starts now (a sync call right after it finds the VM busy);
     // otherwise after the ones before it.
     const p = this._asyncRunning === 0 ? run() : this._asyncQueue.then(run);
@@ -368,6 +351,63 @@ class Lua {
     };
     this._asyncQueue = p.then(settled, settled);
     return p;
+  }
+
+  /**
+   * An async call on a shared store (lib/shared-store.js): it starts from the latest
+   * committed state and commits when it returns; when another VM changed what it read,
+   * its changes are undone and it runs again, up to the store's `retries`.
+   */
+  async _sharedCall(mode, start) {
+    const store = this._persist;
+    for (let attempt = 0; ; attempt++) {
+      await store.begin();
+      let result;
+      try {
+        result = await this._steps(mode, start);
+      } catch (e) {
+        store.abort();
+        throw e;
+      }
+      if (mode === 2 && !result.ok) {
+        store.abort();
+        return result;
+      }
+      let error;
+      try {
+        if ((await store.commit()) === 'done') return result;
+        if (attempt < store.retries) {
+          await store.backoff(attempt);
+          continue;
+        }
+        error = store.conflictError(attempt + 1);
+      } catch (e) {
+        error = e;
+      }
+      if (mode !== 2) throw error;
+      return { ...result, ok: false, values: [], error };
+    }
+  }
+
+  /** Runs an async call's steps: starts it, then awaits each Promise Lua waits for and
+   * resumes it with the outcome. */
+  async _steps(mode, start) {
+    let step = this._asyncStep(mode, start);
+    while (step && 'pending' in step) {
+      let fulfilled = true;
+      let value;
+      let message = '';
+      try {
+        value = await this._waitFor(step.pending);
+      } catch (e) {
+        if (e === CANCELLED) throw new LuaError(this._cancelled);
+        fulfilled = false;
+        value = e;
+        message = rejectionText(e);
+      }
+      step = this._asyncStep(mode, () => this._vm.resumeAsync(this._hooks, fulfilled, value, message, mode));
+    }
+    return step.done;
   }
 
   /** One step of an async call, through the usual guard; its end is a call's end for the
@@ -486,6 +526,7 @@ class Lua {
   /** Replaces every external table with a snapshot's contents; a bad blob changes nothing. */
   restore(bytes) {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('restore() expects a Uint8Array');
+    if (this._persist.shared) throw new LuaError({ kind: 'storage', message: 'lua-persistent: restore() would replace only this VM\'s copy of a shared store\'s tables; write them with an async call instead' });
     this._guard(() => this._vm.restore(this._hooks, bytes));
   }
 
@@ -565,6 +606,10 @@ function modulesOption(modules) {
  * first save() swaps in the real one: cold start skips loading that module.
  */
 function persistence(lua, { storage, autosave, onSaveError }) {
+  if (storage !== null && typeof storage === 'object' && storage.shared === true) {
+    const { SharedStore } = require('./shared-store');
+    return new SharedStore(lua, storage);
+  }
   if (storage !== 'memory' || autosave !== undefined) {
     const { Persistence, autosaveMode } = persist();
     return new Persistence(lua, storage, autosaveMode(autosave, storage), onSaveError);

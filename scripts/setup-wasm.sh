@@ -13,7 +13,8 @@
 # package is missing, and nothing is reinstalled. Needs root (or sudo) for apt.
 set -euo pipefail
 
-packages=(clang-19 lld-19 llvm-19 wasi-libc wabt chromium lua5.4 tmux)
+# redis-server: the Redis storage tests start their own (__tests__/redis-server.js).
+packages=(clang-19 lld-19 llvm-19 wasi-libc wabt chromium lua5.4 tmux redis-server)
 
 missing=()
 for p in "${packages[@]}"; do
