@@ -40,16 +40,21 @@ function publishedManifest() {
   return { ...manifest, optionalDependencies: optional };
 }
 
-/** Packs the main package into `out` through a staging copy; returns the tarball path. */
-function packMain(out) {
-  const stage = join(out, 'stage', 'lua-persistent');
+/** Copies the main package, as published, into `stage` (emptied first). Also what
+ * scripts/build-targets.js runs its smoke test from. */
+function stageMain(stage) {
   rmSync(stage, { recursive: true, force: true });
   for (const file of mainFiles()) {
     mkdirSync(dirname(join(stage, file)), { recursive: true });
     copyFileSync(join(ROOT, file), join(stage, file));
   }
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(publishedManifest(), null, 2)}\n`);
-  return npmPack(stage, out);
+  return stage;
+}
+
+/** Packs the main package into `out` through a staging copy; returns the tarball path. */
+function packMain(out) {
+  return npmPack(stageMain(join(out, 'stage', 'lua-persistent')), out);
 }
 
 /** Packs target `t`'s package around the addon file `addon`; returns the tarball path.
@@ -87,6 +92,6 @@ function main() {
   if (missing.length) console.log(`not packed (no addon built, run npm run build:targets): ${missing.join(', ')}`);
 }
 
-module.exports = { packMain, packPlatform, publishedManifest, builtAddon };
+module.exports = { packMain, packPlatform, stageMain, publishedManifest, builtAddon };
 
 if (require.main === module) main();

@@ -5,7 +5,8 @@
 #   - Rust std for each target               rustup (the toolchain's own channel)
 #   - cargo-zigbuild                         crates.io (`cargo install --locked`)
 #   - zig, the C compiler and linker         PyPI (`ziglang`, in a venv under target/cross)
-#   - qemu-user, an arm64 Node for the smoke Debian apt (the arm64 packages are unpacked
+#   - qemu-user, MinGW's dlltool,
+#     an arm64 Node for the smoke            Debian apt (the arm64 packages are unpacked
 #     into target/cross/arm64-root with `dpkg -x`, not installed: installing
 #     nodejs:arm64 would replace the host's Node)
 # llvm-19 (llvm-readobj, llvm-nm: the checks) comes from scripts/setup-wasm.sh.
@@ -49,10 +50,16 @@ if ! cargo-zigbuild --version 2>/dev/null | grep -qx "cargo-zigbuild $CARGO_ZIGB
   cargo install cargo-zigbuild --version "$CARGO_ZIGBUILD_VERSION" --locked --quiet
 fi
 
-# qemu-user for the arm64 smoke test.
-if ! command -v qemu-aarch64 >/dev/null 2>&1; then
+# qemu-user for the arm64 smoke test; MinGW's dlltool, which rustc calls for the
+# windows-gnu target's raw-dylib imports (zig has none by that name).
+APT_PACKAGES=(qemu-user binutils-mingw-w64-x86-64)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq qemu-user >/dev/null
+  "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-arm64-node" ] && exit 0
