@@ -40,6 +40,13 @@ let Vm = null;
 
 function load() {
   if (Vm) return Vm;
+  // An explicit addon file (napi-rs has the same: NAPI_RS_NATIVE_LIBRARY_PATH): a custom
+  // build, or a cross-built one under test (scripts/build-targets.js).
+  const override = process.env.LUA_PERSISTENT_NATIVE_PATH;
+  if (override) {
+    Vm = require(require('path').resolve(override)).Vm;
+    return Vm;
+  }
   const triple = platformTriple();
   const local = join(__dirname, '..', `lua-persistent.${triple}.node`);
   if (existsSync(local)) {

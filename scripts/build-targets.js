@@ -6,6 +6,7 @@
 //   --only a,b     these npm triples only (e.g. linux-arm64-gnu,darwin-x64)
 //   --no-setup     skip scripts/setup-cross.sh (it is idempotent and quick when done)
 //   --no-smoke     build and check only
+//   --no-suites    run the smoke test but not the Jest suites (below)
 // Leaves npm/<triple>/lua-persistent.<triple>.node (what scripts/pack.js packs) and
 // prints one line per target. Exits non-zero when a build, a check or a smoke fails.
 //
@@ -23,8 +24,9 @@
 //   - stripped (no local symbol table), and its size.
 // Then a smoke test: the staged main package plus the target's platform package, in a
 // temp project: createLua() picks the native addon, evaluates Lua, persists an ext table
-// to a directory and reopens it. linux-x64-gnu runs on this machine's Node, linux-arm64-gnu
-// under qemu-user with Debian's arm64 Node (scripts/setup-cross.sh). musl, macOS and
+// to a directory and reopens it; then 18 of the Jest suites (SUITES) on the native
+// backend with that addon. linux-x64-gnu runs on this machine's Node, linux-arm64-gnu
+// under qemu-user with Debian's arm64 Node 18 (scripts/setup-cross.sh). musl, macOS and
 // Windows addons are built and checked but not run here.
 const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
@@ -229,12 +231,42 @@ function smoke(t) {
   }
 }
 
+/** The Jest suites run on each runnable addon: every suite that needs neither a child
+ * process (a Node spawned under qemu-user needs binfmt_misc, which this machine does
+ * not set up), a browser, nor the wasm backend alone. */
+const SUITES = ['async', 'callbacks', 'charged-work', 'chunk-cache', 'conversions', 'coroutines', 'corpus', 'errors', 'ext',
+  'functions', 'limits', 'modules', 'refs', 'sandbox', 'snapshot', 'store-log', 'transactions', 'values'];
+
+/** Runs SUITES on the native backend with target `t`'s addon
+ * (LUA_PERSISTENT_NATIVE_PATH); returns "N/M tests passed" or throws. */
+function suites(t) {
+  const node = nodeFor(t);
+  if (!node) return null;
+  const report = path.join(os.tmpdir(), `luap-suites-${process.pid}.json`);
+  const started = Date.now();
+  const r = spawnSync(node[0], [...node.slice(1), path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '-i', '--json', `--outputFile=${report}`,
+    ...SUITES.map((name) => `__tests__/${name}.test.js`)], {
+    cwd: ROOT, encoding: 'utf8', timeout: 1800000, env: { ...process.env, LUA_BACKENDS: 'native', LUA_PERSISTENT_NATIVE_PATH: builtAddon(t) },
+  });
+  let result = null;
+  try {
+    result = JSON.parse(fs.readFileSync(report, 'utf8'));
+  } catch { /* no report: the run itself failed */ } finally {
+    fs.rmSync(report, { force: true });
+  }
+  if (!result || r.status !== 0 || result.numFailedTests || result.numRuntimeErrorTestSuites) {
+    throw new Error(`Jest suites on ${t.triple} failed:\n${r.stderr.slice(-4000)}`);
+  }
+  return `${result.numPassedTests}/${result.numTotalTests} Jest tests (${SUITES.length} suites) ${((Date.now() - started) / 1000).toFixed(0)} s`;
+}
+
 function parseArgs(argv) {
   const at = argv.indexOf('--only');
   return {
     only: at >= 0 ? argv[at + 1].split(',') : null,
     setup: !argv.includes('--no-setup'),
     smoke: !argv.includes('--no-smoke'),
+    suites: !argv.includes('--no-smoke') && !argv.includes('--no-suites'),
   };
 }
 
@@ -252,6 +284,8 @@ function main() {
     if (args.smoke && problems.length === 0) {
       try {
         ran = smoke(t) || ran;
+        const passed = args.suites ? suites(t) : null;
+        if (passed) ran += `; ${passed}`;
       } catch (e) {
         problems.push(e.message);
       }
@@ -264,6 +298,6 @@ function main() {
   if (failed) process.exit(1);
 }
 
-module.exports = { check, smoke, buildEnv };
+module.exports = { check, smoke, suites, buildEnv };
 
 if (require.main === module) main();
