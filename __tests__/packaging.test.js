@@ -49,9 +49,15 @@ beforeAll(() => {
   // The one dependency, from this repository's node_modules: the install needs no cache.
   const [idb] = JSON.parse(execFileSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: BIN('idb-keyval', ''), encoding: 'utf8' }));
   tarballs.push(path.join(out, idb.filename));
+  const install = (dir, list) => {
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), version: '1.0.0', private: true }));
+    execFileSync(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...list], { cwd: dir, stdio: 'pipe' });
+  };
   app = path.join(tmp, 'app');
-  write('package.json', JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  execFileSync(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], { cwd: app, stdio: 'pipe' });
+  install(app, tarballs);
+  // A project where npm left out the platform package (--omit=optional, another OS).
+  install(path.join(tmp, 'no-addon'), tarballs.filter((f) => !/lua-persistent-[a-z]/.test(path.basename(f))));
 }, 180000);
 
 afterAll(() => {
@@ -126,6 +132,30 @@ describe('Node, from the installed package', () => {
     expect(result.addon).toContain(path.join('node_modules', `lua-persistent-${HOST.triple}`));
     expect(result.native).toEqual(['native', 'Lua 5.4 42', 41]);
     expect(result.wasm).toEqual(['wasm', 'Lua 5.4 42', 41]);
+  });
+
+  test('without its platform package, auto falls back to wasm once, loudly, saying why', () => {
+    fs.writeFileSync(path.join(tmp, 'no-addon', 'fallback.js'), `
+      const { createLua } = require('lua-persistent');
+      const warnings = [];
+      process.on('warning', (w) => warnings.push([w.code, w.message]));
+      (async () => {
+        const a = await createLua();
+        const b = await createLua();
+        const native = await createLua({ backend: 'native' }).then(() => 'loaded', (e) => e.message);
+        setImmediate(() => console.log(JSON.stringify({ backends: [a.backend, b.backend], reason: a.fallbackReason, warnings, native, value: a.eval('return 6 * 7') })));
+      })();`);
+    const env = { ...process.env };
+    delete env.LUA_PERSISTENT_QUIET;
+    const r = spawnSync(process.execPath, ['fallback.js'], { cwd: path.join(tmp, 'no-addon'), encoding: 'utf8', timeout: 60000, env });
+    expect(r.stderr).toMatch(/LUA_PERSISTENT_FALLBACK/);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backends).toEqual(['wasm', 'wasm']);
+    expect(out.value).toBe(42);
+    expect(out.reason).toMatch(new RegExp(`lua-persistent-${HOST.triple} is not installed \\(npm installs it as an optional dependency`));
+    expect(out.warnings).toEqual([['LUA_PERSISTENT_FALLBACK', expect.stringContaining(`lua-persistent-${HOST.triple} is not installed`)]]);
+    expect(out.native).toMatch(/no backend could be loaded \(native: lua-persistent: native addon unavailable/);
   });
 
   test('ESM: every export is a named import; the esbuild plugin too', () => {
