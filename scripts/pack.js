@@ -5,7 +5,9 @@
 // scripts/targets.js). `node scripts/pack.js [--out DIR]` (default target/pack) packs
 // the main package and every npm/<triple>/ that holds its addon (built by
 // `npm run build:targets`), from the artefacts already built: it builds nothing and runs
-// no npm scripts. The packaging test (__tests__/packaging.test.js) packs the same way.
+// no npm scripts; it refuses a debug wasm module unless --debug-wasm. The packaging test
+// (__tests__/packaging.test.js) packs the same way. A plain `npm pack` in the checkout
+// is refused (package.json `prepack`).
 //
 // Why a staging copy instead of a plain `npm pack`: the main package's
 // `optionalDependencies` (one per platform package) are written only into the packed
@@ -78,7 +80,24 @@ function builtAddon(t) {
   return join(ROOT, 'npm', t.triple, `lua-persistent.${t.triple}.node`);
 }
 
+/** Larger than this, the wasm module is a debug build (release: about 0.5 MB). */
+const RELEASE_WASM_MAX = 1.5 * 1024 * 1024;
+
+/** What a plain `npm pack` / `npm publish` in the checkout runs (package.json
+ * `prepack`): a refusal, since that tarball would lack the platform packages. */
+function refusePlainPack() {
+  console.error('lua-persistent: a plain `npm pack` or `npm publish` here makes a main package without its platform '
+    + 'packages (optionalDependencies). Run `node scripts/pack.js` and publish the tarballs it makes (docs/install.md#releasing).');
+  process.exit(1);
+}
+
 function main() {
+  if (process.argv.includes('--refuse')) refusePlainPack();
+  const wasm = join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
+  if (statSync(wasm).size > RELEASE_WASM_MAX && !process.argv.includes('--debug-wasm')) {
+    console.error(`pack: ${wasm} is a debug build (${(statSync(wasm).size / 1048576).toFixed(1)} MB): run node scripts/build-wasm.js --release first, or pass --debug-wasm`);
+    process.exit(1);
+  }
   const at = process.argv.indexOf('--out');
   const out = at > 0 ? process.argv[at + 1] : join(ROOT, 'target', 'pack');
   mkdirSync(out, { recursive: true });
