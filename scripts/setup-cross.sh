@@ -36,7 +36,12 @@ for t in "${TARGETS[@]}"; do
   grep -qx "$t" <<<"$installed" || rustup target add "$t"
 done
 
-# zig from PyPI, in a venv of its own (Debian's Python refuses system-wide pip).
+# zig from PyPI, in a venv of its own (Debian's Python refuses system-wide pip; its
+# venv module comes in python3-venv).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq python3 python3-venv >/dev/null
+fi
 if [ ! -x "$CROSS/venv/bin/python3" ]; then
   mkdir -p "$CROSS"
   python3 -m venv "$CROSS/venv"
