@@ -5,13 +5,21 @@
 const { Lua, LuaError, makeCreateLua } = require('./lib/api');
 const { multi } = require('./lib/multi');
 const { ref } = require('./lib/ref');
+const { assertInstalled } = require('./lib/installed');
 
 const loaders = {
   native: () => require('./lib/native').load(),
   wasm: () => require('./lib/wasm-node').load(),
 };
 
-const createLua = makeCreateLua(loaders, ['native', 'wasm'], (dir, opts) => require('./lib/file-storage').fileStorage(dir, opts));
+const create = makeCreateLua(loaders, ['native', 'wasm'], (dir, opts) => require('./lib/file-storage').fileStorage(dir, opts));
+
+/** createLua, first checking that this code was not bundled away from the package's
+ * addon and .wasm (lib/installed.js says what to mark external). */
+async function createLua(options) {
+  assertInstalled();
+  return create(options);
+}
 
 /**
  * The browser storage adapters live in the browser build (web/storage.js, over

@@ -10,9 +10,17 @@ import { makeCreateLua, Lua, LuaError, wasmBackend } from '../lib/api.js';
 import { indexedDBStorage, localStorageStorage } from './storage.js';
 import { multi } from '../lib/multi.js';
 import { ref } from '../lib/ref.js';
+import { moduleLocatable } from './wasm-location.js';
 
 let compiling = null; // fetch + compile, once, shared by concurrent calls
 let backend = null;
+
+/** The error for a bundle whose format leaves the glue no way to find its module. */
+function unlocatable(cause) {
+  return new Error('lua-persistent: cannot locate the wasm module: this bundle is not an ES module, so import.meta.url is empty '
+    + "(esbuild's default format 'iife', or 'cjs'). Build with format 'esm' and load it with <script type=\"module\">, "
+    + "or add the plugin from 'lua-persistent/esbuild', which works in every format (docs/bundling.md)", { cause });
+}
 
 /** Compiles the wasm module once; every VM then gets an instance of its own (like
  * lib/wasm-node.js). */
@@ -24,7 +32,7 @@ async function loadWasm() {
     module = await compiling;
   } catch (e) {
     compiling = null; // a failed fetch can be retried by the next createLua
-    throw e;
+    throw moduleLocatable() ? e : unlocatable(e);
   }
   backend = backend || wasmBackend(() => instantiate(module));
   return backend;
