@@ -72,15 +72,17 @@ function glue(wasm, distRoot, release) {
 }
 
 /**
- * Whether to rebuild std with nightly: only with `LUA_WASM_STD=nightly` for now (measured
- * ~12 KB gzip smaller, but measured 3-5% slower on the closures and ext workloads, cause
- * not yet isolated), and only when nightly has rust-src and the wasm32 target:
- * `rustup component add rust-src --toolchain nightly && rustup target add
- * wasm32-unknown-unknown --toolchain nightly` (setup does not download them: the
- * default build does not use them).
+ * Whether the release build rebuilds std with nightly (see NIGHTLY): yes when nightly has
+ * rust-src and the wasm32 target (scripts/setup-wasm.sh installs them), unless
+ * `LUA_WASM_STD=stable`. Measured on the release module (2026-12-04, issue 23):
+ * 654,815 -> 624,991 B raw, 279,795 -> 268,729 B gzip -9; speed against the stable-std
+ * module in one run, 7 interleaved fresh processes each, CPU medians: closures 1.01x,
+ * concat 0.99x, recursion 1.02x, ext 1.03x (1.04x in a 5-repeat run), the other eight
+ * workloads 0.98-1.02x. Without std's `optimize_for_size` algorithms it is 2.6 KB gzip
+ * bigger and no faster (closures 1.00x, ext 1.03x).
  */
 function nightlyStd() {
-  if (process.env.LUA_WASM_STD !== 'nightly') return false;
+  if (process.env.LUA_WASM_STD === 'stable') return false;
   try {
     const sysroot = execFileSync('rustc', ['+nightly', '--print', 'sysroot'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     const lib = join(sysroot, 'lib', 'rustlib');
@@ -117,7 +119,7 @@ function main() {
   const cargoHome = process.env.CARGO_HOME || join(require('os').homedir(), '.cargo');
   const rustflags = [`--remap-path-prefix=${join(cargoHome, 'registry', 'src')}=/cargo`, `--remap-path-prefix=${root}=/lua-persistent`];
   let nightly = release && nightlyStd();
-  if (release && process.env.LUA_WASM_STD === 'nightly' && !nightly) console.warn('build-wasm: nightly rust-src or its wasm32 target missing; stable std');
+  if (release && process.env.LUA_WASM_STD !== 'stable' && !nightly) console.warn('build-wasm: nightly rust-src or its wasm32 target missing (scripts/setup-wasm.sh installs them); stable std, a bigger module');
   try {
     cargoBuild(profile, rustflags, nightly);
   } catch (e) {
