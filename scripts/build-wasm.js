@@ -79,10 +79,11 @@ function glue(wasm, distRoot, release) {
  * rust-src and the wasm32 target (scripts/setup-wasm.sh installs them), unless
  * `LUA_WASM_STD=stable`. Measured on the release module (2026-12-04, issue 23):
  * 654,815 -> 624,991 B raw, 279,795 -> 268,729 B gzip -9; speed against the stable-std
- * module in one run, 7 interleaved fresh processes each, CPU medians: closures 1.01x,
- * concat 0.99x, recursion 1.02x, ext 1.03x (1.04x in a 5-repeat run), the other eight
- * workloads 0.98-1.02x. Without std's `optimize_for_size` algorithms it is 2.6 KB gzip
- * bigger and no faster (closures 1.00x, ext 1.03x).
+ * module in one run, interleaved fresh processes, CPU medians: closures 1.02x with 15
+ * repeats (1.01-1.06x with 5-9), ext 0.97-1.03x, the other workloads 0.97-1.03x; the
+ * closures profile shows no Rust function grown (the same C functions, shares within
+ * 1%), so the cost is V8's layout of the whole module. Without std's
+ * `optimize_for_size` algorithms it is 2.6 KB gzip bigger and no faster.
  */
 function nightlyStd() {
   if (process.env.LUA_WASM_STD === 'stable') return false;
