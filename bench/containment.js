@@ -6,6 +6,8 @@
 // `instantiate` hands every VM the same instance, as the loaders did before.
 //
 //   node bench/containment.js [VMS]      (default 200; uses dist/wasm-node as built)
+//   node bench/containment.js --grow [VMS] [MB]   (default 100 VMs of 50 MB, one after
+//                                         another: RSS once they are all closed)
 //
 // Each model runs in its own child process (node --expose-gc), so RSS is its own. Each
 // of 5 rounds creates VMS VMs (each runs one small eval and keeps a 1 KB global), reads
@@ -61,6 +63,57 @@ async function child(model, count) {
   return Object.fromEntries(Object.keys(rounds[0]).map((key) => [key, median(key)]));
 }
 
+/**
+ * The issue 23 measure: `count` VMs created and closed one after another, each growing
+ * its Lua heap to `mb` MB first (1 MiB strings kept in a table), with no forced GC in
+ * between (what an application does); RSS after the last close, then after a full GC,
+ * and the peak. With one instance per VM a closed VM's linear memory goes back when V8
+ * collects its instance; with a shared instance it stays (wasm memory never shrinks).
+ */
+async function growChild(model, count, mb) {
+  const { makeCreateLua, wasmBackend } = require(path.join(ROOT, 'lib', 'api'));
+  const glue = require(path.join(ROOT, 'dist', 'wasm-node', 'lua_persistent.js'));
+  const module = glue.compile();
+  let shared = null;
+  const instantiate = model === 'shared' ? () => (shared = shared || glue.instantiate(module)) : () => glue.instantiate(module);
+  const backend = wasmBackend(instantiate);
+  const createLua = makeCreateLua({ wasm: () => backend }, ['wasm'], null);
+  const mib = (b) => b / 1048576;
+  const before = process.memoryUsage().rss;
+  let used = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    const lua = await createLua({ memoryLimit: 0 });
+    lua.eval(`local t = {} for i = 1, ${mb} do t[i] = string.rep(string.char(65 + i % 26), 1048576) end G = t`);
+    used = Math.max(used, lua.memory().used);
+    lua.close();
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const after = process.memoryUsage().rss;
+  global.gc();
+  await new Promise((r) => setTimeout(r, 50));
+  global.gc();
+  const afterGc = process.memoryUsage().rss;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  return { before: mib(before), after: mib(after), afterGc: mib(afterGc), peak: mib(peak), heapMiB: mib(used), msPerVm: ms / count };
+}
+
+function runGrow(model, count, mb) {
+  const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--grow-child', model, String(count), String(mb)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${model} child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function mainGrow(count, mb) {
+  console.log(`${count} wasm VMs one after another, each grown to ${mb} MB of Lua heap then closed; node ${process.version}`);
+  console.log(`${'model'.padEnd(16)}${'RSS before'.padStart(12)}${'RSS after'.padStart(12)}${'after GC'.padStart(12)}${'peak RSS'.padStart(12)}${'ms per VM'.padStart(12)}`);
+  for (const model of ['own', 'shared']) {
+    const r = runGrow(model, count, mb);
+    const f = (x) => `${x.toFixed(0)} MiB`.padStart(12);
+    console.log(`${(model === 'own' ? 'own instance' : 'shared instance').padEnd(16)}${f(r.before)}${f(r.after)}${f(r.afterGc)}${f(r.peak)}${r.msPerVm.toFixed(1).padStart(12)}`);
+  }
+}
+
 function run(model, count) {
   const r = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', model, String(count)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${model} child failed: ${r.stderr}`);
@@ -84,7 +137,14 @@ function main() {
   for (const [name, a, b, ratio] of rows) console.log(`${name.padEnd(26)}${a.padStart(14)}${b.padStart(12)}${ratio.toFixed(2).padStart(8)}`);
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--grow-child') {
+  growChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => {
+    process.stderr.write(String((e && e.stack) || e));
+    process.exit(1);
+  });
+} else if (process.argv[2] === '--grow') {
+  mainGrow(Number(process.argv[3] || 100), Number(process.argv[4] || 50));
+} else if (process.argv[2] === '--child') {
   child(process.argv[3], Number(process.argv[4])).then((r) => process.stdout.write(JSON.stringify(r)), (e) => {
     process.stderr.write(String((e && e.stack) || e));
     process.exit(1);

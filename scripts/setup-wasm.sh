@@ -6,7 +6,8 @@
 #   chromium                   - the real browser the browser tests drive (playwright-core)
 #   lua5.4                     - the reference interpreter the corpus test and bench compare with
 #   tmux                       - a real terminal for the CLI REPL tests
-# plus the Rust target wasm32-unknown-unknown and wasm-bindgen-cli 0.2.130 (the exact
+# plus the Rust target wasm32-unknown-unknown (stable, and nightly with rust-src for the
+# release module's std) and wasm-bindgen-cli 0.2.130 (the exact
 # version of the wasm-bindgen crate). wasm-opt comes from npm (binaryen): Debian's
 # binaryen 108 corrupts wasm-bindgen's externref table.
 # Idempotent and quiet when everything is present: `apt-get update` runs only when a
@@ -53,6 +54,22 @@ fi
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup-wasm: adding Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown >/dev/null
+fi
+
+# The release module rebuilds std with nightly for size (scripts/build-wasm.js, NIGHTLY):
+# nightly's std sources and wasm32 target. Dev builds (the test command) use stable only,
+# and a release build without them falls back to stable std.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "setup-wasm: installing the nightly toolchain (for the release wasm's std)"
+  rustup toolchain install nightly --profile minimal >/dev/null
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -qx rust-src; then
+  echo "setup-wasm: adding rust-src to nightly"
+  rustup component add rust-src --toolchain nightly >/dev/null
+fi
+if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup-wasm: adding wasm32-unknown-unknown to nightly"
+  rustup target add wasm32-unknown-unknown --toolchain nightly >/dev/null
 fi
 
 WASM_BINDGEN_VERSION=0.2.130

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+'use strict';
+// Browser cold start, ours vs wasmoon in one run: page load to first eval in headless
+// Chromium (playwright-core, Debian's /usr/bin/chromium).
+//
+//   node bench/browser-start.js [--repeat N] [--package DIR]
+//
+// Each engine gets a one-line app (as bench/lib/sizes.js's browser total: esbuild,
+// minified, ESM) next to its .wasm, served from 127.0.0.1; the app creates a VM, runs
+// `return 1 + 1` and records performance.now() (ms since navigation start). The engines
+// are taken in turn, N loads each, medians reported, in two cache states:
+//  - cold: a fresh browser context per load (empty HTTP cache, nothing compiled);
+//  - warm: one context, loaded once and left 3 s (long enough for V8 to tier up and
+//    write the compiled wasm into the cache), then reloaded N times with the files
+//    cacheable: what a returning visitor gets, V8's wasm code cache included (both
+//    engines compile with WebAssembly.compileStreaming/instantiateStreaming).
+// Also reported: where our first load's time goes (fetch + compile of the module,
+// createLua, first eval), from marks the app sets.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const http = require('http');
+const { packageRoot, TREE } = require('./lib/package-root');
+const { launchChromium, MIME } = require('../__tests__/browser/harness');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+if (args.includes('--package')) process.env.LUA_BENCH_PACKAGE = path.resolve(opt('--package'));
+const REPEAT = Number(opt('--repeat', 9));
+const MODULES = path.join(TREE, 'node_modules');
+
+/** The apps: each writes `window.__done = { firstEval, marks }` once its first eval returned. */
+const APPS = {
+  ours: {
+    pkg: 'lua-persistent', dir: () => packageRoot(), wasm: () => path.join(packageRoot(), 'dist', 'wasm-web', 'lua_persistent_bg.wasm'),
+    code: `import { createLua } from 'lua-persistent';
+const t0 = performance.now();
+createLua().then((lua) => {
+  const t1 = performance.now();
+  const r = lua.eval('return 1 + 1');
+  window.__done = { r, firstEval: performance.now(), marks: { script: t0, created: t1 } };
+});
+`,
+  },
+  wasmoon: {
+    pkg: 'wasmoon', dir: () => path.join(MODULES, 'wasmoon'), wasm: () => path.join(MODULES, 'wasmoon', 'dist', 'glue.wasm'),
+    code: `import { LuaFactory } from 'wasmoon';
+const t0 = performance.now();
+new LuaFactory(new URL('glue.wasm', location.href).href).createEngine().then((lua) => {
+  const t1 = performance.now();
+  const r = lua.doStringSync('return 1 + 1');
+  window.__done = { r, firstEval: performance.now(), marks: { script: t0, created: t1 } };
+});
+`,
+  },
+};
+
+async function bundleApp(name, app, tmp) {
+  const esbuild = require('esbuild');
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  fs.symlinkSync(app.dir(), path.join(dir, 'node_modules', app.pkg), 'dir');
+  fs.writeFileSync(path.join(dir, 'app.src.js'), app.code);
+  await esbuild.build({
+    entryPoints: [path.join(dir, 'app.src.js')], outfile: path.join(dir, 'app.js'), bundle: true, minify: true, format: 'esm',
+    platform: 'browser', logLevel: 'silent', nodePaths: [MODULES],
+    external: ['fs', 'path', 'url', 'module', 'os', 'crypto', 'child_process', 'readline-sync', 'tmp'],
+  });
+  fs.copyFileSync(app.wasm(), path.join(dir, path.basename(app.wasm())));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="app.js"></script>\n');
+  return dir;
+}
+
+/** A static server over `root`; `cacheable` says whether responses may be cached. */
+function serve(root, state) {
+  return new Promise((resolve) => {
+    const s = http.createServer((req, res) => {
+      const file = path.join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+      const f = file.endsWith(path.sep) ? path.join(file, 'index.html') : file;
+      if (!f.startsWith(root) || !fs.existsSync(f) || !fs.statSync(f).isFile()) return res.writeHead(404).end();
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(f)] || 'application/octet-stream', 'Cache-Control': state.cacheable ? 'max-age=3600' : 'no-store' });
+      fs.createReadStream(f).pipe(res);
+    });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+async function load(page, url) {
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__done, null, { timeout: 30000 });
+  const done = await page.evaluate(() => window.__done);
+  if (done.r !== 2) throw new Error(`${url}: first eval gave ${done.r}`);
+  return done;
+}
+
+const median = (a) => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2; };
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-browser-start-'));
+  const state = { cacheable: false };
+  const server = await serve(tmp, state);
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launchChromium();
+  const res = { cold: {}, warm: {}, marks: {} };
+  try {
+    for (const [name, app] of Object.entries(APPS)) await bundleApp(name, app, tmp);
+    const names = Object.keys(APPS);
+    for (const n of names) { res.cold[n] = []; res.warm[n] = []; res.marks[n] = []; }
+    state.cacheable = false;
+    for (let i = 0; i < REPEAT; i++) {
+      for (const n of names) {
+        const ctx = await browser.newContext();
+        const done = await load(await ctx.newPage(), `${base}/${n}/`);
+        res.cold[n].push(done.firstEval);
+        res.marks[n].push(done.marks);
+        await ctx.close();
+      }
+    }
+    state.cacheable = true;
+    const pages = {};
+    for (const n of names) {
+      const ctx = await browser.newContext();
+      pages[n] = await ctx.newPage();
+      await load(pages[n], `${base}/${n}/`);
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    for (let i = 0; i < REPEAT; i++) {
+      for (const n of names) res.warm[n].push((await load(pages[n], `${base}/${n}/`)).firstEval);
+    }
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const f = (x) => `${x.toFixed(1)} ms`;
+  console.log(`Browser start, page load to first eval (headless Chromium ${CHROMIUM_VERSION()}), medians of ${REPEAT} loads, engines in turn:\n`);
+  console.log('| cache | ours | wasmoon | ours / wasmoon |');
+  console.log('|---|---|---|---|');
+  for (const k of ['cold', 'warm']) {
+    const a = median(res[k].ours);
+    const b = median(res[k].wasmoon);
+    console.log(`| ${k} | ${f(a)} | ${f(b)} | ${(a / b).toFixed(2)} |`);
+  }
+  for (const n of Object.keys(APPS)) {
+    const m = res.marks[n];
+    console.log(`\n${n}, cold: script start ${f(median(m.map((x) => x.script)))}, VM ready ${f(median(m.map((x) => x.created)))} (fetch + compile + create ${f(median(m.map((x) => x.created - x.script)))}), first eval ${f(median(res.cold[n]))}`);
+  }
+}
+
+function CHROMIUM_VERSION() {
+  try {
+    return require('child_process').execFileSync('/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().replace(/^Chromium\s*/, '');
+  } catch {
+    return '?';
+  }
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});
