@@ -1,4 +1,5 @@
 // Type definitions for lua-persistent.
+import type { RedisStorage } from './redis';
 
 /** A value crossing between Lua and JS (see docs/api.md "Values"). */
 export type LuaValue =
@@ -77,7 +78,7 @@ export interface LuaOptions {
    * 'memory' (default), a directory path (Node), 'indexeddb' | 'indexeddb:<db>' |
    * 'localstorage' | 'localstorage:<key>' (browsers), or an adapter.
    */
-  storage?: 'memory' | string | StorageAdapter;
+  storage?: 'memory' | string | StorageAdapter | RedisStorage;
   /**
    * true (default with storage): save after each call that changed ext data (an
    * incremental store appends that call's change record before the call returns); ms:
