@@ -43,25 +43,47 @@ function runCounter(prefix, backend, calls, mode) {
 forEachBackend((backend) => {
   const open = (prefix, extra = {}) => createLua({ backend, storage: redisStorage({ url: server.url, prefix, ...extra }) });
 
-  test('a VM sees what another committed, from its next call', async () => {
+  /** Two VMs on one fresh prefix (a with `aOptions`), closed after `fn(a, b)`. */
+  async function withTwo(fn, aOptions) {
     const prefix = fresh();
-    const a = await open(prefix);
+    const a = await open(prefix, aOptions);
     const b = await open(prefix);
     try {
-      await a.evalAsync("local t = ext.table('users'); t.alice = { score = 1.5, tags = { 'x' } }; t[7] = true; t[2.5] = 'f'");
-      expect(await b.evalAsync("local u = ext.table('users'); return u.alice.score + #u.alice.tags")).toBe(2.5);
-      expect(await b.evalAsync("local u = ext.table('users'); return math.type(u.alice.score), u[7], u[2.5]")).toBe('float');
-      expect(await b.callAsync('tostring', 1)).toBe('1');
-      await b.evalAsync("ext.table('users').alice = nil; ext.drop('gone'); ext.table('more').x = 1");
-      expect(await a.evalAsync("return ext.table('users').alice == nil and ext.table('users')[7] == true")).toBe(true);
-      expect((await a.evalAsync("local n = ext.tables(); table.sort(n); return table.concat(n, ',')"))).toBe('more,users');
-      // lua.ext mirrors the last view the VM read.
-      expect(a.ext.get('more').get('x')).toBe(1);
+      await fn(a, b, prefix);
     } finally {
       await a.close();
       await b.close();
     }
-  });
+  }
+
+  /**
+   * Interleaves two calls: `aCall(a)` runs until its Lua code calls `pause()` (the first
+   * time only; later runs go straight on), then `bCode` runs and commits on b, then a
+   * goes on. Resolves with a's outcome and how many times a's code ran.
+   */
+  async function interleave(a, aCall, b, bCode) {
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    let runs = 0;
+    a.setGlobal('pause', () => (++runs === 1 ? gate : undefined));
+    const outcome = aCall(a).then((value) => ({ value }), (error) => ({ error }));
+    await new Promise((r) => setTimeout(r, 30));
+    await b.evalAsync(bCode);
+    release();
+    return { ...(await outcome), runs };
+  }
+
+  test('a VM sees what another committed, from its next call', () => withTwo(async (a, b) => {
+    await a.evalAsync("local t = ext.table('users'); t.alice = { score = 1.5, tags = { 'x' } }; t[7] = true; t[2.5] = 'f'");
+    expect(await b.evalAsync("local u = ext.table('users'); return u.alice.score + #u.alice.tags")).toBe(2.5);
+    expect(await b.evalAsync("local u = ext.table('users'); return math.type(u.alice.score), u[7], u[2.5]")).toBe('float');
+    expect(await b.callAsync('tostring', 1)).toBe('1');
+    await b.evalAsync("ext.table('users').alice = nil; ext.drop('gone'); ext.table('more').x = 1");
+    expect(await a.evalAsync("return ext.table('users').alice == nil and ext.table('users')[7] == true")).toBe(true);
+    expect((await a.evalAsync("local n = ext.tables(); table.sort(n); return table.concat(n, ',')"))).toBe('more,users');
+    // lua.ext mirrors the last view the VM read.
+    expect(a.ext.get('more').get('x')).toBe(1);
+  }));
 
   test('a new VM loads the whole store, and the layout is one hash entry per key', async () => {
     const prefix = fresh();
@@ -105,120 +127,45 @@ forEachBackend((backend) => {
     }
   });
 
-  test('a call whose read was changed by another VM runs again and loses nothing', async () => {
-    const prefix = fresh();
-    const a = await open(prefix);
-    const b = await open(prefix);
-    try {
-      await a.evalAsync("ext.table('c').n = 0");
-      let release;
-      const gate = new Promise((r) => { release = r; });
-      let runs = 0;
-      a.setGlobal('pause', () => {
-        runs++;
-        return runs === 1 ? gate : undefined;
-      });
-      const p = a.evalAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10; return t.n");
-      await new Promise((r) => setTimeout(r, 30));
-      await b.evalAsync("local t = ext.table('c'); t.n = t.n + 1");
-      release();
-      expect(await p).toBe(11);
-      expect(runs).toBe(2);
-      expect(await b.evalAsync("return ext.table('c').n")).toBe(11);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  test('a call whose read was changed by another VM runs again and loses nothing', () => withTwo(async (a, b) => {
+    await a.evalAsync("ext.table('c').n = 0");
+    const r = await interleave(a, (vm) => vm.evalAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10; return t.n"),
+      b, "local t = ext.table('c'); t.n = t.n + 1");
+    expect(r).toEqual({ value: 11, runs: 2 });
+    expect(await b.evalAsync("return ext.table('c').n")).toBe(11);
+  }));
 
-  test('reads of other entries, and blind writes, do not conflict', async () => {
-    const prefix = fresh();
-    const a = await open(prefix);
-    const b = await open(prefix);
-    try {
-      await a.evalAsync("local t = ext.table('c'); t.x = 0; t.y = 0");
-      let release;
-      const gate = new Promise((r) => { release = r; });
-      let runs = 0;
-      a.setGlobal('pause', () => {
-        runs++;
-        return gate;
-      });
-      const p = a.evalAsync("local t = ext.table('c'); local x = t.x; pause(); t.x = x + 1; t.z = 'blind'");
-      await new Promise((r) => setTimeout(r, 30));
-      await b.evalAsync("local t = ext.table('c'); t.y = t.y + 1; t.z = 'b'");
-      release();
-      await p;
-      expect(runs).toBe(1);
-      expect(await b.evalAsync("local t = ext.table('c'); return t.x + t.y")).toBe(2);
-      expect(await b.evalAsync("return ext.table('c').z")).toBe('blind');
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  test('reads of other entries, and blind writes, do not conflict', () => withTwo(async (a, b) => {
+    await a.evalAsync("local t = ext.table('c'); t.x = 0; t.y = 0");
+    const r = await interleave(a, (vm) => vm.evalAsync("local t = ext.table('c'); local x = t.x; pause(); t.x = x + 1; t.z = 'blind'"),
+      b, "local t = ext.table('c'); t.y = t.y + 1; t.z = 'b'");
+    expect(r.runs).toBe(1);
+    expect(await b.evalAsync("local t = ext.table('c'); return t.x + t.y")).toBe(2);
+    expect(await b.evalAsync("return ext.table('c').z")).toBe('blind');
+  }));
 
-  test('pairs and # read the whole table: any change to it conflicts', async () => {
-    const prefix = fresh();
-    const a = await open(prefix);
-    const b = await open(prefix);
-    try {
-      await a.evalAsync("local t = ext.table('list'); t[1] = 'a'");
-      let release;
-      const gate = new Promise((r) => { release = r; });
-      let runs = 0;
-      a.setGlobal('pause', () => {
-        runs++;
-        return runs === 1 ? gate : undefined;
-      });
-      const p = a.evalAsync("local t = ext.table('list'); local n = #t; pause(); ext.table('count').n = n; return n");
-      await new Promise((r) => setTimeout(r, 30));
-      await b.evalAsync("local t = ext.table('list'); t[2] = 'b'");
-      release();
-      expect(await p).toBe(2);
-      expect(runs).toBe(2);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  test('pairs and # read the whole table: any change to it conflicts', () => withTwo(async (a, b) => {
+    await a.evalAsync("local t = ext.table('list'); t[1] = 'a'");
+    const r = await interleave(a, (vm) => vm.evalAsync("local t = ext.table('list'); local n = #t; pause(); ext.table('count').n = n; return n"),
+      b, "local t = ext.table('list'); t[2] = 'b'");
+    expect(r).toEqual({ value: 2, runs: 2 });
+  }));
 
-  test('with retries: 0 a conflict fails with code conflict and commits nothing', async () => {
-    const prefix = fresh();
-    const a = await open(prefix, { retries: 0 });
-    const b = await open(prefix);
-    try {
-      await a.evalAsync("ext.table('c').n = 0");
-      let release;
-      const gate = new Promise((r) => { release = r; });
-      a.setGlobal('pause', () => gate);
-      const p = a.evalAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10; t.other = 1");
-      await new Promise((r) => setTimeout(r, 30));
-      await b.evalAsync("local t = ext.table('c'); t.n = t.n + 1");
-      release();
-      await expect(p).rejects.toMatchObject({ kind: 'storage', code: 'conflict' });
-      // Undone locally too, and the store holds only b's write.
-      expect(a.ext.get('c').get('other')).toBeUndefined();
-      expect(await a.evalAsync("local t = ext.table('c'); return t.n, t.other")).toBe(1);
-      expect(await admin.hget(`${prefix}:t:c`, 's:other')).toBe(null);
-      // runAsync reports it instead.
-      let release2;
-      const gate2 = new Promise((r2) => { release2 = r2; });
-      a.setGlobal('pause', () => gate2);
-      const r = await (async () => {
-        const again = a.runAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10");
-        await new Promise((res) => setTimeout(res, 30));
-        await b.evalAsync("local t = ext.table('c'); t.n = t.n + 1");
-        release2();
-        return again;
-      })();
-      expect(r.ok).toBe(false);
-      expect(r.error.code).toBe('conflict');
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  test('with retries: 0 a conflict fails with code conflict and commits nothing', () => withTwo(async (a, b, prefix) => {
+    await a.evalAsync("ext.table('c').n = 0");
+    const r = await interleave(a, (vm) => vm.evalAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10; t.other = 1"),
+      b, "local t = ext.table('c'); t.n = t.n + 1");
+    expect(r.error).toMatchObject({ kind: 'storage', code: 'conflict' });
+    // Undone locally too, and the store holds only b's write.
+    expect(a.ext.get('c').get('other')).toBeUndefined();
+    expect(await a.evalAsync("local t = ext.table('c'); return t.n, t.other")).toBe(1);
+    expect(await admin.hget(`${prefix}:t:c`, 's:other')).toBe(null);
+    // runAsync reports it instead.
+    const report = await interleave(a, (vm) => vm.runAsync("local t = ext.table('c'); local n = t.n; pause(); t.n = n + 10"),
+      b, "local t = ext.table('c'); t.n = t.n + 1");
+    expect(report.value.ok).toBe(false);
+    expect(report.value.error.code).toBe('conflict');
+  }, { retries: 0 }));
 
   test('a failed call commits nothing', async () => {
     const prefix = fresh();
@@ -356,20 +303,12 @@ forEachBackend((backend) => {
     await expect(open(p5)).rejects.toMatchObject({ kind: 'storage', code: 'bad-data' });
   });
 
-  test('a VM far behind the log reloads the whole store', async () => {
-    const prefix = fresh();
-    const a = await open(prefix, { logLength: 5 });
-    const b = await open(prefix, { logLength: 5 });
-    try {
-      await a.evalAsync("ext.table('c').n = 0");
-      await b.evalAsync("return ext.table('c').n");
-      for (let i = 0; i < 30; i++) await a.evalAsync(`ext.table('c')[${i}] = ${i}; ext.table('c').n = ext.table('c').n + 1`);
-      expect(await b.evalAsync("local t = ext.table('c'); return t.n + t[29]")).toBe(59);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
+  test('a VM far behind the log reloads the whole store', () => withTwo(async (a, b) => {
+    await a.evalAsync("ext.table('c').n = 0");
+    await b.evalAsync("return ext.table('c').n");
+    for (let i = 0; i < 30; i++) await a.evalAsync(`ext.table('c')[${i}] = ${i}; ext.table('c').n = ext.table('c').n + 1`);
+    expect(await b.evalAsync("local t = ext.table('c'); return t.n + t[29]")).toBe(59);
+  }, { logLength: 5 }));
 });
 
 test('redisStorage checks its options', () => {
