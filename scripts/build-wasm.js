@@ -51,7 +51,10 @@ function glue(wasm, distRoot, release) {
   for (const [target, dir] of [['nodejs', 'wasm-node'], ['web', 'wasm-web']]) {
     const out = join(distRoot, 'dist', dir);
     mkdirSync(out, { recursive: true });
-    run('wasm-bindgen', ['--target', target, '--weak-refs', '--out-dir', out, '--out-name', 'lua_persistent', ...(release ? [] : ['--keep-debug']), wasm]);
+    // No DWARF in dev builds either: with it the module passed 8 MB, past which
+    // Chromium refuses the synchronous per-VM instantiation on the main thread (function
+    // names stay, so traps still name their frames).
+    run('wasm-bindgen', ['--target', target, '--weak-refs', '--out-dir', out, '--out-name', 'lua_persistent', wasm]);
     processGlue(out, target);
     const bin = join(out, 'lua_persistent_bg.wasm');
     if (release) {
