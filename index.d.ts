@@ -178,9 +178,10 @@ export class LuaError extends Error {
   /**
    * A machine-readable marker for failures callers tell apart by type rather than by
    * message: 'newer-format' when restore() (or opening a store) met a snapshot written
-   * by a newer lua-persistent (kind 'ext').
+   * by a newer lua-persistent (kind 'ext'); for kind 'storage' (Redis, docs/redis.md)
+   * 'unavailable', 'conflict' or 'bad-data'.
    */
-  readonly code?: 'newer-format';
+  readonly code?: 'newer-format' | 'conflict' | 'unavailable' | 'bad-data';
 }
 
 export class Lua {

@@ -234,6 +234,9 @@ forEachBackend((backend) => {
       expect(err).toBeInstanceOf(LuaError);
       expect(err.kind).toBe('storage');
       expect(err.code).toBe('unavailable');
+      // runAsync reports it, as it reports every failure of the call.
+      const report = await lua.runAsync("return ext.table('c').n");
+      expect(report).toMatchObject({ ok: false, error: { kind: 'storage', code: 'unavailable' } });
       // The VM is usable meanwhile for code that does not touch ext (async calls read
       // the store first, so they wait for Redis).
       expect(lua.eval('return 6 * 7')).toBe(42);

@@ -360,8 +360,17 @@ class Lua {
    */
   async _sharedCall(mode, start) {
     const store = this._persist;
+    // runAsync never throws for the call's failures: a store that cannot serve it is one.
+    const failed = (error, result) => {
+      if (mode !== 2) throw error;
+      return { ...(result || { output: '', stats: {} }), ok: false, values: [], error };
+    };
     for (let attempt = 0; ; attempt++) {
-      await store.begin();
+      try {
+        await store.begin();
+      } catch (e) {
+        return failed(e);
+      }
       let result;
       try {
         result = await this._steps(mode, start);
@@ -384,8 +393,7 @@ class Lua {
       } catch (e) {
         error = e;
       }
-      if (mode !== 2) throw error;
-      return { ...result, ok: false, values: [], error };
+      return failed(error, result);
     }
   }
 

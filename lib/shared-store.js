@@ -124,7 +124,15 @@ class SharedStore {
   /** The call failed: the core undid it; nothing to commit. */
   abort() {
     this.lua._hooks.release(false);
-    if (!this.lua._lost()) this.op(OP.abort);
+    // A VM closed or lost meanwhile has nothing left to reset (and must not mask the
+    // call's own error).
+    if (!this.lua._lost()) {
+      try {
+        this.op(OP.abort);
+      } catch {
+        // the call's error says what went wrong
+      }
+    }
   }
 
   /**
