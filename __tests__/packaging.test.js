@@ -62,6 +62,9 @@ beforeAll(() => {
 
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  // esbuild's service process (a child with piped stdio) would keep an in-band Jest
+  // (the 2-core CI runs suites in band) from exiting.
+  require('esbuild').stop();
 });
 
 describe('the tarball', () => {

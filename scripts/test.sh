@@ -23,7 +23,10 @@ read -r c_pass c_fail < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if 
 if [ "$cargo_status" -ne 0 ] && [ "$c_fail" -eq 0 ]; then c_fail=1; fi
 
 jest_json=$(mktemp)
-npx jest --json --outputFile="$jest_json" "$@"
+# --forceExit: on 2 cores Jest runs the suites in band, in its own process, where a
+# child service a suite left running (a bundler's, a browser's) would keep it waiting
+# after every result is in; the leak is fixed where found, this keeps CI from hanging.
+npx jest --json --outputFile="$jest_json" --forceExit "$@"
 jest_status=$?
 read -r j_pass j_fail < <(node -e "
   try { const r = JSON.parse(require('fs').readFileSync('$jest_json', 'utf8')); console.log((r.numPassedTests | 0) + ' ' + ((r.numFailedTests | 0) + (r.numRuntimeErrorTestSuites | 0))); }
