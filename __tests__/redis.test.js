@@ -73,6 +73,19 @@ forEachBackend((backend) => {
     return { ...(await outcome), runs };
   }
 
+  /** A VM on a redis-server of its own (which the test may stop), both gone after `fn(lua, own)`. */
+  async function withOwnServer(fn) {
+    const own = await startRedis();
+    const lua = await createLua({ backend, storage: redisStorage({ url: own.url, prefix: fresh(), timeout: 2000 }) });
+    let restarted = null;
+    try {
+      await fn(lua, own, (r) => { restarted = r; });
+    } finally {
+      await lua.close();
+      await (restarted || own).remove();
+    }
+  }
+
   test('a VM sees what another committed, from its next call', () => withTwo(async (a, b) => {
     await a.evalAsync("local t = ext.table('users'); t.alice = { score = 1.5, tags = { 'x' } }; t[7] = true; t[2.5] = 'f'");
     expect(await b.evalAsync("local u = ext.table('users'); return u.alice.score + #u.alice.tags")).toBe(2.5);
@@ -223,53 +236,36 @@ forEachBackend((backend) => {
     expect(err.message).toMatch(/cannot connect to Redis/);
   });
 
-  test('Redis stopped mid-run: calls fail clearly, nothing partial, work resumes after a restart', async () => {
-    const own = await startRedis();
-    const prefix = fresh();
-    const lua = await createLua({ backend, storage: redisStorage({ url: own.url, prefix, timeout: 2000 }) });
-    try {
-      await lua.evalAsync("ext.table('c').n = 1");
-      await own.stop();
-      const err = await lua.evalAsync("local t = ext.table('c'); t.n = t.n + 1").catch((e) => e);
-      expect(err).toBeInstanceOf(LuaError);
-      expect(err.kind).toBe('storage');
-      expect(err.code).toBe('unavailable');
-      // runAsync reports it, as it reports every failure of the call.
-      const report = await lua.runAsync("return ext.table('c').n");
-      expect(report).toMatchObject({ ok: false, error: { kind: 'storage', code: 'unavailable' } });
-      // The VM is usable meanwhile for code that does not touch ext (async calls read
-      // the store first, so they wait for Redis).
-      expect(lua.eval('return 6 * 7')).toBe(42);
-      const restarted = await startRedis({ port: own.port, dir: own.dir });
-      let value;
-      for (let i = 0; i < 100 && value === undefined; i++) {
-        value = await lua.evalAsync("local t = ext.table('c'); t.n = t.n + 1; return t.n").catch(() => undefined);
-        if (value === undefined) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(value).toBe(2);
-      await lua.close();
-      await restarted.remove();
-    } finally {
-      await lua.close();
+  test('Redis stopped mid-run: calls fail clearly, nothing partial, work resumes after a restart', () => withOwnServer(async (lua, own, restartedAs) => {
+    await lua.evalAsync("ext.table('c').n = 1");
+    await own.stop();
+    const err = await lua.evalAsync("local t = ext.table('c'); t.n = t.n + 1").catch((e) => e);
+    expect(err).toBeInstanceOf(LuaError);
+    expect(err.kind).toBe('storage');
+    expect(err.code).toBe('unavailable');
+    // runAsync reports it, as it reports every failure of the call.
+    const report = await lua.runAsync("return ext.table('c').n");
+    expect(report).toMatchObject({ ok: false, error: { kind: 'storage', code: 'unavailable' } });
+    // The VM is usable meanwhile for code that does not touch ext (async calls read
+    // the store first, so they wait for Redis).
+    expect(lua.eval('return 6 * 7')).toBe(42);
+    restartedAs(await startRedis({ port: own.port, dir: own.dir }));
+    let value;
+    for (let i = 0; i < 100 && value === undefined; i++) {
+      value = await lua.evalAsync("local t = ext.table('c'); t.n = t.n + 1; return t.n").catch(() => undefined);
+      if (value === undefined) await new Promise((r) => setTimeout(r, 100));
     }
-  }, 60000);
+    expect(value).toBe(2);
+  }), 60000);
 
-  test('a commit whose connection fails is undone locally and reported', async () => {
-    const own = await startRedis();
-    const prefix = fresh();
-    const lua = await createLua({ backend, storage: redisStorage({ url: own.url, prefix, timeout: 2000 }) });
-    try {
-      await lua.evalAsync("ext.table('c').n = 1");
-      lua.setGlobal('stopRedis', () => own.stop());
-      const err = await lua.evalAsync("local t = ext.table('c'); t.n = 2; stopRedis()").catch((e) => e);
-      expect(err.kind).toBe('storage');
-      expect(err.message).toMatch(/commit/);
-      expect(lua.ext.get('c').get('n')).toBe(1);
-    } finally {
-      await lua.close();
-      await own.remove();
-    }
-  }, 60000);
+  test('a commit whose connection fails is undone locally and reported', () => withOwnServer(async (lua, own) => {
+    await lua.evalAsync("ext.table('c').n = 1");
+    lua.setGlobal('stopRedis', () => own.stop());
+    const err = await lua.evalAsync("local t = ext.table('c'); t.n = 2; stopRedis()").catch((e) => e);
+    expect(err.kind).toBe('storage');
+    expect(err.message).toMatch(/commit/);
+    expect(lua.ext.get('c').get('n')).toBe(1);
+  }), 60000);
 
   test('bad data under the prefix gives clear errors, not crashes', async () => {
     const p1 = fresh();

@@ -200,4 +200,4 @@ class SharedStore {
   }
 }
 
-module.exports = { SharedStore, frameList, unframeList, storageError };
+module.exports = { SharedStore };
