@@ -101,16 +101,17 @@ forEachBackend((backend) => {
   test('a new VM loads the whole store, and the layout is one hash entry per key', async () => {
     const prefix = fresh();
     const a = await open(prefix);
-    await a.evalAsync("local t = ext.table('c'); t.n = 5; t[1] = 'one'; t.flag = false; t.half = 0.5; t.whole = 2.0");
+    await a.evalAsync("local t = ext.table('c'); t.n = 5; t[1] = 'one'; t.flag = false; t.half = 0.5; t.whole = 2.0; t[0.1] = 1; t[-1e300] = 2; t[1/0] = 3");
     await a.close();
     const fields = (await admin.hkeys(`${prefix}:t:c`)).sort();
-    expect(fields).toEqual(['i:1', 's:flag', 's:half', 's:n', 's:whole']);
+    expect(fields).toEqual(['f:-1e+300', 'f:0.1', 'f:inf', 'i:1', 's:flag', 's:half', 's:n', 's:whole']);
     expect(await admin.hget(`${prefix}:tables`, 'c')).toBe('1');
     expect(Number(await admin.get(`${prefix}:seq`))).toBe(1);
     expect(await admin.xlen(`${prefix}:log`)).toBe(1);
     const b = await open(prefix);
     try {
       expect(await b.evalAsync("local t = ext.table('c'); return t.n + #t, math.type(t.whole), t.flag, t.half")).toBe(6);
+      expect(await b.evalAsync("local t = ext.table('c'); return t[0.1] + t[-1e300] * 10 + t[1/0] * 100")).toBe(321);
       expect(await b.evalAsync("return math.type(ext.table('c').whole)")).toBe('float');
       expect(b.ext.get('c').get('flag')).toBe(false);
     } finally {

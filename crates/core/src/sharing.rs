@@ -116,12 +116,12 @@ fn storage_error(message: String) -> LuaError {
 }
 
 /// A key as a text field: `s:` + the string, `i:` + the integer, `f:` + the float
-/// (Rust's shortest round-trip form), `b:true` / `b:false`.
+/// (its shortest exact `%g` form, `lua_persistent_sys::float_text`), `b:true` / `b:false`.
 pub fn field(key: &Key) -> String {
     match key {
         Key::Str(s) => format!("s:{s}"),
         Key::Int(i) => format!("i:{i}"),
-        Key::Float(f) => format!("f:{f:?}"),
+        Key::Float(f) => format!("f:{}", lua_persistent_sys::float_text(*f, &mut [0; lua_persistent_sys::FLOAT_TEXT])),
         Key::Bool(b) => format!("b:{b}"),
     }
 }
@@ -133,7 +133,7 @@ pub fn key_of(field: &[u8]) -> Option<Key> {
     match tag {
         "s:" => Some(Key::Str(rest.to_string())),
         "i:" => rest.parse().ok().map(Key::Int),
-        "f:" => rest.parse().ok().and_then(Key::from_float).filter(|k| matches!(k, Key::Float(_))),
+        "f:" => lua_persistent_sys::text_float(rest).and_then(Key::from_float).filter(|k| matches!(k, Key::Float(_))),
         "b:" => match rest {
             "true" => Some(Key::Bool(true)),
             "false" => Some(Key::Bool(false)),
@@ -272,8 +272,18 @@ mod tests {
     }
 
     #[test]
+    fn float_fields_are_exact_and_short() {
+        for (x, text) in [(2.5, "f:2.5"), (0.1, "f:0.1"), (-1e300, "f:-1e+300"), (f64::INFINITY, "f:inf"), (1.0 / 3.0, "f:0.3333333333333333"), (0.1 + 0.2, "f:0.30000000000000004")] {
+            assert_eq!(field(&Key::Float(x)), text);
+        }
+        for x in [5e-324, f64::MAX, -f64::MIN_POSITIVE, 1e-7, 123456.789, 1.5e20, std::f64::consts::PI] {
+            assert_eq!(key_of(field(&Key::Float(x)).as_bytes()), Key::from_float(x), "{x}");
+        }
+    }
+
+    #[test]
     fn bad_fields_are_refused() {
-        for bad in ["", "s", "x:1", "i:1.5", "i:", "f:2", "f:NaN", "b:yes", "i:99999999999999999999"] {
+        for bad in ["", "s", "x:1", "i:1.5", "i:", "f:2", "f:NaN", "f:nan", "f: 2.5", "f:2.50", "f:0x1p-1", "f:1e300", "b:yes", "i:99999999999999999999"] {
             assert_eq!(key_of(bad.as_bytes()), None, "{bad}");
         }
     }

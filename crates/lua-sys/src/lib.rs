@@ -164,6 +164,38 @@ extern "C" {
     pub fn luap_takework(state: *mut core::ffi::c_void) -> usize;
 }
 
+/// The text of a float for names that must read back exactly: the shortest of C's
+/// `%.15g`, `%.16g`, `%.17g` that does, with `.` as the decimal point (`2.5`, `0.1`,
+/// `1e+300`, `inf`). From the C library (`csrc/luap_float.c`), which the module carries
+/// anyway, rather than Rust's float formatting (its code and tables cost the wasm module
+/// about 20 KB).
+pub fn float_text(x: f64, buf: &mut [u8; FLOAT_TEXT]) -> &str {
+    // SAFETY: `buf` has the FLOAT_TEXT bytes luap_float_text writes at most (the
+    // length it returns excludes the terminating NUL).
+    let len = unsafe { float_ffi::luap_float_text(x, buf.as_mut_ptr().cast()) };
+    // `%g` of a double writes ASCII only.
+    core::str::from_utf8(&buf[..len]).unwrap_or("")
+}
+
+/// The float [`float_text`] writes as `text`; `None` for any other text (spaces, hex,
+/// `nan`, extra zeros).
+pub fn text_float(text: &str) -> Option<f64> {
+    let mut out = 0.0;
+    // SAFETY: the C side reads `text.len()` bytes of `text` and writes one double.
+    let ok = unsafe { float_ffi::luap_text_float(text.as_ptr().cast(), text.len(), &mut out) };
+    (ok != 0).then_some(out)
+}
+
+/// The buffer [`float_text`] writes to (`LUAP_FLOAT_TEXT` in `csrc/luap_float.c`).
+pub const FLOAT_TEXT: usize = 32;
+
+mod float_ffi {
+    extern "C" {
+        pub fn luap_float_text(x: f64, buf: *mut core::ffi::c_char) -> usize;
+        pub fn luap_text_float(text: *const core::ffi::c_char, len: usize, out: *mut f64) -> core::ffi::c_int;
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod ffi {
     extern "C" {
