@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn float_fields_are_exact_and_short() {
-        for (x, text) in [(2.5, "f:2.5"), (0.1, "f:0.1"), (-1e300, "f:-1e+300"), (f64::INFINITY, "f:inf"), (1.0 / 3.0, "f:0.3333333333333333"), (0.1 + 0.2, "f:0.30000000000000004")] {
+        for (x, text) in [(2.5, "f:2.5"), (0.1, "f:0.1"), (-1e300, "f:-1e+300"), (f64::INFINITY, "f:inf"), (f64::NEG_INFINITY, "f:-inf"), (1.0 / 3.0, "f:0.3333333333333333"), (0.1 + 0.2, "f:0.30000000000000004")] {
             assert_eq!(field(&Key::Float(x)), text);
         }
         for x in [5e-324, f64::MAX, -f64::MIN_POSITIVE, 1e-7, 123456.789, 1.5e20, std::f64::consts::PI] {

@@ -30,6 +30,10 @@ static void swap_point (char *buf, char from, char to) {
 size_t luap_float_text (double x, char *buf) {
   char point = locale_point();
   int prec;
+  if (isinf(x)) {  /* spelled out: not every C library's printf writes "inf" */
+    strcpy(buf, x > 0 ? "inf" : "-inf");
+    return strlen(buf);
+  }
   for (prec = 15; prec < 17; prec++) {
     snprintf(buf, LUAP_FLOAT_TEXT, "%.*g", prec, x);
     if (strtod(buf, NULL) == x) break;
