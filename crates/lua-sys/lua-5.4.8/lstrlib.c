@@ -583,9 +583,9 @@ static const char *match (MatchState *ms, const char *s, const char *p) {
   if (l_unlikely(ms->matchdepth-- == 0))
     luaL_error(ms->L, "pattern too complex");
   init: /* using goto to optimize tail recursion */
-  if (l_unlikely(++ms->steps >= LUAP_MATCH_STEPS)) {  /* lua-persistent */
+  if (l_unlikely(++ms->steps >= LUAP_MATCH_BATCH)) {  /* lua-persistent */
     ms->steps = 0;
-    luap_work(ms->L, 1);
+    luap_work(ms->L, LUAP_MATCH_BATCH / LUAP_MATCH_STEPS);
   }
   if (p != ms->p_end) {  /* end of pattern? */
     switch (*p) {
