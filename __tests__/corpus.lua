@@ -38,6 +38,19 @@ for w in ('one two  three'):gmatch('%a+') do show(w) end
 show(('x'):byte(), string.char(72, 105), ('\xe2\x82\xac'):len(), #'\u{10FFFF}')
 show(pcall(string.rep, 'x', -1), select('#', ('abc'):byte(1, -1)))
 
+-- every pattern class (and escaped non-classes) over every byte, as a 256-bit hex map
+for cl in ('acdglpsuwxzACDGLPSUWXZ.%@[]^-_`{|'):gmatch('.') do
+  local bits = {}
+  for hi = 0, 63 do
+    local nibble = 0
+    for lo = 0, 3 do
+      if string.find(string.char(hi * 4 + lo), '^%' .. cl .. '$') then nibble = nibble | (1 << lo) end
+    end
+    bits[#bits + 1] = string.format('%x', nibble)
+  end
+  show('%' .. cl, table.concat(bits), ('x1_A'):gsub('[%' .. cl .. ']', '#'))
+end
+
 -- string.pack
 local packed = string.pack('<i4 >i8 d z s1 B', -2, 1 << 40, 1.5, 'zs', 'len', 255)
 show(#packed, (packed:gsub('.', function(c) return string.format('%02x', c:byte()) end)))

@@ -27,6 +27,11 @@
 
 #include "luap_work.h"  /* lua-persistent: C loops reach the count hook */
 
+#if defined(__wasm__)  /* luap_ctype: wasi-libc's isalnum is a call; C locale only */
+#undef isalnum
+#define isalnum(c)	(isalpha(c) || isdigit(c))
+#endif
+
 
 /*
 ** maximum number of captures that a pattern can do during
@@ -438,7 +443,7 @@ static const char *classend (MatchState *ms, const char *p) {
 
 static int match_class (int c, int cl) {
   int res;
-  switch (tolower(cl)) {
+  switch (cl | ('a' ^ 'A')) {  /* luap_ctype: tolower of the class letters, no call */
     case 'a' : res = isalpha(c); break;
     case 'c' : res = iscntrl(c); break;
     case 'd' : res = isdigit(c); break;
