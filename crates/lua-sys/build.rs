@@ -25,7 +25,7 @@
 //!   LUA_WASM_AR       archiver              (default `llvm-ar-19`)
 //!   LUA_WASM_SYSROOT  wasi-libc root with include/ and lib/ subfolders; default is
 //!                     Debian's layout /usr/include/wasm32-wasi + /usr/lib/wasm32-wasi
-//!   LUA_WASM_OPT_HOT  optimization flags for the VM's hot files (default `-O3`)
+//!   LUA_WASM_OPT_HOT  optimization flags for the VM's hot files (default `-O3 -fno-unroll-loops`)
 //!   LUA_WASM_OPT_COLD optimization flags for every other file   (default `-Oz`)
 //!   LUA_UNITY         `0` compiles the VM core file by file instead of as one unit
 //!                     (both targets)
@@ -49,6 +49,12 @@ use std::thread;
 /// within noise, in every run), serializer and strings a few percent faster, the other
 /// workloads within noise; +14 KB raw (luaV_execute 23 -> 33 KB), +4.6 KB gzip.
 /// `-O2 -mllvm -inline-threshold=250` was tried: +2.4 KB gzip, no gain on recursion.
+/// `-fno-unroll-loops` (2026-12-05, release builds, wasm and wasmoon in the same runs,
+/// medians of 5): floats 1.04x -> 0.99x wasmoon, recursion 1.02x -> 1.00x, no workload
+/// slower (closures 0.90x, nbody 0.92x, strings 0.97x, patterns 0.98x), 5 KB smaller
+/// raw. Unrolled copies of the interpreter's loops made luaV_execute 31 KB, which V8's
+/// optimising compiler handled worse. The unity file alone at -O2 gave floats the same
+/// gain but recursion 1.05x and patterns (at -O2 with it) 1.05x.
 /// ltablib.c and lmathlib.c (+1.2 KB raw together, no change in gzip): `table.sort`/
 /// `insert`/`remove` and `math.*` are where the tables and floats workloads leave the VM,
 /// the two on which wasmoon's median came out ahead of ours in some full runs.
@@ -165,7 +171,7 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
             PathBuf::from("/usr/lib/wasm32-wasi"),
         ),
     };
-    let opt_hot = env::var("LUA_WASM_OPT_HOT").unwrap_or_else(|_| "-O3".into());
+    let opt_hot = env::var("LUA_WASM_OPT_HOT").unwrap_or_else(|_| "-O3 -fno-unroll-loops".into());
     let opt_cold = env::var("LUA_WASM_OPT_COLD").unwrap_or_else(|_| "-Oz".into());
 
     check_tool(&clang, "--version");
