@@ -479,12 +479,18 @@ impl<H: Host + 'static> ExtProxy<H> {
     fn gate(&self, lua: &Lua, key: Option<&Key>) -> mlua::Result<()> {
         sharing::gate(lua, &self.shared, || {
             let table = self.origin.table.clone();
-            match (&self.origin.top, key) {
+            Some(match (&self.origin.top, key) {
                 (Some(top), _) => Read::Entry(table, top.clone()),
                 (None, Some(k)) => Read::Entry(table, k.clone()),
                 (None, None) => Read::Table(table),
-            }
+            })
         })
+    }
+
+    /// The gate for a write: one inside a nested value reads the entry it hangs under
+    /// (the commit carries that entry whole); a top-level write reads nothing.
+    fn gate_write(&self, lua: &Lua) -> mlua::Result<()> {
+        sharing::gate(lua, &self.shared, || self.origin.top.clone().map(|top| Read::Entry(self.origin.table.clone(), top)))
     }
 
     fn place(&self) -> Place<'_> {
@@ -493,13 +499,7 @@ impl<H: Host + 'static> ExtProxy<H> {
 
     fn new_index(&self, lua: &Lua, key: Value, value: Value) -> mlua::Result<()> {
         let key = key_from_lua(&key).map_err(|m| ext_error(lua, format!("{m} (table '{}')", self.path)))?;
-        // A write inside a nested value reads the entry it hangs under: the commit
-        // carries that entry whole.
-        if self.origin.top.is_some() {
-            self.gate(lua, None)?;
-        } else if self.shared.sharing.get() == sharing::Mode::Closed {
-            self.gate(lua, Some(&key))?;
-        }
+        self.gate_write(lua)?;
         let host = self.shared.host()?;
         let s = Scope::open(host);
         let h = &mut *s.host;
@@ -800,7 +800,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         crate::plain::function(lua, shared, move |lua, args| {
             let name = name_arg(lua, &args, "table", Some(DEFAULT_TABLE))?;
             let name: Rc<str> = name.into();
-            sharing::gate(lua, &sh, || Read::Exists(name.clone()))?;
+            sharing::gate(lua, &sh, || Some(Read::Exists(name.clone())))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;
@@ -829,7 +829,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     ext.set(
         "tables",
         crate::plain::function(lua, shared, move |lua, _| {
-            sharing::gate(lua, &sh, || Read::List)?;
+            sharing::gate(lua, &sh, || Some(Read::List))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let names = root_names(s.host).map_err(host_err)?;
@@ -842,7 +842,7 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
         "drop",
         crate::plain::function(lua, shared, move |lua, args| {
             let name = name_arg(lua, &args, "drop", None)?;
-            sharing::gate(lua, &sh, || Read::Exists(name.as_str().into()))?;
+            sharing::gate(lua, &sh, || Some(Read::Exists(name.as_str().into())))?;
             let host = sh.host()?;
             let s = Scope::open(host);
             let h = &mut *s.host;

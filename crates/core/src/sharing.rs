@@ -71,8 +71,8 @@ impl Reads {
 
 /// The gate in front of every ext access of a shared VM: nothing for a local store; an
 /// error between calls; inside a call the read is noted (`read` builds it, called only
-/// then).
-pub(crate) fn gate<H: Host>(lua: &mlua::Lua, shared: &Shared<H>, read: impl FnOnce() -> Read) -> mlua::Result<()> {
+/// then; `None` for an access that reads nothing, a blind write).
+pub(crate) fn gate<H: Host>(lua: &mlua::Lua, shared: &Shared<H>, read: impl FnOnce() -> Option<Read>) -> mlua::Result<()> {
     match shared.sharing.get() {
         Mode::Local => Ok(()),
         Mode::Closed => Err(Raised::Storage(format!(
@@ -81,7 +81,9 @@ pub(crate) fn gate<H: Host>(lua: &mlua::Lua, shared: &Shared<H>, read: impl FnOn
         ))
         .into_lua()),
         Mode::Open => {
-            shared.reads.borrow_mut().note(read());
+            if let Some(read) = read() {
+                shared.reads.borrow_mut().note(read);
+            }
             Ok(())
         }
     }
