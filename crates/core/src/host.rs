@@ -169,6 +169,17 @@ impl Unsupported {
     }
 }
 
+/// A `Uint8Array` argument that may be left out: `Some(None)` for `undefined`, `None`
+/// for any other value (each adapter raises that as its own TypeError). The rule of
+/// `openLog` and `sharedOp`, kept here so both adapters read their arguments alike.
+pub fn optional_bytes<H: Host>(h: &mut H, v: &H::Value) -> Option<Option<Vec<u8>>> {
+    match h.inspect(v) {
+        Ok(JsKind::Bytes(b)) => Some(Some(b)),
+        Ok(JsKind::Undefined) => Some(None),
+        _ => None,
+    }
+}
+
 /// The kind of an object from the code the JS layer's `objectKind(v)` returned
 /// (lib/kinds.js: its `CODES` and `TYPED` lists are this function's, in the same order).
 /// The kinds that carry data take it from the adapter: `length` reads an (array-like)

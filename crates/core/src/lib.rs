@@ -35,7 +35,7 @@ use lua_persistent_sys as _;
 pub use engine::awaits::{AsyncTarget, Step};
 pub use engine::{Engine, MemoryStats, Outcome, Stats, Want};
 pub use error::{parse_position, ErrorCode, ErrorKind, LuaError};
-pub use host::{object_kind, CallError, Host, HostError, HostResult, JsKind, TypedArray, Unsupported};
+pub use host::{object_kind, optional_bytes, CallError, Host, HostError, HostResult, JsKind, TypedArray, Unsupported};
 pub use options::{CallOptions, Options, Stdlib, DEFAULT_CHUNK_NAME, DEFAULT_MEMORY_LIMIT, DEFAULT_STORAGE_LIMIT, DEFAULT_TIMEOUT_MS};
 pub use shared::OUTPUT_LIMIT;
 pub use sharing::SharedOp;

@@ -328,13 +328,8 @@ impl Vm {
     /// `openLog(hooks, snapshot | undefined, log | undefined)`: see `Engine::open_log`.
     #[napi]
     pub fn open_log(&self, env: Env, hooks: Raw, snapshot: Raw, log: Raw) -> Result<Raw> {
-        use lua_persistent_core::{Host, JsKind};
         let mut h = self.host(&env, hooks)?;
-        let mut bytes = |v: &Raw| match h.inspect(&v.0) {
-            Ok(JsKind::Bytes(b)) => Ok(Some(b)),
-            Ok(JsKind::Undefined) => Ok(None),
-            _ => Err(Error::new(Status::InvalidArg, "openLog() expects Uint8Arrays")),
-        };
+        let mut bytes = |v: &Raw| lua_persistent_core::optional_bytes(&mut h, &v.0).ok_or_else(|| Error::new(Status::InvalidArg, "openLog() expects Uint8Arrays"));
         let (snapshot, log) = (bytes(&snapshot)?, bytes(&log)?.unwrap_or_default());
         self.engine().open_log(&mut h, snapshot.as_deref(), &log).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
     }
@@ -342,14 +337,10 @@ impl Vm {
     /// `sharedOp(hooks, op, bytes | undefined)`: see `Engine::shared_op`.
     #[napi]
     pub fn shared_op(&self, env: Env, hooks: Raw, op: u32, input: Raw) -> Result<Raw> {
-        use lua_persistent_core::{Host, JsKind, SharedOp};
+        use lua_persistent_core::{optional_bytes, SharedOp};
         let op = SharedOp::from_u32(op).ok_or_else(|| Error::new(Status::InvalidArg, "sharedOp(): unknown operation"))?;
         let mut h = self.host(&env, hooks)?;
-        let input = match h.inspect(&input.0) {
-            Ok(JsKind::Bytes(b)) => Some(b),
-            Ok(JsKind::Undefined) => None,
-            _ => return Err(Error::new(Status::InvalidArg, "sharedOp() expects a Uint8Array")),
-        };
+        let input = optional_bytes(&mut h, &input.0).ok_or_else(|| Error::new(Status::InvalidArg, "sharedOp() expects a Uint8Array"))?;
         self.engine().shared_op(&mut h, op, input.as_deref()).map(Raw).map_err(|e| self.fail(&env, &mut h, &e))
     }
 

@@ -6,7 +6,7 @@ mod host;
 
 use host::WasmHost;
 use lua_persistent_core::report::{self, Mode};
-use lua_persistent_core::{AsyncTarget, CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome, SharedOp};
+use lua_persistent_core::{optional_bytes, AsyncTarget, CallOptions, Engine, Host, JsKind, LuaError, Options, Outcome, SharedOp};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -212,11 +212,7 @@ impl Vm {
     #[wasm_bindgen(js_name = openLog)]
     pub fn open_log(&self, hooks: JsValue, snapshot: JsValue, log: JsValue) -> Result<JsValue, JsValue> {
         let mut h = WasmHost::new(hooks);
-        let mut bytes = |v: &JsValue| match h.inspect(v) {
-            Ok(JsKind::Bytes(b)) => Ok(Some(b)),
-            Ok(JsKind::Undefined) => Ok(None),
-            _ => Err(JsValue::from(js_sys::TypeError::new("openLog() expects Uint8Arrays"))),
-        };
+        let mut bytes = |v: &JsValue| optional_bytes(&mut h, v).ok_or_else(|| JsValue::from(js_sys::TypeError::new("openLog() expects Uint8Arrays")));
         let (snapshot, log) = (bytes(&snapshot)?, bytes(&log)?.unwrap_or_default());
         self.engine.open_log(&mut h, snapshot.as_deref(), &log).map_err(|e| self.fail(&mut h, &e))
     }
@@ -226,11 +222,7 @@ impl Vm {
     pub fn shared_op(&self, hooks: JsValue, op: u32, input: JsValue) -> Result<JsValue, JsValue> {
         let op = SharedOp::from_u32(op).ok_or_else(|| JsValue::from(js_sys::TypeError::new("sharedOp(): unknown operation")))?;
         let mut h = WasmHost::new(hooks);
-        let input = match h.inspect(&input) {
-            Ok(JsKind::Bytes(b)) => Some(b),
-            Ok(JsKind::Undefined) => None,
-            _ => return Err(JsValue::from(js_sys::TypeError::new("sharedOp() expects a Uint8Array"))),
-        };
+        let input = optional_bytes(&mut h, &input).ok_or_else(|| JsValue::from(js_sys::TypeError::new("sharedOp() expects a Uint8Array")))?;
         self.engine.shared_op(&mut h, op, input.as_deref()).map_err(|e| self.fail(&mut h, &e))
     }
 
