@@ -28,6 +28,13 @@
 //    escape the handler unwrapped, through the wasm frames, and the VM was lost (kind
 //    'crashed'; natively the same callback is an ordinary error). `Exception.prototype.is`
 //    checks the brand without running user code.
+//
+// 4. Node's clock without `performance`. The core reads a monotonic clock around every
+//    call (timeouts, `stats.durationMs`), through `performance.now()`. In Node that
+//    global is a lazy getter whose first use loads perf_hooks and ten more internal
+//    modules: ~0.7 ms of a cold start's first eval, a third of it. The Node glue reads
+//    `process.hrtime()` instead (the same clock, as fast: ~40 ns a call); browsers keep
+//    `performance.now()`, which costs them nothing to load.
 const { readFileSync, writeFileSync } = require('fs');
 
 const WRAPPED = /function\(\) \{ return wrapError\(function (\([^)]*\)) \{([\s\S]*?)\n(\s*)\}, arguments\); \}/g;
@@ -66,6 +73,15 @@ const __wbg_brandTag = new WebAssembly.Tag({ parameters: [] });
   return src.slice(0, at) + helper + src.slice(at).replace(INSTANCEOF, '__wbg_isWasmException(e)');
 }
 
+const PERFORMANCE_NOW = 'const ret = performance.now();';
+
+/** The Node glue's clock import reads `__lp_now()` (NODE_LOADER), not `performance`. */
+function nodeClock(src, file) {
+  const parts = src.split(PERFORMANCE_NOW);
+  if (parts.length !== 2) throw new Error(`wasm-glue: ${file} has ${parts.length - 1} performance.now() imports, expected 1 (wasm-bindgen changed?)`);
+  return parts.join('const ret = __lp_now();');
+}
+
 /** Where each target's own loader starts (everything from there on is replaced). */
 const LOADER = {
   nodejs: '\nconst wasmPath = `${__dirname}/lua_persistent_bg.wasm`;\n',
@@ -86,6 +102,12 @@ const INSTANTIATE_TAIL = `
 
 const NODE_LOADER = `
 let compiled = null;
+
+/** Milliseconds on Node's monotonic clock (see scripts/wasm-glue.js, 4). */
+function __lp_now() {
+    const t = process.hrtime();
+    return t[0] * 1e3 + t[1] / 1e6;
+}
 
 /** The module, compiled on first use, once per process. The package ships one copy
  * of it, the browser glue's (scripts/build-wasm.js). */
@@ -185,9 +207,11 @@ export function instantiate(module?: WebAssembly.Module): Instance;`}
 /** Post-processes the glue written by wasm-bindgen into `dir` for `target` ('nodejs' | 'web'). */
 function processGlue(dir, target) {
   const js = `${dir}/lua_persistent.js`;
-  writeFileSync(js, brandChecks(toFactory(inlineImportWrappers(readFileSync(js, 'utf8'), js), target, js), js));
+  let src = inlineImportWrappers(readFileSync(js, 'utf8'), js);
+  if (target === 'nodejs') src = nodeClock(src, js);
+  writeFileSync(js, brandChecks(toFactory(src, target, js), js));
   const dts = `${dir}/lua_persistent.d.ts`;
   writeFileSync(dts, factoryTypes(readFileSync(dts, 'utf8'), target));
 }
 
-module.exports = { processGlue, inlineImportWrappers, brandChecks, toFactory };
+module.exports = { processGlue, inlineImportWrappers, brandChecks, toFactory, nodeClock };

@@ -19,7 +19,8 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn object_keys(o: &JsValue) -> Result<Array, JsValue>;
     // Monotonic, sub-millisecond (Node 16+, browsers, workers): timeouts must not move
-    // with the wall clock, and `stats.durationMs` reads like the native backend's.
+    // with the wall clock, and `stats.durationMs` reads like the native backend's. The
+    // Node glue answers with `process.hrtime()` (scripts/wasm-glue.js says why).
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 }
