@@ -29,8 +29,10 @@ use crate::stored::{Key, Stored};
 
 /// The glue: `fast` answers `hit, value` (index) or `hit` (newindex); on a miss the full
 /// implementation is tail-called. Named "plain" so that error positions skip it, as they
-/// skip the `plain` wrappers (see `lua_position`).
-const GLUE: &str = r#"
+/// skip the `plain` wrappers (see `lua_position`). Loaded as bytecode
+/// (`precompiled::EXT_GLUE`): edit here, then re-make that.
+#[cfg(any(test, target_endian = "big"))]
+pub(crate) const GLUE: &str = r#"
 local function index(fast, slow)
   return function(t, k)
     local hit, v = fast(t, k)
@@ -49,7 +51,7 @@ return index, newindex
 /// `__index` and `__newindex` for ext proxies: the fast paths in front of `slow_index`
 /// and `slow_new_index`.
 pub(crate) fn metamethods<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, slow_index: Function, slow_new_index: Function) -> mlua::Result<(Function, Function)> {
-    let (index, new_index): (Function, Function) = lua.load(GLUE).set_name("=plain").call(())?;
+    let (index, new_index): (Function, Function) = crate::precompiled::EXT_GLUE.load(lua)?.call(())?;
     Ok((
         index.call((c_function(lua, shared, fast_index::<H>)?, slow_index))?,
         new_index.call((c_function(lua, shared, fast_new_index::<H>)?, slow_new_index))?,

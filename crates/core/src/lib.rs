@@ -16,6 +16,7 @@ mod limits;
 mod modules;
 mod options;
 mod plain;
+mod precompiled;
 mod print;
 mod proxy;
 mod quota;

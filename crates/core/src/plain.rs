@@ -32,7 +32,10 @@ const REGISTRY_KEY: &str = "lua-persistent.plain";
 /// `AWAIT` and the Promise's slot, and the wrapper suspends the async call's coroutine
 /// there (see awaits.rs), when it can: the code must run in that coroutine (not in one of
 /// the script's own) and be able to yield (not inside a table.sort comparator, say).
-const FACTORY: &str = r#"
+///
+/// VMs load it as bytecode (`precompiled::PLAIN`): edit here, then re-make that.
+#[cfg(any(test, target_endian = "big"))]
+pub(crate) const FACTORY: &str = r#"
 local AWAIT, driver, cannot = ...
 local error, pack, select = error, table.pack, select
 local yield, isyieldable, running = coroutine.yield, coroutine.isyieldable, coroutine.running
@@ -79,11 +82,8 @@ pub(crate) fn install<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>) -> m
     let driver = lua.create_function(move |_, ()| Ok(weak.upgrade().and_then(|s| s.async_thread.borrow().clone())))?;
     let weak = Rc::downgrade(shared);
     let cannot = lua.create_function(move |lua, (slot, yieldable): (u32, bool)| Ok(crate::engine::awaits::cannot_wait(lua, &weak, slot, yieldable)))?;
-    // `call`, not `eval`: mlua's eval first tries the source as an expression
-    // (`return <source>`), which fails to parse here and costs a syntax error (and, on
-    // wasm, compiling its formatting code) at every VM creation.
     let (factory, wrap_await, first, all, first0, all0): (Function, Function, Function, Function, Function, Function) =
-        lua.load(FACTORY).set_name("=plain").call((await_marker(), driver, cannot))?;
+        crate::precompiled::PLAIN.load(lua)?.call((await_marker(), driver, cannot))?;
     *shared.runners.borrow_mut() = Some(Runners([first, all, first0, all0]));
     lua.set_named_registry_value(AWAIT_KEY, wrap_await)?;
     lua.set_named_registry_value(REGISTRY_KEY, factory)
