@@ -22,6 +22,13 @@ show(string.format('%q', 'a\nb\0c"\\\r\t\200'), string.format('%q', 1/0), string
 show(string.format('%q', math.mininteger), string.format('%q', 2^63), string.format('%q', 0.1))
 show(string.format('%s|%10s|%-10s|%.2s', 'abc', 'abc', 'abc', 'abc'), string.format('%%'))
 show(string.format('%5.2f|%g|%d|%s|%x|%q|%a', 3.14159, 1e20, 42, 'hi', 255, 'a\nb', 1.5))
+-- conversion specifications: flags, width and precision accepted or refused per conversion
+local specs = { '%-+ 05d', '%#d', '%+x', '%#-08x', '%-5c', '%05c', '%-#10.3g', '% 08.2f', '%.99f', '%123d', '%-05s',
+  '%.3q', '%#o', '%-+ #0e', '%10.10a', '%+-5i', '%0-5u', '%--5d' }
+for _, f in ipairs(specs) do
+  local ok, r = pcall(string.format, f, 42)
+  show(f, ok, ok and r or (r:gsub('^.-: ', '')))
+end
 
 -- text to numbers
 local inputs = { '10', '  10  ', '0x10', '0x1p4', '1e2', '.5', '5.', '0x.8', '1e', 'abc', '10z', '- 1', '-0x10',

@@ -1248,10 +1248,24 @@ static const char *get2digits (const char *s) {
 ** be a valid conversion specifier. 'flags' are the accepted flags;
 ** 'precision' signals whether to accept a precision.
 */
+/*
+** lua-persistent (luap_ctype): 'strspn' over a few characters, inline. On wasm,
+** wasi-libc's is a call that fills a 256-bit table for every format directive.
+*/
+static size_t luap_span (const char *s, const char *set) {
+  const char *p = s;
+  for (; *p != '\0'; p++) {
+    const char *q = set;
+    while (*q != '\0' && *q != *p) q++;
+    if (*q == '\0') break;
+  }
+  return (size_t)(p - s);
+}
+
 static void checkformat (lua_State *L, const char *form, const char *flags,
                                        int precision) {
   const char *spec = form + 1;  /* skip '%' */
-  spec += strspn(spec, flags);  /* skip flags */
+  spec += luap_span(spec, flags);  /* skip flags */  /* luap_ctype */
   if (*spec != '0') {  /* a width cannot start with '0' */
     spec = get2digits(spec);  /* skip width */
     if (*spec == '.' && precision) {
@@ -1271,7 +1285,7 @@ static void checkformat (lua_State *L, const char *form, const char *flags,
 static const char *getformat (lua_State *L, const char *strfrmt,
                                             char *form) {
   /* spans flags, width, and precision ('0' is included as a flag) */
-  size_t len = strspn(strfrmt, L_FMTFLAGSF "123456789.");
+  size_t len = luap_span(strfrmt, L_FMTFLAGSF "123456789.");  /* luap_ctype */
   len++;  /* adds following character (should be the specifier) */
   /* still needs space for '%', '\0', plus a length modifier */
   if (len >= MAX_FORMAT - 10)
