@@ -67,11 +67,17 @@ function hostItems(opts) {
   ];
 }
 
+/** Fresh processes per engine for start-up: at least 21 outside smoke runs. A wasm cold
+ * start has two modes on a 2-core machine (V8's optimising compiles on helper threads
+ * sometimes compete with it), which made medians of 5 swing by 2-3 ms between runs. */
+const STARTUP_REPEAT = 21;
+
 function startupItem(opts) {
   return {
     id: 'startup', group: 'startup', unit: 'ms', description: 'fresh process to first eval; second VM',
     metrics: ['sinceProcessStart', 'importCreateEval', 'secondVm', 'process'],
     engines: opts.engines,
+    repeat: opts.smoke ? opts.repeat : Math.max(opts.repeat, STARTUP_REPEAT),
     async sample(engine) {
       if (engine === 'lua54') {
         // lua5.4 cannot time itself from exec; the parent times the whole process.

@@ -44,7 +44,8 @@ function startupTable(results) {
     const m = item.engines[e].median;
     return [label(e), num(m.sinceProcessStart, 'ms'), num(m.importCreateEval, 'ms'), num(m.secondVm, 'ms'), num(m.process, 'ms')];
   });
-  return table(['Engine', 'process start → first eval', 'import + create + first eval', 'second VM (warm process)', 'whole process, timed by parent'], rows);
+  const n = Math.max(...Object.values(item.engines).map((x) => (x.samples ? x.samples.length : 0)));
+  return (n > 0 ? `Medians of ${n} fresh processes per engine.\n\n` : '') + table(['Engine', 'process start → first eval', 'import + create + first eval', 'second VM (warm process)', 'whole process, timed by parent'], rows);
 }
 
 function memoryTable(results) {
