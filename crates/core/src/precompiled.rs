@@ -3,13 +3,13 @@
 //! `plain`'s runners are made at every VM creation, the ext glue at a VM's first
 //! `ext.table`. Parsed there, they cost every cold start the parse, and on wasm more: the
 //! lexer's loop got hot enough for V8 to send `llex` to its optimising compiler while the
-//! VM was being created, which on a 2-core machine slowed the start-up itself (cold start
-//! to first eval, wasm, median of 40 fresh processes: 25.4 -> 21.7 ms, and no more
-//! bimodal). The bytecode is what `string.dump` makes of each source with its debug
-//! information (chunk name, lines), so error positions and tracebacks are unchanged.
-//! Lua 5.4's format is the same for every target we build (4-byte instructions, 8-byte
-//! integers and floats, little-endian; sizes are written variable-length) and
-//! `lua_load` checks it; a state that refuses it gets the source instead.
+//! VM was being created, which on a 2-core machine slowed the start-up itself (with the
+//! Node glue's clock change, cold start to first eval went from 1.01-1.08x wasmoon's to
+//! 0.84-0.91x: docs/benchmarks.md, "Start-up, same run"). The bytecode is what
+//! `string.dump` makes of each source with its debug information (chunk name, lines),
+//! so error positions and tracebacks are unchanged. Lua 5.4's format is the same for
+//! every little-endian target (4-byte instructions, 8-byte integers and floats; sizes
+//! are written variable-length), and `lua_load` checks it.
 //!
 //! `cargo test -p lua-persistent-core precompiled` fails when a source changed without
 //! its bytecode; `LUAP_BLESS=1` on that command rewrites the files.

@@ -1243,12 +1243,6 @@ static const char *get2digits (const char *s) {
 
 
 /*
-** Check whether a conversion specification is valid. When called,
-** first character in 'form' must be '%' and last character must
-** be a valid conversion specifier. 'flags' are the accepted flags;
-** 'precision' signals whether to accept a precision.
-*/
-/*
 ** lua-persistent (luap_ctype): 'strspn' over a few characters, inline. On wasm,
 ** wasi-libc's is a call that fills a 256-bit table for every format directive.
 */
@@ -1262,6 +1256,12 @@ static size_t luap_span (const char *s, const char *set) {
   return (size_t)(p - s);
 }
 
+/*
+** Check whether a conversion specification is valid. When called,
+** first character in 'form' must be '%' and last character must
+** be a valid conversion specifier. 'flags' are the accepted flags;
+** 'precision' signals whether to accept a precision.
+*/
 static void checkformat (lua_State *L, const char *form, const char *flags,
                                        int precision) {
   const char *spec = form + 1;  /* skip '%' */
