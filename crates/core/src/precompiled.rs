@@ -23,8 +23,6 @@ pub(crate) struct Chunk {
     #[cfg(any(test, target_endian = "big"))]
     source: &'static str,
     bytecode: &'static [u8],
-    #[cfg(test)]
-    file: &'static str,
 }
 
 /// The `plain` runners' factory (see `plain::FACTORY`).
@@ -33,8 +31,6 @@ pub(crate) const PLAIN: Chunk = Chunk {
     #[cfg(any(test, target_endian = "big"))]
     source: crate::plain::FACTORY,
     bytecode: include_bytes!("precompiled/plain.luac"),
-    #[cfg(test)]
-    file: "plain.luac",
 };
 
 /// The ext proxies' fast-path glue (see `ext_fast::GLUE`).
@@ -43,8 +39,6 @@ pub(crate) const EXT_GLUE: Chunk = Chunk {
     #[cfg(any(test, target_endian = "big"))]
     source: crate::ext_fast::GLUE,
     bytecode: include_bytes!("precompiled/ext_glue.luac"),
-    #[cfg(test)]
-    file: "ext_glue.luac",
 };
 
 impl Chunk {
@@ -70,10 +64,10 @@ mod tests {
     #[test]
     fn bytecode_is_made_from_the_current_source() {
         let bless = std::env::var_os("LUAP_BLESS").is_some();
-        for chunk in [&PLAIN, &EXT_GLUE] {
+        for (chunk, file) in [(&PLAIN, "plain.luac"), (&EXT_GLUE, "ext_glue.luac")] {
             let lua = Lua::new();
             let dumped = chunk.parse(&lua).unwrap().dump(false);
-            let path = format!("{}/src/precompiled/{}", env!("CARGO_MANIFEST_DIR"), chunk.file);
+            let path = format!("{}/src/precompiled/{file}", env!("CARGO_MANIFEST_DIR"));
             if bless {
                 std::fs::write(&path, &dumped).unwrap();
             } else {
