@@ -47,6 +47,39 @@ forEachBackend((backend) => {
     });
   });
 
+  describe('seeds', () => {
+    // Lua seeds its string hashes and math.random from the time in seconds and the
+    // state's address, the same in every wasm instance (and on wasm every VM with the
+    // safe stdlib starts as a copy of one memory image, docs/design.md): each VM must
+    // still get seeds of its own.
+    const ORDER = "local t = {} for i = 1, 40 do t['key' .. i] = i end local o = {} for k in pairs(t) do o[#o + 1] = k end return table.concat(o, ',')";
+
+    test.each(['safe', 'all'])('VMs (stdlib %s) draw different random numbers and order string keys differently', async (stdlib) => {
+      const draws = new Set();
+      const orders = new Set();
+      for (let i = 0; i < 4; i++) {
+        const lua = await make({ stdlib });
+        draws.add(lua.eval('return math.random(0, 1 << 40)'));
+        orders.add(lua.eval(ORDER));
+      }
+      expect(draws.size).toBe(4);
+      expect(orders.size).toBeGreaterThan(1);
+    });
+
+    test('a new VM finds every entry of its global and library tables by key', async () => {
+      const lua = await make();
+      const found = lua.eval(`
+        local n = 0
+        for _, t in ipairs({ _G, string, table, math, os, coroutine, utf8, ext, getmetatable('') }) do
+          for k, v in pairs(t) do assert(rawget(t, k) == v, tostring(k)) n = n + 1 end
+        end
+        collectgarbage()
+        return n, ('abc'):upper(), string.format('%d', 42)`);
+      expect(found).toBeGreaterThan(100);
+      expect(lua.evalAll("return ('abc'):upper(), ('x'):rep(3)")).toEqual(['ABC', 'xxx']);
+    });
+  });
+
   describe('close()', () => {
     const calls = {
       eval: (lua) => lua.eval('return 1'),

@@ -77,6 +77,24 @@ impl<H: Host + 'static> Engine<H> {
         Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0), async_call: RefCell::new(None) })
     }
 
+    /// The VM with new seeds from the host (two random numbers): for its string hashes
+    /// and for `math.random`. Lua takes both from the time in seconds and the state's
+    /// address, which on wasm are the same in every instance: VMs made in the same
+    /// second, or copied from one memory image, would share their hash layout (and its
+    /// collisions) and draw the same numbers. Only on a VM that ran no code yet.
+    ///
+    /// Both in one C call (lua-sys's `luap_seed`), protected, that fails only for memory.
+    pub fn seeded(self, seed: [i64; 2]) -> Result<Self, LuaError> {
+        let state = self.shared.tick_state.get();
+        // SAFETY: `state` is the live state's main thread (set by limits::install), which
+        // runs nothing now; luap_seed calls Lua in protected mode only and leaves the
+        // stack as it found it.
+        if state.is_null() || unsafe { lua_persistent_sys::luap_seed(state, seed[0], seed[1]) } != 0 {
+            return Err(LuaError::new(ErrorKind::Memory, "not enough memory to seed the new VM"));
+        }
+        Ok(self)
+    }
+
     pub fn options(&self) -> &Options {
         &self.options
     }

@@ -162,6 +162,11 @@ extern "C" {
     /// long string) counts its period plus this, so instruction limits count C work in
     /// full (`csrc/luap_work.h`). Global to the state; touches no stack, never raises.
     pub fn luap_takework(state: *mut core::ffi::c_void) -> usize;
+    /// Gives the state new seeds: `s1` for its string hashes (rehashing the strings and
+    /// tables it holds), then `math.randomseed(s1, s2)` (`csrc/luap_seed.c`). Only on a
+    /// state that runs no code yet. In protected mode; 0 (`LUA_OK`) or the error
+    /// status, after which the state must be dropped.
+    pub fn luap_seed(state: *mut core::ffi::c_void, s1: i64, s2: i64) -> core::ffi::c_int;
 }
 
 /// The text of a float for names that must read back exactly: the shortest of C's

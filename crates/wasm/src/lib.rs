@@ -26,6 +26,12 @@ pub struct Vm {
     engine: Engine<WasmHost>,
 }
 
+/// Two random numbers for a VM's seeds (see `Engine::seeded`).
+fn seed() -> [i64; 2] {
+    let random = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as i64;
+    [random(), random() ^ js_sys::Date::now() as i64]
+}
+
 fn read_f64(o: &JsValue, k: &str) -> f64 {
     js_sys::Reflect::get(o, &JsValue::from_str(k)).ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
 }
@@ -48,8 +54,8 @@ impl Vm {
             read_f64(&options, "storageLimit"),
             interruptible,
         );
-        let engine = Engine::new(options).map_err(|e| JsValue::from_str(&e.message))?;
-        Ok(Vm { engine })
+        let engine = Engine::new(options).and_then(|engine| engine.seeded(seed()));
+        Ok(Vm { engine: engine.map_err(|e| JsValue::from_str(&e.message))? })
     }
 
     fn finish(&self, h: &mut WasmHost, out: Outcome<JsValue>, mode: Mode) -> Result<JsValue, JsValue> {
