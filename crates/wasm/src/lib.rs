@@ -11,12 +11,25 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
 mod clock {
-    /// Real time for the C library (os.time, os.clock, os.date), from JS.
-    fn now_ns(_clock_id: u32) -> u64 {
-        (js_sys::Date::now() * 1e6) as u64
+    use lua_persistent_core::Host;
+    use lua_persistent_sys::clock_id;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// When this instance's VM was made (the host's monotonic clock, ms).
+        static START: Cell<f64> = const { Cell::new(0.0) };
+    }
+
+    /// Time for the C library, from JS: the epoch's for `os.time` and `os.date`; for
+    /// `os.clock` (the C library's `clock()` reads the monotonic clock), the time since
+    /// the VM was made, as a native C library counts from the start of the process.
+    fn now_ns(id: u32) -> u64 {
+        let ms = if id == clock_id::REALTIME { js_sys::Date::now() } else { crate::WasmHost::now_ms() - START.get() };
+        (ms.max(0.0) * 1e6) as u64
     }
 
     pub fn install() {
+        START.set(crate::WasmHost::now_ms());
         lua_persistent_sys::set_clock(now_ns);
     }
 }
