@@ -25,6 +25,21 @@ test.each([['wasm-web', './lua_persistent_bg.js']])(
   },
 );
 
+test('the module carries a prepared VM, which a VM with the safe stdlib starts from', async () => {
+  // scripts/preinit.js: without it every VM is made at run time, correct but slower.
+  const { MARK } = require('../scripts/preinit');
+  const bytes = fs.readFileSync(path.join(DIST, 'wasm-web', 'lua_persistent_bg.wasm'));
+  expect(WebAssembly.Module.customSections(new WebAssembly.Module(bytes), MARK)).toHaveLength(1);
+  const lua = await createLua({ backend: 'wasm', memoryLimit: 64 * 1024 });
+  try {
+    expect(lua.memory().limit).toBe(64 * 1024);
+    expect(lua.run("return ('x'):rep(1 << 20)").error.kind).toBe('memory');
+    expect(lua.eval('return 1 + 1')).toBe(2);
+  } finally {
+    lua.close();
+  }
+});
+
 test("in Node, a wasm VM's clock loads no perf_hooks (0.7 ms of a cold start) and still times calls", () => {
   // A fresh process: Jest itself has loaded perf_hooks long before.
   const script = `

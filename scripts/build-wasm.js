@@ -8,6 +8,7 @@ const { execFileSync } = require('child_process');
 const { existsSync, statSync, mkdirSync, readFileSync, writeFileSync, unlinkSync } = require('fs');
 const { join } = require('path');
 const { processGlue } = require('./wasm-glue');
+const { preinit } = require('./preinit');
 
 const root = join(__dirname, '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
@@ -74,6 +75,7 @@ function glue(wasm, distRoot, release) {
   const [nodeBin, webBin] = bins;
   if (!readFileSync(nodeBin).equals(readFileSync(webBin))) throw new Error('build-wasm: the Node and web modules differ');
   unlinkSync(nodeBin);
+  preinit(webBin, join(distRoot, 'dist', 'wasm-node', 'lua_persistent.js'));
   return [webBin, webBin];
 }
 

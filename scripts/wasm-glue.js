@@ -17,7 +17,8 @@
 //    the whole glue body is wrapped in `instantiate(module)`: each call evaluates it
 //    afresh around a new WebAssembly.Instance of the module compiled once by `compile()`.
 //    V8 shares the functions' bytecode between the copies; only closures are per instance.
-//    The factory returns { Vm, memory, terminated() }: `terminated()` is the glue's own
+//    The factory returns { Vm, memory, exports, terminated() } (`exports`: the module's
+//    own, for scripts/preinit.js): `terminated()` is the glue's own
 //    flag, set when anything but a Rust-thrown JS value left the wasm code (a trap, a
 //    stack overflow inside wasm, a JS exception unwinding through wasm frames), after
 //    which the instance refuses every call.
@@ -96,6 +97,7 @@ const INSTANTIATE_TAIL = `
     return {
         Vm,
         memory: wasm.memory,
+        exports: wasm,
         terminated: () => getInt32ArrayMemory0()[__wbg_terminated_addr] !== 0,
     };
 `;
@@ -175,7 +177,7 @@ function toFactory(src, target, file) {
   }
   const indented = body.replace(/^(?=.)/gm, '    ');
   const instantiate = `/**
- * A fresh instance of the module with its own glue state: { Vm, memory, terminated() }.
+ * A fresh instance of the module with its own glue state: { Vm, memory, exports, terminated() }.
  * Generated from wasm-bindgen's glue by scripts/wasm-glue.js.
  */
 ${target === 'web' ? 'export ' : ''}function instantiate(module${target === 'web' ? '' : ' = compile()'}) {
@@ -193,6 +195,8 @@ function factoryTypes(dts, target) {
 export interface Instance {
     readonly Vm: typeof Vm;
     readonly memory: WebAssembly.Memory;
+    /** The module's own exports, for the build's memory image (scripts/preinit.js). */
+    readonly exports: WebAssembly.Exports;
     /** Whether the instance trapped (it then refuses every call). */
     terminated(): boolean;
 }

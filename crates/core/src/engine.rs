@@ -77,6 +77,34 @@ impl<H: Host + 'static> Engine<H> {
         Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0), async_call: RefCell::new(None) })
     }
 
+    /// A VM made before its options are known, for a module that carries it ready in
+    /// its memory image (docs/design.md, "The prepared VM"): what `new` makes for the
+    /// safe stdlib, without the limits, which [`Engine::configure`] applies.
+    pub fn prepare() -> Result<Self, LuaError> {
+        Self::new(Options { memory_limit: 0, ..Options::default() })
+    }
+
+    /// Whether a VM from [`Engine::prepare`] can serve `options`: only the stdlib is
+    /// fixed at creation.
+    pub fn prepared_for(options: &Options) -> bool {
+        options.stdlib == Options::default().stdlib
+    }
+
+    /// The VM from [`Engine::prepare`], never called yet, given `options` (which
+    /// [`Engine::prepared_for`] accepted): the same VM as `Engine::new(options)` makes,
+    /// except for `math.random`'s state, the same in every copy of a memory image (see
+    /// [`Engine::seeded`]).
+    pub fn configure(mut self, options: Options) -> Result<Self, LuaError> {
+        debug_assert!(Self::prepared_for(&options));
+        self.shared.storage_limit.set(options.storage_limit);
+        if options.memory_limit > 0 {
+            let lua = self.vm()?;
+            lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX)).map_err(|e| from_mlua(&e))?;
+        }
+        self.options = options;
+        Ok(self)
+    }
+
     /// The VM with new seeds from the host (two random numbers): for its string hashes
     /// and for `math.random`. Lua takes both from the time in seconds and the state's
     /// address, which on wasm are the same in every instance: VMs made in the same

@@ -558,3 +558,40 @@ fn record_bytes(e: &Engine<MemHost>, h: &mut MemHost) -> Vec<u8> {
         other => panic!("not a record: {other:?}"),
     }
 }
+
+/// The wasm module's prepared VM (docs/design.md): made before its options, then given
+/// them and new seeds, it must be the VM `Engine::new` makes.
+#[test]
+fn a_prepared_engine_takes_its_options_and_seeds() {
+    assert!(!Engine::<MemHost>::prepared_for(&Options { stdlib: Stdlib::All, ..Options::default() }));
+    let options = Options { memory_limit: 8 << 20, instruction_limit: 20_000_000, storage_limit: 1000, ..Options::default() };
+    assert!(Engine::<MemHost>::prepared_for(&options));
+    let order = "local t = {} for i = 1, 40 do t['key' .. i] = i end \
+                 local o = {} for k in pairs(t) do o[#o + 1] = k end return table.concat(o, ',')";
+    let mut orders = std::collections::HashSet::new();
+    let mut h = MemHost::new();
+    for seed in 0..4 {
+        let e = Engine::<MemHost>::prepare().unwrap().seeded([seed * 7919 + 1, seed]).unwrap().configure(options.clone()).unwrap();
+        // Rehashed under the new seed, every entry is still found by its key.
+        all(&e, &mut h, "for _, t in ipairs({_G, string, table, math, os, ext, getmetatable('')}) do \
+                         for k, v in pairs(t) do assert(rawget(t, k) == v, tostring(k)) end end").unwrap();
+        orders.insert(text(&all(&e, &mut h, order).unwrap()[0]));
+        assert_eq!(e.memory().unwrap().limit, 8 << 20);
+        assert_eq!(err(&e, &mut h, "return string.rep('x', 1 << 30)").kind, ErrorKind::Memory);
+        assert_eq!(err(&e, &mut h, "while true do end").kind, ErrorKind::Instructions);
+        all(&e, &mut h, "ext.table().v = 'small'").unwrap();
+        let past = err(&e, &mut h, "ext.table().v = string.rep('x', 2000)");
+        assert_eq!(past.kind, ErrorKind::Memory);
+        assert!(past.message.contains("storageLimit"), "{}", past.message);
+        all(&e, &mut h, "collectgarbage() assert(('abc'):upper() == 'ABC')").unwrap();
+    }
+    assert!(orders.len() > 1, "every seed gave the same key order");
+    // The seed given decides the layout, whatever Lua took from the time and addresses.
+    let same: Vec<String> = (0..2)
+        .map(|_| {
+            let e = Engine::<MemHost>::prepare().unwrap().seeded([42, 7]).unwrap();
+            text(&all(&e, &mut h, order).unwrap()[0])
+        })
+        .collect();
+    assert_eq!(same[0], same[1]);
+}

@@ -34,6 +34,28 @@ mod clock {
     }
 }
 
+thread_local! {
+    /// The VM `__lp_prepare` made into the module's memory image at build time
+    /// (scripts/preinit.js), taken by the instance's first `Vm::new` that it can serve.
+    static PREPARED: std::cell::Cell<Option<Engine<WasmHost>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Called once by the build (scripts/preinit.js), never by the package: makes the VM
+/// that every instance of the module then starts with (docs/design.md, "The prepared
+/// VM"). Returns 1 when it did.
+#[no_mangle]
+pub extern "C" fn __lp_prepare() -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    clock::install();
+    match Engine::prepare() {
+        Ok(engine) => {
+            PREPARED.set(Some(engine));
+            1
+        }
+        Err(_) => 0,
+    }
+}
+
 #[wasm_bindgen]
 pub struct Vm {
     engine: Engine<WasmHost>,
@@ -67,7 +89,13 @@ impl Vm {
             read_f64(&options, "storageLimit"),
             interruptible,
         );
-        let engine = Engine::new(options).and_then(|engine| engine.seeded(seed()));
+        let prepared = if Engine::<WasmHost>::prepared_for(&options) { PREPARED.take() } else { None };
+        // A prepared VM is seeded before its memory limit applies, as `new` seeds it
+        // (Lua's own seeding) before: a limit below what the VM holds must not fail it.
+        let engine = match prepared {
+            Some(engine) => engine.seeded(seed()).and_then(|engine| engine.configure(options)),
+            None => Engine::new(options).and_then(|engine| engine.seeded(seed())),
+        };
         Ok(Vm { engine: engine.map_err(|e| JsValue::from_str(&e.message))? })
     }
 
