@@ -66,6 +66,12 @@ forEachBackend((backend) => {
       expect(orders.size).toBeGreaterThan(1);
     });
 
+    test.each(['safe', 'all'])('a memoryLimit below what a new VM (stdlib %s) holds fails its calls, not its creation', async (stdlib) => {
+      const lua = await make({ stdlib, memoryLimit: 1 });
+      expect(lua.memory().limit).toBe(1);
+      expect(lua.run('return {}').error.kind).toBe('memory');
+    });
+
     test('a new VM finds every entry of its global and library tables by key', async () => {
       const lua = await make();
       const found = lua.eval(`

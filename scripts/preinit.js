@@ -43,7 +43,7 @@ function readLeb(buf, at) {
   }
 }
 
-/** The module's sections: [{ id, start, end }] (payload bounds). */
+/** The module's sections: [{ id, from, start, end }] (from: the section's first byte; start, end: its payload's). */
 function sections(bytes) {
   const out = [];
   let at = 8;

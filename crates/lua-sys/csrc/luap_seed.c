@@ -69,14 +69,15 @@ static void rehashtables (lua_State *L, GCObject *o) {
 
 static int reseed (lua_State *L) {
   global_State *g = G(L);
+  GCObject *lists[3];  /* every object that can be a long string or a table */
+  int i;
+  lists[0] = g->allgc; lists[1] = g->finobj; lists[2] = g->tobefnz;
   g->seed = (unsigned int)lua_tointeger(L, 1);
   rehashstrings(g);
-  resetlongstrings(g, g->allgc);
-  resetlongstrings(g, g->finobj);
-  resetlongstrings(g, g->tobefnz);
-  rehashtables(L, g->allgc);
-  rehashtables(L, g->finobj);
-  rehashtables(L, g->tobefnz);
+  for (i = 0; i < 3; i++)  /* first: a table's rehash hashes its long keys */
+    resetlongstrings(g, lists[i]);
+  for (i = 0; i < 3; i++)
+    rehashtables(L, lists[i]);
   if (lua_getglobal(L, "math") == LUA_TTABLE &&
       lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
     lua_pushvalue(L, 1);

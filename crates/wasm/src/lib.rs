@@ -90,13 +90,12 @@ impl Vm {
             interruptible,
         );
         let prepared = if Engine::<WasmHost>::prepared_for(&options) { PREPARED.take() } else { None };
-        // A prepared VM is seeded before its memory limit applies, as `new` seeds it
-        // (Lua's own seeding) before: a limit below what the VM holds must not fail it.
         let engine = match prepared {
-            Some(engine) => engine.seeded(seed()).and_then(|engine| engine.configure(options)),
-            None => Engine::new(options).and_then(|engine| engine.seeded(seed())),
+            Some(engine) => engine.configure(options),
+            None => Engine::new(options),
         };
-        Ok(Vm { engine: engine.map_err(|e| JsValue::from_str(&e.message))? })
+        let engine = engine.and_then(|engine| engine.seeded(seed())).map_err(|e| JsValue::from_str(&e.message))?;
+        Ok(Vm { engine })
     }
 
     fn finish(&self, h: &mut WasmHost, out: Outcome<JsValue>, mode: Mode) -> Result<JsValue, JsValue> {
