@@ -66,6 +66,16 @@ forEachBackend((backend) => {
       expect(orders.size).toBeGreaterThan(1);
     });
 
+    test('reset() gives the new state seeds of its own too', async () => {
+      const draws = new Set();
+      for (let i = 0; i < 4; i++) {
+        const lua = await make();
+        lua.reset();
+        draws.add(lua.eval('return math.random(0, 1 << 40)'));
+      }
+      expect(draws.size).toBe(4);
+    });
+
     test.each(['safe', 'all'])('a memoryLimit below what a new VM (stdlib %s) holds fails its calls, not its creation', async (stdlib) => {
       const lua = await make({ stdlib, memoryLimit: 1 });
       expect(lua.memory().limit).toBe(1);

@@ -137,15 +137,18 @@ function preinit(wasmPath, gluePath) {
   const { instantiate } = require(gluePath);
   const instance = instantiate(new WebAssembly.Module(bytes));
   const refs = instance.exports.__wbindgen_externrefs.length;
-  // The clock reads 0 meanwhile, so that the image, whose string-hash seed Lua takes
-  // from the time, is the same at every build.
-  const now = Date.now;
+  // The host's seeds (Date.now, Math.random) read 0 meanwhile, so that the image is the
+  // same at every build; each VM gets seeds of its own anyway.
+  const { now } = Date;
+  const { random } = Math;
   Date.now = () => 0;
+  Math.random = () => 0;
   let made;
   try {
     made = instance.exports.__lp_prepare();
   } finally {
     Date.now = now;
+    Math.random = random;
   }
   if (made !== 1) throw new Error('preinit: __lp_prepare failed');
   if (instance.exports.__wbindgen_externrefs.length !== refs) throw new Error('preinit: the prepared VM holds JS values');

@@ -92,40 +92,17 @@ impl<H: Host + 'static> Engine<H> {
 
     /// The VM from [`Engine::prepare`], never called yet, given `options` (which
     /// [`Engine::prepared_for`] accepted): the same VM as `Engine::new(options)` makes,
-    /// except for its seeds, the same in every copy of a memory image (see
-    /// [`Engine::seeded`]).
+    /// with seeds of its own (every copy of a memory image starts with the same ones:
+    /// [`Host::seeds`]).
     pub fn configure(mut self, options: Options) -> Result<Self, LuaError> {
         debug_assert!(Self::prepared_for(&options));
+        let lua = self.vm()?;
+        sandbox::seed(&self.shared).map_err(|e| from_mlua(&e))?;
         self.shared.storage_limit.set(options.storage_limit);
         if options.memory_limit > 0 {
-            let lua = self.vm()?;
             lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX)).map_err(|e| from_mlua(&e))?;
         }
         self.options = options;
-        Ok(self)
-    }
-
-    /// The VM with new seeds from the host (two random numbers): for its string hashes
-    /// and for `math.random`. Lua takes both from the time in seconds and the state's
-    /// address, which on wasm are the same in every instance: VMs made in the same
-    /// second, or copied from one memory image, would share their hash layout (and its
-    /// collisions) and draw the same numbers. Only on a VM that ran no code yet.
-    ///
-    /// Both in one C call (lua-sys's `luap_seed`), protected, that fails only for memory.
-    /// It reallocates every table's hash part, which the memory limit does not bound: a
-    /// limit below what a new VM holds already fails its first call, not its creation.
-    pub fn seeded(self, seed: [i64; 2]) -> Result<Self, LuaError> {
-        let lua = self.vm()?;
-        let state = self.shared.tick_state.get();
-        let limit = lua.set_memory_limit(0).map_err(|e| from_mlua(&e))?;
-        // SAFETY: `state` is the live state's main thread (set by limits::install), which
-        // runs nothing now; luap_seed calls Lua in protected mode only and leaves the
-        // stack as it found it.
-        let failed = state.is_null() || unsafe { lua_persistent_sys::luap_seed(state, seed[0], seed[1]) } != 0;
-        lua.set_memory_limit(limit).map_err(|e| from_mlua(&e))?;
-        if failed {
-            return Err(LuaError::new(ErrorKind::Memory, "not enough memory to seed the new VM"));
-        }
         Ok(self)
     }
 

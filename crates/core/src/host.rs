@@ -332,6 +332,15 @@ pub trait Host {
     /// host: finalizers run while `close` frees the state, outside any call, and a
     /// timeout must still stop them.
     fn now_ms() -> f64;
+    /// Two random numbers to seed a new Lua state with (its string hashes and
+    /// `math.random`), where the host has a better source than Lua's own: Lua takes the
+    /// time in seconds and the state's address, which on wasm are the same in every
+    /// instance, so VMs made in the same second, or copied from one memory image
+    /// (docs/design.md, "The prepared VM"), would draw the same numbers and share one
+    /// hash layout, collisions included. `None` keeps Lua's (natively, ASLR addresses).
+    fn seeds() -> Option<[i64; 2]> {
+        None
+    }
     /// Whether another thread asked the running call to stop (the `interruptBuffer`
     /// option). Reading the request consumes it, so the next call starts clean.
     fn interrupted(&mut self) -> bool {

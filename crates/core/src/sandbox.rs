@@ -28,10 +28,27 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     crate::print::install(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
     crate::limits::install(&lua, shared)?;
+    seed(shared)?;
     if options.memory_limit > 0 {
         lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX))?;
     }
     Ok(lua)
+}
+
+/// Gives a state that ran no code yet the host's seeds ([`Host::seeds`]), if it has
+/// any: one C call, lua-sys's `luap_seed`, which rehashes the strings and every table's
+/// hash part for the new string-hash seed, then calls `math.randomseed`. Before any
+/// memory limit applies: the rehash reallocates every table's hash part.
+pub(crate) fn seed<H: Host>(shared: &Shared<H>) -> mlua::Result<()> {
+    let Some(seeds) = H::seeds() else { return Ok(()) };
+    let state = shared.tick_state.get();
+    // SAFETY: `state` is the live state's main thread (set by limits::install), which
+    // runs nothing now; luap_seed calls Lua in protected mode only and leaves the stack
+    // as it found it.
+    if state.is_null() || unsafe { lua_persistent_sys::luap_seed(state, seeds[0], seeds[1]) } != 0 {
+        return Err(mlua::Error::MemoryError("not enough memory to seed the new VM".into()));
+    }
+    Ok(())
 }
 
 /// One of lua-sys's C functions as a Lua function.

@@ -368,6 +368,11 @@ impl Host for WasmHost {
         performance_now()
     }
 
+    fn seeds() -> Option<[i64; 2]> {
+        let random = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as i64;
+        Some([random(), random() ^ js_sys::Date::now() as i64])
+    }
+
     /// Read from `hooks.interruptBuffer` (an Int32Array the JS layer validated) only when
     /// the VM is interruptible, at the pace of the limits' checks (see core's limits.rs).
     fn interrupted(&mut self) -> bool {

@@ -45,8 +45,8 @@ thread_local! {
 /// VM"). Returns 1 when it did.
 #[no_mangle]
 pub extern "C" fn __lp_prepare() -> u32 {
-    #[cfg(target_arch = "wasm32")]
-    clock::install();
+    // No clock yet (`clock::install`): Lua's own seeding then reads the time as 0, and
+    // the image is the same at every build. `Vm::new` installs it.
     match Engine::prepare() {
         Ok(engine) => {
             PREPARED.set(Some(engine));
@@ -59,12 +59,6 @@ pub extern "C" fn __lp_prepare() -> u32 {
 #[wasm_bindgen]
 pub struct Vm {
     engine: Engine<WasmHost>,
-}
-
-/// Two random numbers for a VM's seeds (see `Engine::seeded`).
-fn seed() -> [i64; 2] {
-    let random = || (js_sys::Math::random() * 9_007_199_254_740_992.0) as i64;
-    [random(), random() ^ js_sys::Date::now() as i64]
 }
 
 fn read_f64(o: &JsValue, k: &str) -> f64 {
@@ -94,8 +88,7 @@ impl Vm {
             Some(engine) => engine.configure(options),
             None => Engine::new(options),
         };
-        let engine = engine.and_then(|engine| engine.seeded(seed())).map_err(|e| JsValue::from_str(&e.message))?;
-        Ok(Vm { engine })
+        Ok(Vm { engine: engine.map_err(|e| JsValue::from_str(&e.message))? })
     }
 
     fn finish(&self, h: &mut WasmHost, out: Outcome<JsValue>, mode: Mode) -> Result<JsValue, JsValue> {

@@ -364,4 +364,17 @@ impl Host for MemHost {
         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
         START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
     }
+    fn seeds() -> Option<[i64; 2]> {
+        SEEDS.with(|s| s.get())
+    }
+}
+
+thread_local! {
+    static SEEDS: std::cell::Cell<Option<[i64; 2]>> = const { std::cell::Cell::new(None) };
+}
+
+/// What [`Host::seeds`] answers for the states this thread makes next (None: Lua's own).
+#[allow(dead_code)] // not every test binary that includes this module seeds
+pub fn set_seeds(seeds: Option<[i64; 2]>) {
+    SEEDS.with(|s| s.set(seeds));
 }
