@@ -71,7 +71,6 @@ pub struct Engine<H: Host + 'static> {
 impl<H: Host + 'static> Engine<H> {
     pub fn new(options: Options) -> Result<Self, LuaError> {
         let shared = Shared::new();
-        shared.storage_limit.set(options.storage_limit);
         let lua = sandbox::new_lua(&options, &shared).map_err(|e| from_mlua(&e))?;
         let peak = lua.used_memory();
         Ok(Engine { lua: RefCell::new(Some(lua)), shared, options, peak: Cell::new(peak), state_gen: Cell::new(0), async_call: RefCell::new(None) })
@@ -97,11 +96,7 @@ impl<H: Host + 'static> Engine<H> {
     pub fn configure(mut self, options: Options) -> Result<Self, LuaError> {
         debug_assert!(Self::prepared_for(&options));
         let lua = self.vm()?;
-        sandbox::seed(&self.shared).map_err(|e| from_mlua(&e))?;
-        self.shared.storage_limit.set(options.storage_limit);
-        if options.memory_limit > 0 {
-            lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX)).map_err(|e| from_mlua(&e))?;
-        }
+        sandbox::apply(&lua, &options, &self.shared).map_err(|e| from_mlua(&e))?;
         self.options = options;
         Ok(self)
     }

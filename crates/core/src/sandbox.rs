@@ -28,18 +28,27 @@ pub(crate) fn new_lua<H: Host + 'static>(options: &Options, shared: &Rc<Shared<H
     crate::print::install(&lua, shared)?;
     crate::ext::install(&lua, shared)?;
     crate::limits::install(&lua, shared)?;
+    apply(&lua, options, shared)?;
+    Ok(lua)
+}
+
+/// What a made state takes from the host and the options, once everything is
+/// installed: the host's seeds, then the storage and memory limits. Run by `new_lua`, and
+/// by `Engine::configure` for a state made before its options (the prepared VM).
+pub(crate) fn apply<H: Host>(lua: &Lua, options: &Options, shared: &Shared<H>) -> mlua::Result<()> {
     seed(shared)?;
+    shared.storage_limit.set(options.storage_limit);
     if options.memory_limit > 0 {
         lua.set_memory_limit(usize::try_from(options.memory_limit).unwrap_or(usize::MAX))?;
     }
-    Ok(lua)
+    Ok(())
 }
 
 /// Gives a state that ran no code yet the host's seeds ([`Host::seeds`]), if it has
 /// any: one C call, lua-sys's `luap_seed`, which rehashes the strings and every table's
 /// hash part for the new string-hash seed, then calls `math.randomseed`. Before any
 /// memory limit applies: the rehash reallocates every table's hash part.
-pub(crate) fn seed<H: Host>(shared: &Shared<H>) -> mlua::Result<()> {
+fn seed<H: Host>(shared: &Shared<H>) -> mlua::Result<()> {
     let Some(seeds) = H::seeds() else { return Ok(()) };
     let state = shared.tick_state.get();
     // SAFETY: `state` is the live state's main thread (set by limits::install), which
