@@ -20,7 +20,6 @@
 //! says what to pass instead. JS values nested deeper than `MAX_DEPTH` (cyclic ones
 //! included) are rejected with an error.
 
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::rc::Rc;
 
@@ -28,7 +27,7 @@ use mlua::{Lua, MultiValue, Table, Value};
 
 use crate::error::Raised;
 use crate::host::{Host, HostError, JsKind, TypedArray, Unsupported};
-use crate::shared::{lua_position, Scope, Shared, SlotOwner};
+use crate::shared::{lua_position, AddrMap, Scope, Shared, SlotOwner};
 
 pub const MAX_DEPTH: usize = 200;
 
@@ -49,13 +48,13 @@ pub(crate) fn host_err(e: HostError) -> mlua::Error {
 pub(crate) struct ToJs<'a, H: Host> {
     pub host: &'a mut H,
     pub shared: &'a Rc<Shared<H>>,
-    seen: HashMap<*const c_void, H::Value>,
+    seen: AddrMap<*const c_void, H::Value>,
     depth: usize,
 }
 
 impl<'a, H: Host + 'static> ToJs<'a, H> {
     pub(crate) fn new(host: &'a mut H, shared: &'a Rc<Shared<H>>) -> Self {
-        ToJs { host, shared, seen: HashMap::new(), depth: 0 }
+        ToJs { host, shared, seen: AddrMap::default(), depth: 0 }
     }
 
     pub(crate) fn value(&mut self, v: &Value) -> mlua::Result<H::Value> {

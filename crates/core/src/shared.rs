@@ -60,7 +60,7 @@ pub(crate) struct Shared<H: Host> {
     host: Cell<*mut H>,
     pub(crate) slots: RefCell<Slots>,
     /// Lua functions given to JS as callable wrappers, by id.
-    pub(crate) refs: RefCell<HashMap<u32, mlua::Function>>,
+    pub(crate) refs: RefCell<AddrMap<u32, mlua::Function>>,
     pub(crate) next_ref: Cell<u32>,
     pub(crate) limits: RefCell<Limits>,
     pub(crate) output: RefCell<Output>,
@@ -88,7 +88,7 @@ pub(crate) struct Shared<H: Host> {
     pub(crate) tick_state: Cell<*mut std::ffi::c_void>,
     pub(crate) runners: RefCell<Option<crate::plain::Runners>>,
     /// Live ext proxies: userdata address -> slot of their Map (see proxy.rs).
-    pub(crate) proxies: RefCell<HashMap<usize, u32, BuildHasherDefault<AddrHasher>>>,
+    pub(crate) proxies: RefCell<AddrMap<usize, u32>>,
     /// The proxies' metatable, made with the first proxy (see ext.rs).
     pub(crate) proxy_mt: RefCell<Option<mlua::Table>>,
     /// Bytes of the last string an ext fast-path read pushed (see ext_fast.rs).
@@ -114,13 +114,19 @@ pub(crate) struct Shared<H: Host> {
     /// Where the JS call whose Promise an async call waits for is ("chunk:line: ").
     pub(crate) await_position: RefCell<String>,
     /// Live JS references (jsref.rs): table address -> slot of the JS value.
-    pub(crate) js_refs: RefCell<HashMap<usize, u32>>,
+    pub(crate) js_refs: RefCell<AddrMap<usize, u32>>,
     pub(crate) ref_mt: RefCell<Option<mlua::Table>>,
 }
 
-/// Hashes addresses (already unique; only their low bits need mixing).
+/// Hashes addresses and our own ids (already unique; only their low bits need mixing).
 #[derive(Default)]
 pub(crate) struct AddrHasher(u64);
+
+/// A map keyed by addresses or ids the core hands out: no script chooses them, so it
+/// needs none of SipHash's resistance to crafted keys, nor its cost (std's default
+/// hasher ran on every eval, for the chunk's ref, and on every table a result converts,
+/// and its code was compiled on a cold start's first eval).
+pub(crate) type AddrMap<K, V> = HashMap<K, V, BuildHasherDefault<AddrHasher>>;
 
 impl Hasher for AddrHasher {
     fn finish(&self) -> u64 {
@@ -144,7 +150,7 @@ impl<H: Host> Shared<H> {
         Rc::new(Shared {
             host: Cell::new(std::ptr::null_mut()),
             slots: RefCell::new(Slots::default()),
-            refs: RefCell::new(HashMap::new()),
+            refs: RefCell::new(AddrMap::default()),
             next_ref: Cell::new(1),
             limits: RefCell::new(Limits::default()),
             output: RefCell::new(Output::new(false)),
@@ -157,7 +163,7 @@ impl<H: Host> Shared<H> {
             generation: Cell::new(0),
             tick_state: Cell::new(std::ptr::null_mut()),
             runners: RefCell::new(None),
-            proxies: RefCell::new(HashMap::default()),
+            proxies: RefCell::new(AddrMap::default()),
             proxy_mt: RefCell::new(None),
             scratch: RefCell::new(Vec::new()),
             storage_limit: Cell::new(0),
@@ -170,7 +176,7 @@ impl<H: Host> Shared<H> {
             next_serial: Cell::new(crate::journal::ROOT),
             async_thread: RefCell::new(None),
             await_position: RefCell::new(String::new()),
-            js_refs: RefCell::new(HashMap::new()),
+            js_refs: RefCell::new(AddrMap::default()),
             ref_mt: RefCell::new(None),
         })
     }
