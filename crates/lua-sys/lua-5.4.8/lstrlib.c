@@ -1341,6 +1341,12 @@ static int str_format (lua_State *L) {
           break;
         }
         case 'd': case 'i':
+#if defined(__wasm__)  /* luap_itoa: a plain "%d" without snprintf */
+          if (form[2] == '\0') {
+            nb = lua_integer2str(buff, maxitem, luaL_checkinteger(L, arg));
+            break;
+          }
+#endif
           flags = L_FMTFLAGSI;
           goto intcase;
         case 'u':

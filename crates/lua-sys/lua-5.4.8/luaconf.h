@@ -510,8 +510,13 @@
 
 #define LUAI_UACINT		LUA_INTEGER
 
+#if defined(__wasm__)  /* luap_itoa: no snprintf (../csrc/luap_itoa.c) */
+int luap_int2str (char *buff, size_t sz, long long n);
+#define lua_integer2str(s,sz,n)	luap_int2str((s), (sz), (long long)(n))
+#else
 #define lua_integer2str(s,sz,n)  \
 	l_sprintf((s), sz, LUA_INTEGER_FMT, (LUAI_UACINT)(n))
+#endif
 
 /*
 ** use LUAI_UACINT here to avoid problems with promotions (which
