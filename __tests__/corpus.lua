@@ -10,6 +10,7 @@ end
 -- numbers to text
 show(0.1, 1/3, -0.0, 1/0, -1/0, 2^53, 2^63, math.maxinteger, math.mininteger, 1e15, 1e16, 1e100, 123456789012)
 show(math.pi, -math.pi, 3.0, -3.0, 1e-310, 5e-324, 2^-1074, 0x10p-2)
+show(1e-4, 9.99999999999995e-5, 0.00012345678901234567, 99999999999999.5, 1e14 - 1, 2^46 + 0.5, 1e13 + 0.5, 1e13 + 1.5, -1/7, 123.456, 2.5, 0.5)
 show(math.tointeger(3.0), math.tointeger(3.5), 7 // 2, -7 // 2, 7 % -3, -7 % 3, 7.5 % 2, 2^31, 1 << 62, 5 // 0.0, -5 // 0.0)
 show(math.type(1), math.type(1.0), math.type('1'), 3 | 0, math.ult(1, -1), math.abs(math.mininteger))
 local fmts = { '%d', '%5d', '%-5d|', '%05d', '%+d', '%x', '%X', '%#x', '%o', '%c', '%i' }

@@ -358,8 +358,10 @@ static int tostringbuff (TValue *obj, char *buff) {
   if (ttisinteger(obj))
     len = lua_integer2str(buff, MAXNUMBER2STR, ivalue(obj));
   else {
+    const char *p = buff;  /* luap_ftoa: strspn inline (a table fill on wasm) */
     len = lua_number2str(buff, MAXNUMBER2STR, fltvalue(obj));
-    if (buff[strspn(buff, "-0123456789")] == '\0') {  /* looks like an int? */
+    while (*p == '-' || lisdigit(cast_uchar(*p))) p++;
+    if (*p == '\0') {  /* looks like an int? */
       buff[len++] = lua_getlocaledecpoint();
       buff[len++] = '0';  /* adds '.0' to result */
     }

@@ -417,8 +417,13 @@
 
 #define l_floor(x)		(l_mathop(floor)(x))
 
+#if defined(__wasm__) && LUA_FLOAT_TYPE == LUA_FLOAT_DOUBLE  /* luap_ftoa */
+int luap_num2str (char *buff, size_t sz, double x);  /* ../csrc/luap_ftoa.c */
+#define lua_number2str(s,sz,n)	luap_num2str((s), (sz), (double)(n))
+#else
 #define lua_number2str(s,sz,n)  \
 	l_sprintf((s), sz, LUA_NUMBER_FMT, (LUAI_UACNUMBER)(n))
+#endif
 
 /*
 @@ lua_numbertointeger converts a float number with an integral value

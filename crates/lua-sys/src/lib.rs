@@ -298,3 +298,109 @@ mod libc_alloc {
         }
     }
 }
+
+/// The wasm build's number-to-text functions (patches luap_itoa and luap_ftoa in
+/// `lua-5.4.8/VENDORED.md`) against the C library's `snprintf`, which they replace
+/// there: compiled natively too, so they can be compared with glibc's here.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod number_text {
+    extern crate std;
+    use core::ffi::{c_char, c_int};
+    use std::format;
+    use std::string::String;
+
+    extern "C" {
+        fn luap_num2str(buff: *mut c_char, sz: usize, x: f64) -> c_int;
+        fn luap_int2str(buff: *mut c_char, sz: usize, n: i64) -> c_int;
+        fn snprintf(buff: *mut c_char, sz: usize, format: *const c_char, ...) -> c_int;
+    }
+
+    fn text(buf: &[u8; 64], len: c_int) -> String {
+        assert!(len >= 0 && (len as usize) < buf.len() && buf[len as usize] == 0, "length {len}");
+        String::from_utf8(buf[..len as usize].to_vec()).unwrap()
+    }
+
+    fn float_pair(x: f64) -> (String, String) {
+        let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+        // SAFETY: both write at most 64 bytes, NUL included, into their own buffers.
+        let (la, lb) = unsafe {
+            (luap_num2str(a.as_mut_ptr().cast(), 44, x), snprintf(b.as_mut_ptr().cast(), 44, c"%.14g".as_ptr(), x))
+        };
+        (text(&a, la), text(&b, lb))
+    }
+
+    fn check(x: f64) {
+        for v in [x, -x] {
+            let (ours, c) = float_pair(v);
+            assert_eq!(ours, c, "{v:e} (bits {:#x})", v.to_bits());
+        }
+    }
+
+    /// xorshift64*: reproducible values without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn floats_print_as_snprintf_does() {
+        for x in [0.0, 1.0, 0.1, 0.5, 1.5, 2.5, 1e-4, 1e-5, 1e13, 1e14, 1e15, 123.456, 1.0 / 3.0, f64::INFINITY, f64::NAN, 5e-324, f64::MAX] {
+            check(x);
+        }
+        // Around every power of ten the fast path covers: its edges and the roundings
+        // that carry into the next power.
+        for k in -6..=16 {
+            let p: f64 = format!("1e{k}").parse().unwrap();
+            let mut below = p;
+            let mut above = p;
+            for _ in 0..64 {
+                below = f64::from_bits(below.to_bits() - 1);
+                above = f64::from_bits(above.to_bits() + 1);
+                check(below);
+                check(above);
+            }
+            for d in ["9.99999999999994", "9.99999999999995", "9.999999999999949", "9.999999999999951", "9.9999999999999"] {
+                check(format!("{d}e{}", k - 1).parse().unwrap());
+            }
+        }
+        // Exact ties at the 14th digit round to even, as C's printf does.
+        for n in [10_000_000_000_000u64, 10_000_000_000_001, 99_999_999_999_999, 12_345_678_901_234] {
+            check(n as f64 + 0.5);
+            check((n as f64 + 0.5) / 1024.0);
+        }
+        // Decimal-looking values, as programs make them.
+        for i in 1..20_000 {
+            let f = i as f64;
+            for x in [f / 7.0, f / 3.0, f * 0.1, f + 0.25, f / 8.0, f * 1.1, f * 1e-4, f * 1e9 + 0.3] {
+                check(x);
+            }
+        }
+        // Random values over the whole fast range and a decade beyond each end.
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..400_000 {
+            let exp = (rng.next() % 21) as i32 - 6;
+            let mantissa = f64::from_bits(0x3ff0_0000_0000_0000 | (rng.next() >> 12));
+            check(mantissa * 10f64.powi(exp));
+            check(f64::from_bits(rng.next()));
+        }
+    }
+
+    #[test]
+    fn integers_print_as_snprintf_does() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let fixed = [0, 1, -1, 9, 10, -10, 99, 100, i64::MAX, i64::MIN, i64::MIN + 1, 1 << 53];
+        for n in fixed.into_iter().chain((0..100_000).map(|_| rng.next() as i64 >> (rng.next() % 64))) {
+            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+            // SAFETY: both write at most 64 bytes, NUL included, into their own buffers.
+            let (la, lb) = unsafe {
+                (luap_int2str(a.as_mut_ptr().cast(), 44, n), snprintf(b.as_mut_ptr().cast(), 44, c"%lld".as_ptr(), n))
+            };
+            assert_eq!(text(&a, la), text(&b, lb), "{n}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/*
+** lua-persistent (luap_ftoa, wasm): floats as Lua's "%.14g" text without snprintf, for
+** `tostring` and `..` (lua-5.4.8/VENDORED.md). wasi-libc's snprintf is musl's vfprintf:
+** it parses the format twice, and its float conversion expands the exact decimal value
+** in a big-number array, several times the cost of the conversion itself.
+**
+** The fast path covers 1e-4 <= |x| < 1e14, where "%.14g" writes plain decimals (no
+** exponent): the 14 significant digits are round(|x| * 10^j) for the j that puts that
+** integer in [1e13, 1e14). It is computed exactly, in integers (x = m * 2^k, so
+** x * 10^j = m * 5^j * 2^(k + j)), and rounded to nearest, ties to even, as printf
+** rounds. Every other value (0, exponents, inf, nan) goes to snprintf. The text is
+** snprintf's byte for byte, with '.' as the decimal point: a wasm module has only the C
+** locale. crates/lua-sys/src/lib.rs's tests compare the two natively.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua.h"
+
+#define E13 10000000000000ULL
+#define E14 100000000000000ULL
+
+/* Exact powers of ten as doubles (10^j is one for every j <= 22), and of five. */
+static const double P10[18] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17
+};
+static const unsigned long long P5[18] = {
+  1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL,
+  1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL, 1220703125ULL, 6103515625ULL,
+  30517578125ULL, 152587890625ULL, 762939453125ULL
+};
+
+/*
+** round(a * 10^j), ties to even, for a normal a > 0 and 0 <= j <= 17; 0 (out of
+** range: the caller falls back to snprintf) if a * 10^j is not below 2^52, which the
+** range of a rules out. a = m * 2^k with m a 53-bit integer, so a * 10^j is
+** (m * 5^j) >> -(k + j), and the bits shifted out decide the rounding.
+*/
+static unsigned long long scaled (double a, int j) {
+  unsigned long long bits, n;
+  unsigned __int128 p, half, rest;
+  int shift;
+  memcpy(&bits, &a, sizeof bits);
+  shift = 1075 - (int)((bits >> 52) & 0x7ff) - j;
+  if (shift < 2 || shift > 100) return 0;
+  p = (unsigned __int128)((bits & 0xfffffffffffffULL) | (1ULL << 52)) * P5[j];
+  half = (unsigned __int128)1 << (shift - 1);
+  rest = p & ((half << 1) - 1);
+  if ((p >> shift) >> 52) return 0;
+  n = (unsigned long long)(p >> shift);
+  if (rest > half || (rest == half && (n & 1))) n++;
+  return n;
+}
+
+/* The decimal exponent of a (1e-4 <= a < 1e14), maybe one too small or too large. */
+static int guess_exponent (double a) {
+  int e = 0;
+  if (a >= 1) {
+    while (e < 13 && a >= P10[e + 1]) e++;
+  }
+  else {
+    while (e > -4 && a * P10[-e] < 1) e--;
+  }
+  return e;
+}
+
+/* Writes the 14 digits of n (1e13 <= n < 1e14) with exponent e as %g does. */
+static int write_fixed (char *buff, int neg, unsigned long long n, int e) {
+  char d[14];
+  unsigned long long v = n;
+  int i, len = 0, last;
+  for (i = 13; i >= 0; i--) {
+    d[i] = (char)('0' + (int)(v % 10));
+    v /= 10;
+  }
+  last = 13;  /* %g drops trailing zeros of the fraction */
+  while (last > e && last > 0 && d[last] == '0') last--;
+  if (neg) buff[len++] = '-';
+  if (e < 0) {
+    buff[len++] = '0';
+    buff[len++] = '.';
+    for (i = e + 1; i < 0; i++) buff[len++] = '0';
+  }
+  for (i = 0; i <= last; i++) {
+    if (i == e + 1 && e >= 0) buff[len++] = '.';
+    buff[len++] = d[i];
+  }
+  buff[len] = '\0';
+  return len;
+}
+
+int luap_num2str (char *buff, size_t sz, double x) {
+  double a = fabs(x);
+  int e;
+  unsigned long long n;
+  if (!(a >= 1e-4 && a < 1e14) || sz < 24)
+    return snprintf(buff, sz, "%.14g", x);
+  e = guess_exponent(a);
+  n = scaled(a, 13 - e);
+  if (n >= E14) {  /* rounded up to the next power of ten, or e was too small */
+    if (++e > 13) return snprintf(buff, sz, "%.14g", x);
+    n = scaled(a, 13 - e);
+  }
+  else if (n < E13) {  /* e was too large */
+    if (--e < -4) return snprintf(buff, sz, "%.14g", x);
+    n = scaled(a, 13 - e);
+  }
+  if (n < E13 || n >= E14) return snprintf(buff, sz, "%.14g", x);
+  return write_fixed(buff, x < 0, n, e);
+}
