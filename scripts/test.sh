@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: clippy (one test, passed when clean), the core's cargo tests, the Jest
-# suites (each on every backend) and each fuzz target for 25 s (scripts/fuzz.sh --short;
-# FUZZ=0 skips it), then prints one line `summary: N passed, N failed`. Exits non-zero on
-# any failure.
+# Runs every test: clippy (one test, passed when clean), the cargo tests of the core and
+# of lua-sys (its C number formatting against the C library's), the Jest suites (each on
+# every backend) and each fuzz target for 25 s (scripts/fuzz.sh --short; FUZZ=0 skips
+# it), then prints one line `summary: N passed, N failed`. Exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ if cargo clippy --workspace --all-targets -- -D warnings \
 fi
 
 cargo_log=$(mktemp)
-cargo test -p lua-persistent-core 2>&1 | tee "$cargo_log"
+cargo test -p lua-persistent-core -p lua-persistent-sys 2>&1 | tee "$cargo_log"
 cargo_status=${PIPESTATUS[0]}
 read -r c_pass c_fail < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$cargo_log")
 if [ "$cargo_status" -ne 0 ] && [ "$c_fail" -eq 0 ]; then c_fail=1; fi
