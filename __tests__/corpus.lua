@@ -20,6 +20,7 @@ local ffmts = { '%f', '%.3f', '%10.2f', '%-10.2f|', '%e', '%.0e', '%E', '%g', '%
 for _, f in ipairs(ffmts) do
   show(f, string.format(f, 3.14159265358979), string.format(f, -0.000123456), string.format(f, 1e300), string.format(f, 0.0))
 end
+show(string.format('%.2f|%.1f|%.0f|%.0f|%8.3f|%.2f|%.1f|%f|%.17f', 0.125, 0.25, 2.5, 3.5, -1/3, -0.001, 1e15/7, -0.0, 0.1))
 show(string.format('%q', 'a\nb\0c"\\\r\t\200'), string.format('%q', 1/0), string.format('%q', -1/0), string.format('%q', 0/0 ~= 0/0))
 show(string.format('%q', math.mininteger), string.format('%q', 2^63), string.format('%q', 0.1))
 show(string.format('%s|%10s|%-10s|%.2s', 'abc', 'abc', 'abc', 'abc'), string.format('%%'))

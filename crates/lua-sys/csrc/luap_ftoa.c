@@ -33,25 +33,28 @@ static const unsigned long long P5[18] = {
 };
 
 /*
-** round(a * 10^j), ties to even, for a normal a > 0 and 0 <= j <= 17; 0 (out of
-** range: the caller falls back to snprintf) if a * 10^j is not below 2^52, which the
-** range of a rules out. a = m * 2^k with m a 53-bit integer, so a * 10^j is
-** (m * 5^j) >> -(k + j), and the bits shifted out decide the rounding.
+** round(a * 10^j) into *n, ties to even, for a >= 0 and 0 <= j <= 17; 0 (the caller
+** falls back to snprintf) if it is not below 2^52. a = m * 2^k with m a 53-bit integer,
+** so a * 10^j is (m * 5^j) >> -(k + j), and the bits shifted out decide the rounding.
 */
-static unsigned long long scaled (double a, int j) {
-  unsigned long long bits, n;
+static int scaled (double a, int j, unsigned long long *n) {
+  unsigned long long bits;
   unsigned __int128 p, half, rest;
   int shift;
   memcpy(&bits, &a, sizeof bits);
   shift = 1075 - (int)((bits >> 52) & 0x7ff) - j;
-  if (shift < 2 || shift > 100) return 0;
+  if (shift > 100) {  /* below 2^-7 (zero and subnormals too): rounds to 0 */
+    *n = 0;
+    return 1;
+  }
+  if (shift < 2) return 0;
   p = (unsigned __int128)((bits & 0xfffffffffffffULL) | (1ULL << 52)) * P5[j];
+  if ((p >> shift) >> 52) return 0;
   half = (unsigned __int128)1 << (shift - 1);
   rest = p & ((half << 1) - 1);
-  if ((p >> shift) >> 52) return 0;
-  n = (unsigned long long)(p >> shift);
-  if (rest > half || (rest == half && (n & 1))) n++;
-  return n;
+  *n = (unsigned long long)(p >> shift);
+  if (rest > half || (rest == half && (*n & 1))) (*n)++;
+  return 1;
 }
 
 /* The decimal exponent of a (1e-4 <= a < 1e14), maybe one too small or too large. */
@@ -94,19 +97,56 @@ static int write_fixed (char *buff, int neg, unsigned long long n, int e) {
 int luap_num2str (char *buff, size_t sz, double x) {
   double a = fabs(x);
   int e;
-  unsigned long long n;
+  unsigned long long n = 0;
   if (!(a >= 1e-4 && a < 1e14) || sz < 24)
     return snprintf(buff, sz, "%.14g", x);
   e = guess_exponent(a);
-  n = scaled(a, 13 - e);
+  scaled(a, 13 - e, &n);  /* a * 10^(13 - e) < 1e15: in range */
   if (n >= E14) {  /* rounded up to the next power of ten, or e was too small */
     if (++e > 13) return snprintf(buff, sz, "%.14g", x);
-    n = scaled(a, 13 - e);
+    scaled(a, 13 - e, &n);
   }
   else if (n < E13) {  /* e was too large */
     if (--e < -4) return snprintf(buff, sz, "%.14g", x);
-    n = scaled(a, 13 - e);
+    scaled(a, 13 - e, &n);
   }
   if (n < E13 || n >= E14) return snprintf(buff, sz, "%.14g", x);
   return write_fixed(buff, x < 0, n, e);
+}
+
+/*
+** `string.format`'s "%f", "%.Pf" and "%W.Pf" (no flags; P <= 17): the text of
+** round(|x| * 10^P) with the point P digits from its end, as snprintf writes it (a
+** negative x keeps its sign even when it rounds to zero). -1 for any other form, or
+** a value whose digits do not fit (the caller uses snprintf).
+*/
+int luap_fmtf (char *buff, size_t sz, const char *form, double x) {
+  const char *f = form + 1;  /* past '%' */
+  int width = 0, prec = 6, len, nd = 0, neg, body, pad;
+  unsigned long long n;
+  char digits[24];
+  if (*f == '0') return -1;  /* the zero flag; the others are not digits */
+  while (*f >= '0' && *f <= '9') width = width * 10 + (*f++ - '0');
+  if (*f == '.') {
+    prec = 0;
+    for (f++; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + (*f - '0');
+  }
+  if (f[0] != 'f' || f[1] != '\0' || prec > 17 || !isfinite(x)) return -1;
+  if (!scaled(fabs(x), prec, &n)) return -1;
+  do {
+    digits[nd++] = (char)('0' + (int)(n % 10));
+    n /= 10;
+  } while (n != 0 || nd <= prec);  /* at least one digit before the point */
+  neg = signbit(x) != 0;
+  body = neg + nd + (prec > 0);
+  pad = width > body ? width - body : 0;
+  if ((size_t)(pad + body) >= sz) return -1;
+  for (len = 0; len < pad; len++) buff[len] = ' ';
+  if (neg) buff[len++] = '-';
+  while (nd > 0) {
+    if (nd == prec) buff[len++] = '.';
+    buff[len++] = digits[--nd];
+  }
+  buff[len] = '\0';
+  return len;
 }

@@ -1374,6 +1374,10 @@ static int str_format (lua_State *L) {
         case 'e': case 'E': case 'g': case 'G': {
           lua_Number n = luaL_checknumber(L, arg);
           checkformat(L, form, L_FMTFLAGSF, 1);
+#if defined(__wasm__) && LUA_FLOAT_TYPE == LUA_FLOAT_DOUBLE  /* luap_ftoa */
+          nb = luap_fmtf(buff, maxitem, form, (double)n);  /* "%[W][.P]f" */
+          if (nb >= 0) break;
+#endif
           addlenmod(form, LUA_NUMBER_FRMLEN);
           nb = l_sprintf(buff, maxitem, form, (LUAI_UACNUMBER)n);
           break;

@@ -419,6 +419,7 @@
 
 #if defined(__wasm__) && LUA_FLOAT_TYPE == LUA_FLOAT_DOUBLE  /* luap_ftoa */
 int luap_num2str (char *buff, size_t sz, double x);  /* ../csrc/luap_ftoa.c */
+int luap_fmtf (char *buff, size_t sz, const char *form, double x);
 #define lua_number2str(s,sz,n)	luap_num2str((s), (sz), (double)(n))
 #else
 #define lua_number2str(s,sz,n)  \
