@@ -1,16 +1,18 @@
 /*
-** lua-persistent (luap_ftoa, wasm): floats as Lua's "%.14g" text without snprintf, for
-** `tostring` and `..` (lua-5.4.8/VENDORED.md). wasi-libc's snprintf is musl's vfprintf:
-** it parses the format twice, and its float conversion expands the exact decimal value
-** in a big-number array, several times the cost of the conversion itself.
+** lua-persistent (luap_ftoa, wasm): floats as text without snprintf, for `tostring` and
+** `..` (Lua's "%.14g") and `string.format`'s plain "%f" forms (lua-5.4.8/VENDORED.md).
+** wasi-libc's snprintf is musl's vfprintf: it parses the format twice, and its float
+** conversion expands the exact decimal value in a big-number array, several times the
+** cost of the conversion itself.
 **
-** The fast path covers 1e-4 <= |x| < 1e14, where "%.14g" writes plain decimals (no
-** exponent): the 14 significant digits are round(|x| * 10^j) for the j that puts that
-** integer in [1e13, 1e14). It is computed exactly, in integers (x = m * 2^k, so
-** x * 10^j = m * 5^j * 2^(k + j)), and rounded to nearest, ties to even, as printf
-** rounds. Every other value (0, exponents, inf, nan) goes to snprintf. The text is
-** snprintf's byte for byte, with '.' as the decimal point: a wasm module has only the C
-** locale. crates/lua-sys/src/lib.rs's tests compare the two natively.
+** For "%.14g" the fast path covers 1e-4 <= |x| < 1e14, where that format writes plain
+** decimals (no exponent): the 14 significant digits are round(|x| * 10^j) for the j
+** that puts that integer in [1e13, 1e14). It is computed exactly, in integers
+** (x = m * 2^k, so x * 10^j = m * 5^j * 2^(k + j)), and rounded to nearest, ties to
+** even, as printf rounds; "%.Pf" is round(|x| * 10^P) the same way. Every other value
+** (0, exponents, inf, nan, too many digits) goes to snprintf. The text is snprintf's
+** byte for byte, with '.' as the decimal point: a wasm module has only the C locale.
+** crates/lua-sys/src/lib.rs's tests compare the two natively.
 */
 #include <math.h>
 #include <stdio.h>
