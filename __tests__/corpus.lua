@@ -15,6 +15,7 @@ show(math.tointeger(3.0), math.tointeger(3.5), 7 // 2, -7 // 2, 7 % -3, -7 % 3, 
 show(math.type(1), math.type(1.0), math.type('1'), 3 | 0, math.ult(1, -1), math.abs(math.mininteger))
 local fmts = { '%d', '%5d', '%-5d|', '%05d', '%+d', '%x', '%X', '%#x', '%o', '%c', '%i' }
 for _, f in ipairs(fmts) do show(f, string.format(f, 65)) end
+show(string.format('%02d|%05d|%3d|%1d|%02d|%20d|%i', -3, -42, 7, 12345, 0, math.mininteger, -0))
 show(string.format('%d|%i|%d|%d|%d', 0, -7, math.mininteger, math.maxinteger, -10), 'k' .. -0 .. 10 .. -123 .. math.mininteger, -1, 9, 10, 99, 100, 1e3 // 1, 2^53 // 1 | 0)
 local ffmts = { '%f', '%.3f', '%10.2f', '%-10.2f|', '%e', '%.0e', '%E', '%g', '%.3g', '%#g', '%G', '%a', '%A', '%.2a', '%5.1f' }
 for _, f in ipairs(ffmts) do

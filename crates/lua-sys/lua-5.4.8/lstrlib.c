@@ -1341,12 +1341,6 @@ static int str_format (lua_State *L) {
           break;
         }
         case 'd': case 'i':
-#if defined(__wasm__)  /* luap_itoa: a plain "%d" without snprintf */
-          if (form[2] == '\0') {
-            nb = lua_integer2str(buff, maxitem, luaL_checkinteger(L, arg));
-            break;
-          }
-#endif
           flags = L_FMTFLAGSI;
           goto intcase;
         case 'u':
@@ -1357,6 +1351,10 @@ static int str_format (lua_State *L) {
          intcase: {
           lua_Integer n = luaL_checkinteger(L, arg);
           checkformat(L, form, flags, 1);
+#if defined(__wasm__)  /* luap_itoa: "%d", "%5d", "%02d" without snprintf */
+          nb = luap_fmtd(buff, maxitem, form, (long long)n);
+          if (nb >= 0) break;
+#endif
           addlenmod(form, LUA_INTEGER_FRMLEN);
           nb = l_sprintf(buff, maxitem, form, (LUAI_UACINT)n);
           break;

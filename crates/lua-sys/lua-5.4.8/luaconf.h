@@ -518,6 +518,7 @@ int luap_fmtf (char *buff, size_t sz, const char *form, double x);
 
 #if defined(__wasm__)  /* luap_itoa: no snprintf (../csrc/luap_itoa.c) */
 int luap_int2str (char *buff, size_t sz, long long n);
+int luap_fmtd (char *buff, size_t sz, const char *form, long long n);
 #define lua_integer2str(s,sz,n)	luap_int2str((s), (sz), (long long)(n))
 #else
 #define lua_integer2str(s,sz,n)  \

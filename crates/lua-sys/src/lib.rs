@@ -314,10 +314,11 @@ mod number_text {
         fn luap_num2str(buff: *mut c_char, sz: usize, x: f64) -> c_int;
         fn luap_int2str(buff: *mut c_char, sz: usize, n: i64) -> c_int;
         fn luap_fmtf(buff: *mut c_char, sz: usize, form: *const c_char, x: f64) -> c_int;
+        fn luap_fmtd(buff: *mut c_char, sz: usize, form: *const c_char, n: i64) -> c_int;
         fn snprintf(buff: *mut c_char, sz: usize, format: *const c_char, ...) -> c_int;
     }
 
-    fn text(buf: &[u8; 64], len: c_int) -> String {
+    fn text<const N: usize>(buf: &[u8; N], len: c_int) -> String {
         assert!(len >= 0 && (len as usize) < buf.len() && buf[len as usize] == 0, "length {len}");
         String::from_utf8(buf[..len as usize].to_vec()).unwrap()
     }
@@ -436,15 +437,32 @@ mod number_text {
 
     #[test]
     fn integers_print_as_snprintf_does() {
+        // (string.format's form, the same for a long long)
+        let forms = [
+            (c"%d", c"%lld"), (c"%i", c"%lli"), (c"%5d", c"%5lld"), (c"%02d", c"%02lld"), (c"%005d", c"%005lld"),
+            (c"%20d", c"%20lld"), (c"%99d", c"%99lld"), (c"%1d", c"%1lld"),
+        ];
+        let declined = [c"%-5d", c"%+d", c"% d", c"%.3d", c"%5.2d", c"%x", c"%100d"];
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let fixed = [0, 1, -1, 9, 10, -10, 99, 100, i64::MAX, i64::MIN, i64::MIN + 1, 1 << 53];
         for n in fixed.into_iter().chain((0..100_000).map(|_| rng.next() as i64 >> (rng.next() % 64))) {
-            let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
-            // SAFETY: both write at most 64 bytes, NUL included, into their own buffers.
+            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+            // SAFETY: each call writes at most 120 bytes, NUL included, into its own buffer.
             let (la, lb) = unsafe {
                 (luap_int2str(a.as_mut_ptr().cast(), 44, n), snprintf(b.as_mut_ptr().cast(), 44, c"%lld".as_ptr(), n))
             };
             assert_eq!(text(&a, la), text(&b, lb), "{n}");
+            for (form, c_form) in forms {
+                // SAFETY: as above.
+                let (la, lb) = unsafe {
+                    (luap_fmtd(a.as_mut_ptr().cast(), 120, form.as_ptr(), n), snprintf(b.as_mut_ptr().cast(), 120, c_form.as_ptr(), n))
+                };
+                assert_eq!(text(&a, la), text(&b, lb), "{form:?} of {n}");
+            }
+            for form in declined {
+                // SAFETY: as above.
+                assert!(unsafe { luap_fmtd(a.as_mut_ptr().cast(), 120, form.as_ptr(), n) } < 0, "{form:?} taken");
+            }
         }
     }
 }
