@@ -34,14 +34,24 @@ static const unsigned long long P5[18] = {
   30517578125ULL, 152587890625ULL, 762939453125ULL
 };
 
+/* bit k of the 128-bit number hi:lo, and whether any bit below k is set */
+static int bit_at (unsigned long long hi, unsigned long long lo, int k) {
+  return (int)((k < 64 ? lo >> k : hi >> (k - 64)) & 1);
+}
+static int any_below (unsigned long long hi, unsigned long long lo, int k) {
+  if (k <= 64) return k > 0 && (lo & (~0ULL >> (64 - k))) != 0;
+  return lo != 0 || (hi & (~0ULL >> (128 - k))) != 0;
+}
+
 /*
 ** round(a * 10^j) into *n, ties to even, for a >= 0 and 0 <= j <= 17; 0 (the caller
 ** falls back to snprintf) if it is not below 2^52. a = m * 2^k with m a 53-bit integer,
 ** so a * 10^j is (m * 5^j) >> -(k + j), and the bits shifted out decide the rounding.
+** The product (below 2^93) is kept in two 64-bit halves: C's 128-bit integers would
+** call compiler-rt's shifts, which a plain wasi-libc link does not have.
 */
 static int scaled (double a, int j, unsigned long long *n) {
-  unsigned long long bits;
-  unsigned __int128 p, half, rest;
+  unsigned long long bits, m, q, p00, p01, p10, mid, lo, hi;
   int shift;
   memcpy(&bits, &a, sizeof bits);
   shift = 1075 - (int)((bits >> 52) & 0x7ff) - j;
@@ -50,12 +60,20 @@ static int scaled (double a, int j, unsigned long long *n) {
     return 1;
   }
   if (shift < 2) return 0;
-  p = (unsigned __int128)((bits & 0xfffffffffffffULL) | (1ULL << 52)) * P5[j];
-  if ((p >> shift) >> 52) return 0;
-  half = (unsigned __int128)1 << (shift - 1);
-  rest = p & ((half << 1) - 1);
-  *n = (unsigned long long)(p >> shift);
-  if (rest > half || (rest == half && (*n & 1))) (*n)++;
+  m = (bits & 0xfffffffffffffULL) | (1ULL << 52);
+  q = P5[j];  /* below 2^40 */
+  p00 = (m & 0xffffffffULL) * (q & 0xffffffffULL);
+  p01 = (m & 0xffffffffULL) * (q >> 32);
+  p10 = (m >> 32) * (q & 0xffffffffULL);
+  mid = (p00 >> 32) + (p01 & 0xffffffffULL) + (p10 & 0xffffffffULL);
+  lo = (mid << 32) | (p00 & 0xffffffffULL);
+  hi = (m >> 32) * (q >> 32) + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+  if (shift < 64 ? (hi >> shift) != 0 || (lo >> shift | hi << (64 - shift)) >> 52
+                 : (hi >> (shift - 64)) >> 52)
+    return 0;
+  *n = shift < 64 ? lo >> shift | hi << (64 - shift) : hi >> (shift - 64);
+  if (bit_at(hi, lo, shift - 1) && (any_below(hi, lo, shift - 1) || (*n & 1)))
+    (*n)++;
   return 1;
 }
 
