@@ -60,18 +60,25 @@ use std::thread;
 /// the two on which wasmoon's median came out ahead of ours in some full runs.
 /// The compiler, llex.c, lparser.c and lcode.c (2026-12-05): at -Oz, `load` of the
 /// serializer workload's 1 MB of Lua source took 0.21-0.24 s against wasmoon's 0.19-0.20
-/// (1.13x), and the workload as a whole stayed at 1.01-1.03x wasmoon; at -O3 `load`
-/// takes 0.17-0.18 s (0.92x) and the workload 0.99-1.01x (`bench/run.js --only
-/// serializer --repeat 11`, two pairs alternating the builds: 1.019x and 1.017x before,
-/// 0.990x and 1.013x after). Loading large sources, such as data files written as Lua
-/// tables, gains the same. -Os gave 0.20 s for +0.9 KB gzip; -O3 costs +17 KB raw,
-/// +4.2 KB gzip, and cold start did not move (22.7 ms median both ways, 25 interleaved
-/// processes). The three belong together: llex.c alone gained nothing, lparser.c and
-/// lcode.c alone two thirds of it.
+/// (1.13x), and the workload as a whole stayed at 1.01-1.03x wasmoon. Hot, with
+/// [`COMPILER_INLINE`], `load` takes 0.185-0.19 s (0.95x) and the workload 0.99-1.01x
+/// (`bench/run.js --only serializer --repeat 11`, two pairs alternating the builds:
+/// 1.019x and 1.017x before, 0.990x and 1.013x after, at -O3's own threshold). Loading
+/// large sources, such as data files written as Lua tables, gains the same. The three
+/// belong together: llex.c alone gained nothing, lparser.c and lcode.c alone two thirds.
 const HOT_FILES: &[&str] = &[
     "lvm.c", "ldo.c", "ltable.c", "lvm_unity.c", "lstrlib.c", "lauxlib.c", "ltablib.c", "lmathlib.c",
     "llex.c", "lparser.c", "lcode.c",
 ];
+
+/// Extra flags for Lua's compiler among the hot files: LLVM's inlining threshold at 150
+/// instead of -O3's 250. At 250 the lexer and parser grow by 11 KB of code that V8
+/// compiles on a cold start's first eval: that eval took 4.58 ms with them at -Oz, 5.01
+/// at 250 and 4.71 at 150 (medians of 11 fresh processes each, interleaved). At 150 they
+/// cost +12 KB raw and +3.0 KB gzip over -Oz (250: +17 and +4.2), and `load` takes
+/// 0.185-0.19 s against 250's 0.18 (75: 0.19-0.20 s for +1.7 KB gzip).
+const COMPILER_FILES: &[&str] = &["llex.c", "lparser.c", "lcode.c"];
+const COMPILER_INLINE: &str = "-mllvm -inline-threshold=150";
 
 const SETUP_HINT: &str = "run scripts/setup-wasm.sh (installs clang-19, lld-19, llvm-19, wasi-libc, binaryen, wabt and the Rust target)";
 
@@ -275,9 +282,11 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
                 } else {
                     &opt_cold
                 };
+                let extra = if COMPILER_FILES.contains(&name.as_str()) { COMPILER_INLINE } else { "" };
                 let output = Command::new(&clang)
                     .args(&common)
                     .args(opt.split_whitespace())
+                    .args(extra.split_whitespace())
                     .arg("-c")
                     .arg(src)
                     .arg("-o")
