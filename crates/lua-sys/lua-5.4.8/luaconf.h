@@ -418,7 +418,7 @@
 #define l_floor(x)		(l_mathop(floor)(x))
 
 #if defined(__wasm__) && LUA_FLOAT_TYPE == LUA_FLOAT_DOUBLE  /* luap_ftoa */
-int luap_num2str (char *buff, size_t sz, double x);  /* ../csrc/luap_ftoa.c */
+int luap_num2str (char *buff, size_t sz, double x);  /* ../csrc/luap_numtext.c */
 int luap_fmtf (char *buff, size_t sz, const char *form, double x);
 #define lua_number2str(s,sz,n)	luap_num2str((s), (sz), (double)(n))
 #else
@@ -516,7 +516,7 @@ int luap_fmtf (char *buff, size_t sz, const char *form, double x);
 
 #define LUAI_UACINT		LUA_INTEGER
 
-#if defined(__wasm__)  /* luap_itoa: no snprintf (../csrc/luap_itoa.c) */
+#if defined(__wasm__)  /* luap_itoa: no snprintf (../csrc/luap_numtext.c) */
 int luap_int2str (char *buff, size_t sz, long long n);
 int luap_fmtd (char *buff, size_t sz, const char *form, long long n);
 #define lua_integer2str(s,sz,n)	luap_int2str((s), (sz), (long long)(n))

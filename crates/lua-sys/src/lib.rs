@@ -422,11 +422,7 @@ mod number_text {
                         continue;
                     }
                     fast += 1;
-                    let len = |buf: &[u8; 128], l: c_int| {
-                        assert!(l >= 0 && buf[l as usize] == 0);
-                        String::from_utf8(buf[..l as usize].to_vec()).unwrap()
-                    };
-                    assert_eq!(len(&a, la), len(&b, lb), "{form:?} of {x:e} (bits {:#x})", x.to_bits());
+                    assert_eq!(text(&a, la), text(&b, lb), "{form:?} of {x:e} (bits {:#x})", x.to_bits());
                 }
             }
         }
