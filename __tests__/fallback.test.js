@@ -61,7 +61,7 @@ test('every export is a named import in Node ESM', () => {
   const os = require('os');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lp-esm-')), 'named.mjs');
   const names = Object.keys(require(ROOT));
-  fs.writeFileSync(file, `import { ${names.join(', ')} } from ${JSON.stringify(path.join(ROOT, 'index.js'))};\nprocess.stdout.write(JSON.stringify([${names.map((n) => `typeof ${n}`).join(', ')}]));\n`);
+  fs.writeFileSync(file, `import { ${names.join(', ')} } from ${JSON.stringify(path.join(ROOT, 'dist', 'node.js'))};\nprocess.stdout.write(JSON.stringify([${names.map((n) => `typeof ${n}`).join(', ')}]));\n`);
   const out = JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' }));
   expect(out).toEqual(names.map(() => 'function'));
   expect(names.sort()).toEqual(['Lua', 'LuaError', 'createLua', 'indexedDBStorage', 'localStorageStorage', 'multi', 'ref']);

@@ -15,7 +15,7 @@ const { TREE } = require('./lib/package-root');
 const { platformTriple } = require(path.join(TREE, 'lib', 'native'));
 
 // The package's JS as it ships (package.json "files"), without docs and built outputs.
-const COPY = ['package.json', 'index.js', 'index.d.ts', 'redis.d.ts', 'esbuild.js', 'esbuild.d.ts', 'lib', 'web'];
+const COPY = ['package.json', 'dist/node.js', 'index.d.ts', 'redis.d.ts', 'esbuild.js', 'esbuild.d.ts', 'lib', 'web'];
 const { glue, cargoWasm } = require(path.join(TREE, 'scripts', 'build-wasm'));
 const { cargoAddon } = require(path.join(TREE, 'scripts', 'build'));
 const RELEASE_WASM = cargoWasm(true);

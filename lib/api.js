@@ -1,5 +1,5 @@
 'use strict';
-// The one JS API over either backend: `makeCreateLua` (the createLua of index.js and
+// The one JS API over either backend: `makeCreateLua` (the createLua of lib/index.js and
 // web/index.js) and what the entries re-export. The parts live in focused modules:
 // lib/errors.js (LuaError), lib/options.js (defaults, option checks), lib/backends.js
 // (native/wasm wrappers), lib/lua.js (the Lua class).

@@ -52,7 +52,7 @@ async function bundle(src, out, quiet, { entries = ['main.js'], statics = ['inde
   // The browser condition must have picked web/index.js: no Node entry, no Node modules.
   const inputs = Object.keys(result.metafile.inputs).map((p) => p.split(path.sep).join('/'));
   if (!inputs.includes('web/index.js')) throw new Error(`bundle does not use web/index.js: ${inputs.join(', ')}`);
-  const nodeOnly = inputs.filter((p) => p === 'index.js' || /^lib\/(native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('cli/') || p.startsWith('dist/wasm-node/'));
+  const nodeOnly = inputs.filter((p) => /^lib\/(index|native|wasm-node|file-storage)\.js$/.test(p) || p.startsWith('cli/') || p.startsWith('dist/wasm-node/'));
   if (nodeOnly.length) throw new Error(`bundle pulled in Node-only files: ${nodeOnly.join(', ')}`);
 
   for (const f of statics) fs.copyFileSync(path.join(src, f), path.join(out, f));

@@ -30,6 +30,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   cargo +nightly install cargo-fuzz --locked --quiet
 fi
+node scripts/build-js.js
 node scripts/build.js
 node scripts/build-wasm.js
 

@@ -1,18 +1,18 @@
 'use strict';
 // Node entry: the native addon by default, the wasm module when asked or when the
-// addon cannot load. Browsers and bundlers get web/index.js through package.json's
-// "browser" condition.
-const { Lua, LuaError, makeCreateLua } = require('./lib/api');
-const { multi } = require('./lib/multi');
-const { ref } = require('./lib/ref');
-const { assertInstalled } = require('./lib/installed');
+// addon cannot load. Shipped bundled, as dist/node.js (scripts/build-js.js). Browsers
+// and bundlers get web/index.js through package.json's "browser" condition.
+const { Lua, LuaError, makeCreateLua } = require('./api');
+const { multi } = require('./multi');
+const { ref } = require('./ref');
+const { assertInstalled } = require('./installed');
 
 const loaders = {
-  native: () => require('./lib/native').load(),
-  wasm: () => require('./lib/wasm-node').load(),
+  native: () => require('./native').load(),
+  wasm: () => require('./wasm-node').load(),
 };
 
-const create = makeCreateLua(loaders, ['native', 'wasm'], (dir, opts) => require('./lib/file-storage').fileStorage(dir, opts));
+const create = makeCreateLua(loaders, ['native', 'wasm'], (dir, opts) => require('./file-storage').fileStorage(dir, opts));
 
 /** createLua, first checking that this code was not bundled away from the package's
  * addon and .wasm (lib/installed.js says what to mark external). */
