@@ -65,7 +65,7 @@ function parseArgs(argv) {
   if (!['cpu', 'wall'].includes(o.clock)) throw new Error(`--clock must be cpu or wall, got '${o.clock}'`);
   // Keep the listed order of ALL so tables always read lua5.4, native, wasm, peers.
   o.engines = ALL.filter((e) => o.engines.includes(e));
-  if (o.pkg !== null && !fs.existsSync(path.join(o.pkg, 'dist', 'node.js'))) throw new Error(`--package: no lua-persistent copy in ${o.pkg} (make one with bench/snapshot.js)`);
+  if (o.pkg !== null && !fs.existsSync(path.join(o.pkg, 'package.json'))) throw new Error(`--package: no lua-persistent copy in ${o.pkg} (make one with bench/snapshot.js)`);
   if (o.repeat === null) o.repeat = o.smoke ? 1 : 5;
   if (o.warmup === null) o.warmup = o.smoke ? 0 : 1;
   if (o.jobs === null) o.jobs = o.smoke ? 3 : 1;
