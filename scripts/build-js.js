@@ -6,7 +6,7 @@
 // and the wasm backend's (docs/design.md#the-node-entry). Sources stay in lib/; the
 // browser build bundles web/index.js with the app's own bundler instead.
 // `node scripts/build-js.js` (~0.1 s; the build and test commands run it).
-const { readFileSync } = require('fs');
+const { existsSync, readdirSync, readFileSync, statSync } = require('fs');
 const { join, relative } = require('path');
 
 const ROOT = join(__dirname, '..');
@@ -57,7 +57,21 @@ async function buildJs() {
   return OUT;
 }
 
-module.exports = { buildJs, OUT, LAZY };
+/**
+ * Why dist/node.js is not a bundle of the current sources (missing, or older than a file
+ * of lib/ or than this script), or null when it is. Jest's global set-up rebuilds it
+ * then; scripts/pack.js refuses to ship it.
+ */
+function staleEntry() {
+  if (!existsSync(OUT)) return 'dist/node.js is missing';
+  const built = statSync(OUT).mtimeMs;
+  const lib = join(ROOT, 'lib');
+  const sources = [...readdirSync(lib).map((f) => join(lib, f)), __filename];
+  const newer = sources.find((f) => statSync(f).mtimeMs > built);
+  return newer ? `${relative(ROOT, newer)} is newer than dist/node.js` : null;
+}
+
+module.exports = { buildJs, staleEntry, OUT, LAZY };
 
 if (require.main === module) {
   buildJs().then((out) => console.log(`built ${relative(ROOT, out)}`), (e) => {

@@ -14,9 +14,10 @@
 // manifest. In the repository they would make `npm ci` fail until every platform
 // package is on the registry (the lock file cannot hold them). lightningcss does the same.
 const { execFileSync } = require('child_process');
-const { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } = require('fs');
+const { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } = require('fs');
 const { dirname, join } = require('path');
 const { targets, platformManifest, ROOT } = require('./targets');
+const { staleEntry } = require('./build-js');
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -91,20 +92,11 @@ function refusePlainPack() {
   process.exit(1);
 }
 
-/** Why dist/node.js (the Node entry, bundled from lib/) cannot ship, or null. */
-function staleEntry() {
-  const entry = join(ROOT, 'dist', 'node.js');
-  if (!existsSync(entry)) return 'it is missing';
-  const lib = join(ROOT, 'lib');
-  const newer = readdirSync(lib).filter((f) => statSync(join(lib, f)).mtimeMs > statSync(entry).mtimeMs);
-  return newer.length ? `lib/${newer[0]} is newer` : null;
-}
-
 function main() {
   if (process.argv.includes('--refuse')) refusePlainPack();
   const stale = staleEntry();
   if (stale) {
-    console.error(`pack: dist/node.js cannot ship: ${stale}; run node scripts/build-js.js first`);
+    console.error(`pack: the Node entry cannot ship: ${stale}; run node scripts/build-js.js first`);
     process.exit(1);
   }
   const wasm = join(ROOT, 'dist', 'wasm-web', 'lua_persistent_bg.wasm');
