@@ -38,7 +38,7 @@
 /*
 ** Bytes per unit, as shifts: a unit should cost about what a VM instruction costs
 ** (a few ns), so that an instruction limit counts C work at roughly its price and the
-** tick handler's period (1000 ticks) stays in the microseconds.
+** tick handler's period (crates/core/src/limits.rs, 5000 ticks) stays in the microseconds.
 */
 #define LUAP_SCAN 4  /* byte-at-a-time loops (quoting, case mapping, UTF-8, lexing) */
 #define LUAP_COPY 6  /* memcpy, memcmp, strcoll, string hashing */
