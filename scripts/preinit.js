@@ -3,6 +3,7 @@
 // and writes the memory it leaves as the module's data, so that every instance starts
 // with a VM already made and V8 compiles none of the code that makes one.
 const { readFileSync, writeFileSync } = require('fs');
+const { sections, section, readLeb, leb, sleb } = require('./wasm-sections');
 
 /** Where the shadow stack ends and the module's data begins (`__stack_pointer`'s start). */
 const STACK_TOP = 1 << 20;
@@ -10,51 +11,6 @@ const STACK_TOP = 1 << 20;
 const MARK = 'lua-persistent.prepared';
 /** Zero runs at least this long end a data segment (shorter ones cost less inside one). */
 const GAP = 64;
-
-function leb(n) {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n) {
-  const out = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return out.concat(b);
-    out.push(b | 0x80);
-  }
-}
-
-function readLeb(buf, at) {
-  let n = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[at++];
-    n += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (!(b & 0x80)) return [n, at];
-  }
-}
-
-/** The module's sections: [{ id, from, start, end }] (from: the section's first byte; start, end: its payload's). */
-function sections(bytes) {
-  const out = [];
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at];
-    const [size, start] = readLeb(bytes, at + 1);
-    out.push({ id, start, end: start + size, from: at });
-    at = start + size;
-  }
-  return out;
-}
 
 /** Active data segments for the non-zero runs of `mem` from `base` on. */
 function segments(mem, base) {
@@ -78,10 +34,6 @@ function segments(mem, base) {
     i = end;
   }
   return segs;
-}
-
-function section(id, payload) {
-  return Buffer.from([id, ...leb(payload.length), ...payload]);
 }
 
 /**
@@ -119,10 +71,9 @@ function withImage(bytes, mem) {
     } else if (s.id === 11) {
       const chunks = [Buffer.from(leb(segs.length))];
       for (const [at, data] of segs) chunks.push(Buffer.from([0, 0x41, ...sleb(at), 0x0b, ...leb(data.length)]), data);
-      const payload = Buffer.concat(chunks);
-      parts.push(Buffer.from([11, ...leb(payload.length)]), payload);
+      parts.push(section(11, Buffer.concat(chunks)));
     } else {
-      parts.push(bytes.subarray(s.from, s.end));
+      parts.push(s.raw);
     }
   }
   const name = Buffer.from(MARK);

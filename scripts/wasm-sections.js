@@ -1,7 +1,9 @@
 'use strict';
-// Reading a wasm module's sections, for what the build and its tests need to know:
-// - the `target_features` custom section lists the features its objects were compiled
-//   with. wasm-bindgen reads it to choose how its exports return values;
+// A wasm module's sections and their LEB128 numbers, read and written for the build
+// and its tests:
+// - scripts/preinit.js replaces the memory and data sections with the prepared VM;
+// - the `target_features` custom section lists the features the module's objects were
+//   compiled with. wasm-bindgen reads it to choose how its exports return values;
 //   scripts/build-wasm.js drops `multivalue` from it before running wasm-bindgen (why:
 //   `withoutMultivalue` there);
 // - how many values each exported function returns (__tests__/wasm-module.test.js).
@@ -19,6 +21,7 @@ function readLeb(bytes, at) {
   return [value, at];
 }
 
+/** An unsigned LEB128, as an array of bytes. */
 function leb(value) {
   const out = [];
   do {
@@ -27,7 +30,47 @@ function leb(value) {
     if (value) byte |= 0x80;
     out.push(byte);
   } while (value);
-  return Buffer.from(out);
+  return out;
+}
+
+/** A signed LEB128 (an i32.const's operand), as an array of bytes. */
+function sleb(n) {
+  const out = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return out.concat(b);
+    out.push(b | 0x80);
+  }
+}
+
+/** A section with id `id` around `payload` (bytes or an array of them). */
+function section(id, payload) {
+  return Buffer.concat([Buffer.from([id, ...leb(payload.length)]), Buffer.from(payload)]);
+}
+
+/**
+ * The module's sections in order: { id, from (its first byte), start and end (its
+ * payload's), raw (the whole section), body (the payload), custom (a custom section's
+ * name, else null), payload (a custom section's bytes after its name) }.
+ */
+function sections(bytes) {
+  const out = [];
+  for (let from = 8; from < bytes.length;) {
+    const [size, start] = readLeb(bytes, from + 1);
+    const end = start + size;
+    const body = bytes.subarray(start, end);
+    let custom = null;
+    let payload = null;
+    if (bytes[from] === 0) {
+      const [nameLen, nameAt] = readLeb(body, 0);
+      custom = body.subarray(nameAt, nameAt + nameLen).toString();
+      payload = body.subarray(nameAt + nameLen);
+    }
+    out.push({ id: bytes[from], from, start, end, raw: bytes.subarray(from, end), body, custom, payload });
+    from = end;
+  }
+  return out;
 }
 
 /** The entries of a target_features payload (after its name): [prefix byte, feature]. */
@@ -45,10 +88,9 @@ function parseFeatures(payload) {
 
 function encodeFeatures(entries) {
   const name = Buffer.from('target_features');
-  const parts = [leb(name.length), name, leb(entries.length)];
-  for (const [prefix, feature] of entries) parts.push(Buffer.from([prefix]), leb(feature.length), Buffer.from(feature));
-  const body = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([0]), leb(body.length), body]);
+  const parts = [Buffer.from(leb(name.length)), name, Buffer.from(leb(entries.length))];
+  for (const [prefix, feature] of entries) parts.push(Buffer.from([prefix, ...leb(feature.length)]), Buffer.from(feature));
+  return section(0, Buffer.concat(parts));
 }
 
 /**
@@ -63,27 +105,6 @@ function dropFeature(bytes, feature) {
     else parts.push(s.raw);
   }
   return Buffer.concat(parts);
-}
-
-/**
- * The module's sections in order: { id, raw (the whole section), body, custom (a custom
- * section's name, else null), payload (a custom section's bytes after its name) }.
- */
-function* sections(bytes) {
-  for (let at = 8; at < bytes.length;) {
-    const [size, start] = readLeb(bytes, at + 1);
-    const end = start + size;
-    const body = bytes.subarray(start, end);
-    let custom = null;
-    let payload = null;
-    if (bytes[at] === 0) {
-      const [nameLen, nameAt] = readLeb(body, 0);
-      custom = body.subarray(nameAt, nameAt + nameLen).toString();
-      payload = body.subarray(nameAt + nameLen);
-    }
-    yield { id: bytes[at], raw: bytes.subarray(at, end), body, custom, payload };
-    at = end;
-  }
 }
 
 const SECTION = { type: 1, import: 2, function: 3, export: 7 };
@@ -153,4 +174,4 @@ function exportResults(bytes) {
   return exports.map(([name, index]) => ({ name, results: results[funcTypes[index]] }));
 }
 
-module.exports = { dropFeature, exportResults, sections };
+module.exports = { dropFeature, exportResults, sections, section, readLeb, leb, sleb };
