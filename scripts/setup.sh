@@ -30,9 +30,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   cargo +nightly install cargo-fuzz --locked --quiet
 fi
-node scripts/build-js.js
-node scripts/build.js
-node scripts/build-wasm.js
+npm run build  # the Node entry, the addon and the wasm module (package.json)
 
 if [ "${1:-}" != "--no-example" ]; then
   node examples/counter.js

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-{ node scripts/build-js.js && node scripts/build.js && node scripts/build-wasm.js; } >/dev/null || { echo "summary: 0 passed, 1 failed"; exit 1; }
+npm run --silent build >/dev/null || { echo "summary: 0 passed, 1 failed"; exit 1; }
 
 # clippy with warnings as errors, on the host and on wasm32 (lua-sys and the wasm crate
 # have code only that target compiles; the node addon does not build there).
