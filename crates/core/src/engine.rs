@@ -5,10 +5,11 @@ pub(crate) mod awaits;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use mlua::{ChunkMode, Lua, MultiValue, Value};
+use mlua::{Lua, MultiValue, Value};
 
 use crate::convert::{FromJs, ToJs};
 use crate::error::{from_mlua, ErrorKind, LuaError};
+use crate::chunk;
 use crate::ext;
 use crate::host::{Host, JsKind};
 use crate::limits;
@@ -119,7 +120,7 @@ impl<H: Host + 'static> Engine<H> {
     pub fn exec(&self, host: &mut H, code: &[u8], call: &CallOptions, want: Want) -> Outcome<H::Value> {
         let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
         self.invoke(host, call, want, |lua, _, _| {
-            let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function()?;
+            let f = chunk::from_host(lua, code, name)?;
             plain::call(&self.shared, f, MultiValue::new(), want == Want::All)
         })
     }
@@ -137,7 +138,7 @@ impl<H: Host + 'static> Engine<H> {
         let lua = self.vm()?;
         let name = chunk_name.unwrap_or(DEFAULT_CHUNK_NAME);
         self.bounded(&lua, || {
-            let f = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function().map_err(|e| from_mlua(&e))?;
+            let f = chunk::from_host(&lua, code, name).map_err(|e| from_mlua(&e))?;
             Ok(self.shared.add_ref(f))
         })
     }

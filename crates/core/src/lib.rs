@@ -4,6 +4,7 @@
 //! primitive JS operations and expose [`Engine`]; every rule lives here.
 
 mod changes;
+mod chunk;
 mod convert;
 mod engine;
 mod error;

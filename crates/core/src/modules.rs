@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use mlua::{ChunkMode, Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::error::Raised;
 use crate::host::Host;
@@ -32,7 +32,7 @@ fn registry_table(lua: &Lua, name: &str) -> mlua::Result<Table> {
 /// Defines module `name` from Lua source: compiled now (a syntax error is the host's to
 /// see at `createLua`), run by the first `require`.
 pub(crate) fn define_source<H: Host + 'static>(lua: &Lua, shared: &Rc<Shared<H>>, name: &str, code: &[u8]) -> mlua::Result<()> {
-    let loader = lua.load(code).set_name(format!("={name}")).set_mode(ChunkMode::Text).into_function()?;
+    let loader = crate::chunk::from_host(lua, code, name)?;
     registry_table(lua, PRELOAD)?.raw_set(name, loader)?;
     ensure_require(lua, shared)
 }

@@ -48,12 +48,12 @@ impl Chunk {
         #[cfg(target_endian = "big")]
         return self.parse(lua);
         #[cfg(target_endian = "little")]
-        lua.load(self.bytecode).set_name(self.name).set_mode(ChunkMode::Binary).into_function()
+        crate::chunk::own(lua, self.bytecode, self.name, ChunkMode::Binary)
     }
 
     #[cfg(any(test, target_endian = "big"))]
     fn parse(&self, lua: &Lua) -> mlua::Result<Function> {
-        lua.load(self.source).set_name(self.name).set_mode(ChunkMode::Text).into_function()
+        crate::chunk::own(lua, self.source.as_bytes(), self.name, ChunkMode::Text)
     }
 }
 

@@ -89,7 +89,7 @@ impl<H: Host + 'static> Engine<H> {
         let name = call.chunk_name.as_deref().unwrap_or(DEFAULT_CHUNK_NAME);
         let made = (|| -> mlua::Result<(Thread, MultiValue)> {
             let f = match target {
-                AsyncTarget::Chunk(code) => lua.load(code).set_name(format!("={name}")).set_mode(mlua::ChunkMode::Text).into_function()?,
+                AsyncTarget::Chunk(code) => crate::chunk::from_host(&lua, code, name)?,
                 AsyncTarget::Global(g) => match lua.globals().get::<Value>(g)? {
                     Value::Function(f) => f,
                     other => return Err(mlua::Error::RuntimeError(format!("attempt to call global '{g}' (a {} value)", other.type_name()))),
