@@ -87,7 +87,10 @@ const COMPILER_INLINE: &str = "-mllvm -inline-threshold=150";
 /// closures, concat, oop, tables and strings unchanged. Cost: `luaV_execute` grows from
 /// 30.2 to 32.6 KB (luaD_precall inlined into it), which V8 compiles on a cold start's
 /// first eval, +0.24 ms (16.20 -> 16.44 ms, medians of 25 interleaved processes; the
-/// start is 0.64x wasmoon's), and +1.4 KB gzip.
+/// start is 0.64x wasmoon's), and +1.4 KB gzip. Lua's jump table stays on (a `switch`
+/// dispatch, with or without its fetch repeated per instruction, and `luaD_precall` kept
+/// out of `luaV_execute` each moved one workload to wasmoon's level: docs/benchmarks.md,
+/// "Why the misses").
 const VM_CORE_INLINE: &str = "-mllvm -inline-threshold=350";
 
 const SETUP_HINT: &str = "run scripts/setup-wasm.sh (installs clang-19, lld-19, llvm-19, wasi-libc, binaryen, wabt and the Rust target)";
