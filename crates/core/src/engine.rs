@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use mlua::{Lua, MultiValue, Value};
 
+use crate::chunk;
 use crate::convert::{FromJs, ToJs};
 use crate::error::{from_mlua, ErrorKind, LuaError};
-use crate::chunk;
 use crate::ext;
 use crate::host::{Host, JsKind};
 use crate::limits;
