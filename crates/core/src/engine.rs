@@ -553,13 +553,17 @@ impl<H: Host + 'static> Engine<H> {
         F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
     {
         let failed = |e| Outcome { result: Err(e), output: String::new(), stats: Stats::default() };
-        self.entry(failed, || self.invoke_now(host, call, want, body))
+        let mut body = Some(body);
+        let mut run = |lua: &Lua, h: &mut H, shared: &Rc<Shared<H>>| match body.take() {
+            Some(body) => body(lua, h, shared),
+            None => Err(mlua::Error::RuntimeError("a call's body ran twice".into())),
+        };
+        self.entry(failed, || self.invoke_now(host, call, want, &mut run))
     }
 
-    fn invoke_now<F>(&self, host: &mut H, call: &CallOptions, want: Want, body: F) -> Outcome<H::Value>
-    where
-        F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
-    {
+    /// The body of every call into Lua: one function, not one per caller's closure, so
+    /// its code is not copied into every call's export on wasm.
+    fn invoke_now(&self, host: &mut H, call: &CallOptions, want: Want, body: &mut Body<'_, H>) -> Outcome<H::Value> {
         let lua = match self.vm() {
             Ok(l) => l,
             Err(e) => return Outcome { result: Err(e), output: String::new(), stats: Stats::default() },
@@ -623,6 +627,9 @@ impl<H: Host + 'static> Engine<H> {
         Outcome { result, output, stats }
     }
 }
+
+/// What a call runs once the VM is entered and its limits armed (see `Engine::invoke`).
+type Body<'a, H> = dyn FnMut(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue> + 'a;
 
 /// One call into Lua counted in `Shared::calls` while it lasts.
 struct Nested<'a>(&'a Cell<u32>);
