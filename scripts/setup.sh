@@ -30,7 +30,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >/dev/null
   cargo +nightly install cargo-fuzz --locked --quiet
 fi
-npm run build  # the Node entry, the addon and the wasm module (package.json)
+npm run build  # the Node entry, the addon and the wasm module (scripts/build-all.js)
 
 if [ "${1:-}" != "--no-example" ]; then
   node examples/counter.js
