@@ -548,17 +548,12 @@ impl<H: Host + 'static> Engine<H> {
         }
     }
 
-    fn invoke<F>(&self, host: &mut H, call: &CallOptions, want: Want, body: F) -> Outcome<H::Value>
+    fn invoke<F>(&self, host: &mut H, call: &CallOptions, want: Want, mut body: F) -> Outcome<H::Value>
     where
-        F: FnOnce(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
+        F: FnMut(&Lua, &mut H, &Rc<Shared<H>>) -> mlua::Result<MultiValue>,
     {
         let failed = |e| Outcome { result: Err(e), output: String::new(), stats: Stats::default() };
-        let mut body = Some(body);
-        let mut run = |lua: &Lua, h: &mut H, shared: &Rc<Shared<H>>| match body.take() {
-            Some(body) => body(lua, h, shared),
-            None => Err(mlua::Error::RuntimeError("a call's body ran twice".into())),
-        };
-        self.entry(failed, || self.invoke_now(host, call, want, &mut run))
+        self.entry(failed, || self.invoke_now(host, call, want, &mut body))
     }
 
     /// The body of every call into Lua: one function, not one per caller's closure, so
