@@ -388,7 +388,7 @@ LUA_API void luap_settick (lua_State *L, lua_Hook f, int period) {
   }
   g->luap_tick = f;
   g->luap_tickperiod = period;
-  g->luap_ticks = (period > 0) ? period : INT_MAX;
+  g->luap_ticks = (period > 0) ? period : LUAP_LEAVEPERIOD;  /* luap_reenter */
   g->luap_tickdue = 0;
 }
 
@@ -410,7 +410,7 @@ LUA_API size_t luap_takework (lua_State *L) {
 int luap_tickdue (lua_State *L) {
   global_State *g = G(L);
   if (g->luap_tickperiod == 0) {
-    g->luap_ticks = INT_MAX;
+    g->luap_ticks = LUAP_LEAVEPERIOD;  /* luap_reenter: the VM still leaves */
     return 0;
   }
   g->luap_ticks = g->luap_tickperiod;
@@ -697,6 +697,30 @@ CallInfo *luaD_precall (lua_State *L, StkId func, int nresults) {
 
 
 /*
+** lua-persistent (luap_reenter): runs Lua code from 'ci' down to its C boundary, as
+** 'luaV_execute' does, calling it again each time it left at a jump that emptied the
+** tick budget (luap_jumptick in lvm.c). A tick handler that fell due there has not
+** run yet: it runs here, as 'luaG_traceexec' would have run it before the next
+** instruction.
+** Why: a WebAssembly engine swaps in a function's optimised code only for new calls
+** (V8 has no on-stack replacement for wasm), and Lua calls Lua functions without
+** leaving 'luaV_execute', so a long first run would stay on the baseline code.
+*/
+static void luap_execute (lua_State *L, CallInfo *ci) {
+  luaV_execute(L, ci);
+  while (l_unlikely(L->luap_left)) {
+    L->luap_left = 0;
+    ci = L->ci;
+    if (G(L)->luap_tickdue) {
+      luaG_traceexec(L, ci->u.l.savedpc);
+      ci->u.l.savedpc--;  /* as 'resume' after a hook: the instruction did not run */
+    }
+    luaV_execute(L, ci);
+  }
+}
+
+
+/*
 ** Call a function (C or Lua) through C. 'inc' can be 1 (increment
 ** number of recursive invocations in the C stack) or nyci (the same
 ** plus increment number of non-yieldable calls).
@@ -713,7 +737,7 @@ l_sinline void ccall (lua_State *L, StkId func, int nResults, l_uint32 inc) {
   }
   if ((ci = luaD_precall(L, func, nResults)) != NULL) {  /* Lua function? */
     ci->callstatus = CIST_FRESH;  /* mark that it is a "fresh" execute */
-    luaV_execute(L, ci);  /* call it */
+    luap_execute(L, ci);  /* call it (luap_reenter) */
   }
   L->nCcalls -= inc;
 }
@@ -823,7 +847,7 @@ static void unroll (lua_State *L, void *ud) {
       finishCcall(L, ci);  /* complete its execution */
     else {  /* Lua function */
       luaV_finishOp(L);  /* finish interrupted instruction */
-      luaV_execute(L, ci);  /* execute down to higher C 'boundary' */
+      luap_execute(L, ci);  /* execute down to higher C 'boundary' (luap_reenter) */
     }
   }
 }
@@ -879,7 +903,7 @@ static void resume (lua_State *L, void *ud) {
       lua_assert(ci->callstatus & CIST_HOOKYIELD);
       ci->u.l.savedpc--;
       L->top.p = firstArg;  /* discard arguments */
-      luaV_execute(L, ci);  /* just continue running Lua code */
+      luap_execute(L, ci);  /* just continue running Lua code (luap_reenter) */
     }
     else {  /* 'common' yield */
       if (ci->u.c.k != NULL) {  /* does it have a continuation function? */

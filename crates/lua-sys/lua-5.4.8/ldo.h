@@ -68,6 +68,8 @@ LUAI_FUNC int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
 #define luap_tickn(L,n)  (l_unlikely((G(L)->luap_ticks -= (n)) <= 0) && luap_tickdue(L))
 #define luap_tick(L)  luap_tickn(L, 1)
 LUAI_FUNC int luap_tickdue (lua_State *L);
+/* lua-persistent (luap_reenter): the budget's period when no handler is set */
+#define LUAP_LEAVEPERIOD  5000
 LUAI_FUNC void luap_runtick (lua_State *L);
 LUAI_FUNC void luaD_hook (lua_State *L, int event, int line,
                                         int fTransfer, int nTransfer);

@@ -259,6 +259,7 @@ static void preinit_thread (lua_State *L, global_State *g) {
   L->hookmask = 0;
   L->basehookcount = 0;
   L->allowhook = 1;
+  L->luap_left = 0;  /* luap_reenter */
   resethookcount(L);
   L->openupval = NULL;
   L->status = LUA_OK;
@@ -381,7 +382,7 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud) {
   g->warnf = NULL;
   g->ud_warn = NULL;
   g->luap_tick = NULL;  /* lua-persistent (luap_tick): no handler */
-  g->luap_ticks = INT_MAX;
+  g->luap_ticks = LUAP_LEAVEPERIOD;  /* luap_reenter */
   g->luap_tickperiod = 0;
   g->luap_tickdue = 0;
   g->luap_workextra = 0;  /* lua-persistent (luap_work) */

@@ -317,6 +317,7 @@ struct lua_State {
   CommonHeader;
   lu_byte status;
   lu_byte allowhook;
+  lu_byte luap_left;  /* lua-persistent (luap_reenter): 'luaV_execute' left, see ldo.c */
   unsigned short nci;  /* number of items in 'ci' list */
   StkIdRel top;  /* first free slot in the stack */
   global_State *l_G;

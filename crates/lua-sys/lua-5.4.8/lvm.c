@@ -1117,7 +1117,23 @@ void luaV_finishOp (lua_State *L) {
 ** Execute a jump instruction. The 'updatetrap' allows signals to stop
 ** tight loops. (Without it, the local copy of 'trap' could never change.)
 */
-#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; luap_tick(L); updatetrap(ci); }  /* lua-persistent: luap_tick */
+#define dojump(ci,i,e)	{ pc += GETARG_sJ(i) + e; luap_jumptick(L); updatetrap(ci); }  /* lua-persistent: luap_tick */
+
+/*
+** lua-persistent (luap_tick, luap_reenter): a jump's tick. On wasm, one that empties
+** the budget also leaves 'luaV_execute' at the next instruction, unless hooks are on
+** (they would see it twice); 'luap_execute' in ldo.c enters it again there. Native
+** code has no tiers to move to, and the larger jumps cost gcc's floats 5-10%.
+*/
+#if !defined(__wasm__)
+#define luap_jumptick(L)  luap_tick(L)
+#else
+#define luap_jumptick(L)  { \
+  if (l_unlikely((G(L)->luap_ticks -= 1) <= 0)) { \
+    luap_tickdue(L); \
+    if (!L->hookmask) { savepc(L); L->luap_left = 1; return; } \
+  } }
+#endif
 
 
 /* for test instructions, execute the jump instruction that follows it */
@@ -1840,7 +1856,7 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         }
         else if (floatforloop(ra))  /* float loop */
           pc -= GETARG_Bx(i);  /* jump back */
-        luap_tick(L);  /* lua-persistent (luap_tick) */
+        luap_jumptick(L);  /* lua-persistent (luap_tick, luap_reenter) */
         updatetrap(ci);  /* allows a signal to break the loop */
         vmbreak;
       }
