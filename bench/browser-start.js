@@ -3,7 +3,7 @@
 // Browser cold start, ours vs wasmoon in one run: page load to first eval in headless
 // Chromium (playwright-core, Debian's /usr/bin/chromium).
 //
-//   node bench/browser-start.js [--repeat N] [--package DIR]
+//   node bench/browser-start.js [--repeat N] [--package DIR] [--workload NAME]
 //
 // Each engine gets a one-line app (as bench/lib/sizes.js's browser total: esbuild,
 // minified, ESM) next to its .wasm, served from 127.0.0.1; the app creates a VM, runs
@@ -25,6 +25,10 @@
 // neither engine can go below. Each engine's own part is its time above that page's.
 // Also reported: where each engine's first load's time goes (script start, VM ready,
 // first eval), from marks the apps set.
+// --workload NAME: the first eval is bench/workloads/NAME.lua at its full size instead of
+// `return 1 + 1`, run twice: the report adds how long each engine's first and second
+// evals took. A long first eval runs on V8's baseline code until the interpreter loop is
+// entered again (docs/benchmarks.md, "A long first eval").
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -37,6 +41,22 @@ const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 if (args.includes('--package')) process.env.LUA_BENCH_PACKAGE = path.resolve(opt('--package'));
 const REPEAT = Number(opt('--repeat', 9));
 const MODULES = path.join(TREE, 'node_modules');
+const WORKLOAD = opt('--workload', null);
+
+/** The Lua the apps evaluate (as a JS string literal), and the result they must agree on. */
+function evalCode() {
+  if (!WORKLOAD) return { lua: JSON.stringify('return 1 + 1'), expect: 2 };
+  const w = require('./lib/workloads').listWorkloads().find((x) => x.name === WORKLOAD);
+  if (!w) throw new Error(`no workload ${WORKLOAD} in bench/workloads`);
+  return { lua: JSON.stringify(`N = ${w.n}\n${fs.readFileSync(w.file, 'utf8')}`), expect: null };
+}
+const EVAL = evalCode();
+/** The app's end: evaluate (twice with --workload), then publish the marks. */
+const finish = (run) => `const t1 = performance.now();
+  const r = ${run};
+  const t2 = performance.now();
+  ${WORKLOAD ? run : ''};
+  window.__done = { r, firstEval: t2, marks: { script: t0, created: t1, second: performance.now() - t2 } };`;
 
 /** The apps: each writes `window.__done = { firstEval, marks }` once its first eval returned. */
 const APPS = {
@@ -45,9 +65,7 @@ const APPS = {
     code: `import { createLua } from 'lua-persistent';
 const t0 = performance.now();
 createLua().then((lua) => {
-  const t1 = performance.now();
-  const r = lua.eval('return 1 + 1');
-  window.__done = { r, firstEval: performance.now(), marks: { script: t0, created: t1 } };
+  ${finish(`lua.eval(${EVAL.lua})`)}
 });
 `,
   },
@@ -61,9 +79,7 @@ window.__done = { r: 1 + 1, firstEval: performance.now(), marks: { script: t0, c
     code: `import { LuaFactory } from 'wasmoon';
 const t0 = performance.now();
 new LuaFactory(new URL('glue.wasm', location.href).href).createEngine().then((lua) => {
-  const t1 = performance.now();
-  const r = lua.doStringSync('return 1 + 1');
-  window.__done = { r, firstEval: performance.now(), marks: { script: t0, created: t1 } };
+  ${finish(`lua.doStringSync(${EVAL.lua})`)}
 });
 `,
   },
@@ -103,8 +119,16 @@ async function load(page, url) {
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__done, null, { timeout: 30000 });
   const done = await page.evaluate(() => window.__done);
-  if (done.r !== 2) throw new Error(`${url}: first eval gave ${done.r}`);
+  if (EVAL.expect !== null && !url.includes('/page/') && done.r !== EVAL.expect) throw new Error(`${url}: first eval gave ${done.r}`);
+  if (EVAL.expect === null && !url.includes('/page/')) checkAgrees(url, done.r);
   return done;
+}
+
+const results = new Map();
+/** With --workload, every engine must return the same checksum. */
+function checkAgrees(url, r) {
+  results.set(url, String(r));
+  if (new Set(results.values()).size > 1) throw new Error(`the engines disagree: ${JSON.stringify(Object.fromEntries(results))}`);
 }
 
 const median = (a) => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2; };
@@ -183,6 +207,7 @@ function report(res) {
   for (const n of ['ours', 'wasmoon']) {
     const m = res.marks[n];
     console.log(`\n${n}, cold: script start ${f(median(m.map((x) => x.script)))}, VM ready ${f(median(m.map((x) => x.created)))} (fetch + compile + create ${f(median(m.map((x) => x.created - x.script)))}), first eval ${f(median(res.cold[n]))}`);
+    if (WORKLOAD) console.log(`${n}, cold: ${WORKLOAD} as the first eval ${f(median(res.cold[n].map((t, i) => t - m[i].created)))}, as the second ${f(median(m.map((x) => x.second)))}`);
   }
   console.log(`\npage alone, cold: script start ${f(median(res.marks.page.map((x) => x.script)))}`);
 }
