@@ -2,17 +2,19 @@
 // Long runs leave and re-enter the VM loop on wasm (luap_reenter in crates/lua-sys,
 // docs/design.md "Long runs on wasm"), so that V8's optimised code takes over a long
 // first eval. reenter.lua runs loops, recursion, coroutines, metamethods, pcall and
-// to-be-closed variables far past the 5000 ticks after which the VM leaves; its output
-// must match lua5.4's (when installed) and be the same on every backend, with the tick
-// handler set (a timeout) and without it. Limits must still stop every loop form.
+// to-be-closed variables far past the 5000 ticks after which the VM leaves, and
+// reenter-all.lua finalizers and hooks; their output must match lua5.4's (when
+// installed) and be the same on every backend, with the tick handler set (a timeout)
+// and without it. Limits must still stop every loop form.
 const fs = require('fs');
 const path = require('path');
 const { forEachBackend } = require('./backends');
 const { vms, thrown, luaReference } = require('./helpers');
 
-const FILE = path.join(__dirname, 'reenter.lua');
-const source = fs.readFileSync(FILE, 'utf8');
+const source = fs.readFileSync(path.join(__dirname, 'reenter.lua'), 'utf8');
 const reference = luaReference('reenter.lua');
+const sourceAll = fs.readFileSync(path.join(__dirname, 'reenter-all.lua'), 'utf8');
+const referenceAll = luaReference('reenter-all.lua');
 
 const LOOPS = {
   'while': 'while true do end',
@@ -41,6 +43,16 @@ forEachBackend((backend) => {
     expect(lines).toContain('close,10000 20000 30000 40000 50000 x');
     expect(lines[lines.length - 1]).toBe('tight,100000');
     if (reference !== null) expect(r.output).toBe(reference);
+  });
+
+  test('reenter-all.lua (finalizers, hooks set mid-loop, coroutine.close) prints what lua5.4 prints', async () => {
+    const lua = await make({ stdlib: 'all' });
+    const r = lua.run(sourceAll, { chunkName: 'reenter-all.lua' });
+    expect(r.error).toBeUndefined();
+    const lines = r.output.trimEnd().split('\n');
+    expect(lines[0]).toBe('finalizers,3,300000 599997 899998,1250025000');
+    expect(lines[lines.length - 1]).toBe('close,true,yes,dead');
+    if (referenceAll !== null) expect(r.output).toBe(referenceAll);
   });
 
   test.each(Object.entries(LOOPS))('a timeout stops %s, and the VM keeps its state', async (_, loop) => {
