@@ -80,7 +80,7 @@ static inline void luap_debt (lua_State *L, int units) {
     g->luap_workextra += (size_t)(1 - L->hookcount);  /* overshoot (luap_takework) */
     L->hookcount = 1;  /* the count hook runs at the next instruction */
   }
-  if (l_unlikely((g->luap_ticks -= units) <= 0))
+  if (luap_tickout(L, units))
     g->luap_ticks = 1;  /* the tick handler runs at the next tick */
 }
 

@@ -65,7 +65,8 @@ LUAI_FUNC void luaD_seterrorobj (lua_State *L, int errcode, StkId oldtop);
 LUAI_FUNC int luaD_protectedparser (lua_State *L, ZIO *z, const char *name,
                                                   const char *mode);
 /* lua-persistent (luap_tick): see ldo.c */
-#define luap_tickn(L,n)  (l_unlikely((G(L)->luap_ticks -= (n)) <= 0) && luap_tickdue(L))
+#define luap_tickout(L,n)  l_unlikely((G(L)->luap_ticks -= (n)) <= 0)  /* budget spent? */
+#define luap_tickn(L,n)  (luap_tickout(L,n) && luap_tickdue(L))
 #define luap_tick(L)  luap_tickn(L, 1)
 LUAI_FUNC int luap_tickdue (lua_State *L);
 /* lua-persistent (luap_reenter): the budget's period when no handler is set */

@@ -1129,7 +1129,7 @@ void luaV_finishOp (lua_State *L) {
 #define luap_jumptick(L)  luap_tick(L)
 #else
 #define luap_jumptick(L)  { \
-  if (l_unlikely((G(L)->luap_ticks -= 1) <= 0)) { \
+  if (luap_tickout(L, 1)) { \
     luap_tickdue(L); \
     if (!L->hookmask) { savepc(L); L->luap_left = 1; return; } \
   } }
