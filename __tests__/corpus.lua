@@ -78,6 +78,18 @@ local t = { 5, 2, 8, 1, 9, 3 }
 table.sort(t) show(table.concat(t, ','))
 table.sort(t, function(a, b) return a > b end) show(table.concat(t, ','))
 show(table.unpack({ 1, 2, 3 }, 2), select('#', table.unpack({}, 1, 3)), #table.pack(1, nil, 3), table.move({ 1, 2, 3 }, 1, 3, 2)[3])
+-- moves longer than one charged run (1024 elements, luap_workrun in ltablib.c)
+local function digest(t, n) local h = 0 for i = 1, n do h = (h * 31 + (t[i] or -1)) % 1000003 end return h end
+for _, n in ipairs({ 1023, 1024, 1025, 2049 }) do
+  local q = {} for i = 1, n do q[i] = i end
+  table.insert(q, 1, 0) table.insert(q, n // 2, -5)
+  local a, b = table.remove(q, 1), table.remove(q, 3)
+  local m = table.move(q, 1, n, 3) local r = table.move(q, 5, n + 1, 1) local c = table.move(q, 1, n, 1, {})
+  local log = {}
+  local p = setmetatable({}, { __index = function(_, k) return k * 2 end, __newindex = function(t, k, v) log[#log + 1] = k rawset(t, k, v) end, __len = function() return n end })
+  table.insert(p, 1, 7) local z = table.remove(p, 1)
+  show(n, a, b, #q, digest(q, n + 2), m == q, r == q, digest(c, n), #log, log[1], log[#log], z, rawget(p, n))
+end
 
 -- time (UTC only)
 show(os.date('!%Y-%m-%d %H:%M:%S', 0), os.date('!%c', 86400 * 365), os.date('!%x %X %p %j %a %A %b %B', 1e9))

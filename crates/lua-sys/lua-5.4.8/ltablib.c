@@ -75,10 +75,12 @@ static int tinsert (lua_State *L) {
       /* check whether 'pos' is in [1, e] */
       luaL_argcheck(L, (lua_Unsigned)pos - 1u < (lua_Unsigned)e, 2,
                        "position out of bounds");
-      for (i = e; i > pos; i--) {  /* move up elements */
-        luap_work(L, 1);  /* lua-persistent: a __len can make 'e' huge */
-        lua_geti(L, 1, i - 1);
-        lua_seti(L, 1, i);  /* t[i] = t[i - 1] */
+      for (i = e; i > pos; ) {  /* lua-persistent: a __len can make 'e' huge */
+        lua_Integer stop = i - luap_workrun(L, i - pos);
+        for (; i > stop; i--) {  /* move up elements */
+          lua_geti(L, 1, i - 1);
+          lua_seti(L, 1, i);  /* t[i] = t[i - 1] */
+        }
       }
       break;
     }
@@ -99,10 +101,12 @@ static int tremove (lua_State *L) {
     luaL_argcheck(L, (lua_Unsigned)pos - 1u <= (lua_Unsigned)size, 2,
                      "position out of bounds");
   lua_geti(L, 1, pos);  /* result = t[pos] */
-  for ( ; pos < size; pos++) {
-    luap_work(L, 1);  /* lua-persistent: a __len can make 'size' huge */
-    lua_geti(L, 1, pos + 1);
-    lua_seti(L, 1, pos);  /* t[pos] = t[pos + 1] */
+  while (pos < size) {  /* lua-persistent: a __len can make 'size' huge */
+    lua_Integer stop = pos + luap_workrun(L, size - pos);
+    for ( ; pos < stop; pos++) {
+      lua_geti(L, 1, pos + 1);
+      lua_seti(L, 1, pos);  /* t[pos] = t[pos + 1] */
+    }
   }
   lua_pushnil(L);
   lua_seti(L, 1, pos);  /* remove entry t[pos] */
@@ -131,17 +135,21 @@ static int tmove (lua_State *L) {
     luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4,
                   "destination wrap around");
     if (t > e || t <= f || (tt != 1 && !lua_compare(L, 1, tt, LUA_OPEQ))) {
-      for (i = 0; i < n; i++) {
-        luap_work(L, 1);  /* lua-persistent: ranges can be huge */
-        lua_geti(L, 1, f + i);
-        lua_seti(L, tt, t + i);
+      for (i = 0; i < n; ) {  /* lua-persistent: ranges can be huge */
+        lua_Integer stop = i + luap_workrun(L, n - i);
+        for (; i < stop; i++) {
+          lua_geti(L, 1, f + i);
+          lua_seti(L, tt, t + i);
+        }
       }
     }
     else {
-      for (i = n - 1; i >= 0; i--) {
-        luap_work(L, 1);  /* lua-persistent: ranges can be huge */
-        lua_geti(L, 1, f + i);
-        lua_seti(L, tt, t + i);
+      for (i = n - 1; i >= 0; ) {  /* lua-persistent: ranges can be huge */
+        lua_Integer stop = i - luap_workrun(L, i + 1);
+        for (; i > stop; i--) {
+          lua_geti(L, 1, f + i);
+          lua_seti(L, tt, t + i);
+        }
       }
     }
   }
