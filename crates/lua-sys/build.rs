@@ -70,9 +70,10 @@ use std::thread;
 /// wasmoon): `for _, c in utf8.codes(s)` over 1200 characters, 6000 times, took
 /// 403-414 ms at -Oz against wasmoon's 353-367 (1.13x), 361-377 hot (1.03x);
 /// `utf8.len` 130-141 -> 123-138 ms (wasmoon 127-135). Cost +1.4 KB raw, +0.35 KB gzip.
+/// On wasm the libraries among these are compiled inside `UNITY_API_FILE`.
 const HOT_FILES: &[&str] = &[
-    "lvm.c", "ldo.c", "ltable.c", UNITY_FILE, "lstrlib.c", "lauxlib.c", "ltablib.c", "lmathlib.c",
-    "llex.c", "lparser.c", "lcode.c", "lutf8lib.c",
+    "lvm.c", "ldo.c", "ltable.c", UNITY_FILE, UNITY_API_FILE, "lstrlib.c", "lauxlib.c",
+    "ltablib.c", "lmathlib.c", "llex.c", "lparser.c", "lcode.c", "lutf8lib.c",
 ];
 
 /// Extra flags for Lua's compiler among the hot files: LLVM's inlining threshold at 150
@@ -96,6 +97,24 @@ const COMPILER_INLINE: &str = "-mllvm -inline-threshold=150";
 /// out of `luaV_execute` each moved one workload to wasmoon's level: docs/benchmarks.md,
 /// "Why the misses").
 const VM_CORE_INLINE: &str = "-mllvm -inline-threshold=350";
+
+/// Extra flags for the C API's unit (`UNITY_API`): a low inlining threshold, so that the
+/// libraries take in the API's small functions (`lua_geti`'s fast path, `lua_type`,
+/// `lua_tointegerx`...) and little else. Node 20's V8 never inlines one wasm function
+/// into another, so each of those was a call, which wasmoon's build inlines. Measured
+/// 2026-12-05 against the build before (the API in the VM core's unit, the libraries
+/// file by file), release builds, 3 runs per process, 2 processes per build
+/// interleaved, wasmoon alongside: a queue of `table.insert/remove` at the front
+/// 590 -> 350 ms (wasmoon 590), `math.random` 445 -> 397 (435), `utf8.codes` 370 -> 358
+/// (360), `tables` 250 -> 223, `concat` 250 -> 233, the other workloads and the host
+/// boundary unchanged; +0.5 KB raw, +0.6 KB gzip. At -O3's own threshold the unit
+/// grew the module by 37 KB raw, 10.5 KB gzip. At 40 `index2value` stayed a call in
+/// every API function, which made `math.random` and `utf8.codes` slower than before,
+/// hence its `l_sinline` (lapi.c, tag luap_apiinline). lstrlib.c stays out: in the
+/// unit its matcher lost the inlining it gets at -O3 (`patterns` 1.30x at 40, 1.15x
+/// and +4.5 KB gzip at 120), so `string.byte(s, 1, -1)` still calls `lua_pushinteger`
+/// per byte (43 bytes: 3x wasmoon's time).
+const API_INLINE: &str = "-mllvm -inline-threshold=40";
 
 const SETUP_HINT: &str = "run scripts/setup-wasm.sh (installs clang-19, lld-19, llvm-19, wasi-libc, binaryen, wabt and the Rust target)";
 
@@ -153,7 +172,7 @@ fn c_files(dir: &Path) -> Vec<PathBuf> {
 /// The native build's code-generation flags, beyond cc's -O level and -fPIC. Measured
 /// on the native backend against the file-by-file build without them (2026-12-02,
 /// release addon, 9 interleaved fresh-process runs per workload, paired CPU-time ratios):
-/// the unity core (`unity_core`) with these two flags took closures 0.77x, coroutines
+/// the unity core (`native_units`) with these two flags took closures 0.77x, coroutines
 /// 0.85x, recursion 0.95x, serializer 0.96x, floats 0.99x (1.09x in a second run),
 /// tables and strings 1.01x; geomean 0.93x. `-fno-semantic-interposition` lets the
 /// library's calls to its own exported `lua_*` functions skip the PLT and inline (they
@@ -178,7 +197,8 @@ fn build_native(lua_dir: &Path, csrc_dir: &Path, sources: Vec<PathBuf>) {
     if !matches!(opt.as_str(), "2" | "3" | "s" | "z") {
         build.opt_level(2);
     }
-    let sources = unity_core(lua_dir, &PathBuf::from(env::var("OUT_DIR").unwrap()), sources);
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let sources = unity(lua_dir, &out_dir, sources, &native_units());
     build
         .define("LUA_COMPAT_5_3", None)
         .include(lua_dir)
@@ -277,7 +297,7 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
     let obj_dir = out_dir.join("obj");
     fs::create_dir_all(&obj_dir).unwrap();
 
-    let sources = unity_core(lua_dir, &out_dir, sources); // LUA_UNITY=0: file by file
+    let sources = unity(lua_dir, &out_dir, sources, &wasm_units());
 
     let jobs = env::var("NUM_JOBS")
         .ok()
@@ -303,6 +323,8 @@ fn build_wasm(lua_dir: &Path, csrc_dir: &Path, include_dir: &Path, sources: Vec<
                     COMPILER_INLINE
                 } else if name == UNITY_FILE {
                     VM_CORE_INLINE
+                } else if name == UNITY_API_FILE {
+                    API_INLINE
                 } else {
                     ""
                 };
@@ -377,31 +399,57 @@ fn write_link_manifest(out_dir: &Path, sys_include: &Path, sys_lib: &Path, libs:
 /// Lua's VM core, compiled as one translation unit (like Lua's own `onelua.c`): the
 /// interpreter loop can then inline table lookups, calls and allocation helpers across
 /// files. On wasm every call is a real call (see `HOT_FILES` for what it gained); the
-/// native figures are at `NATIVE_FLAGS`.
+/// native figures are at `NATIVE_FLAGS`. The native unit also holds lapi.c.
 const UNITY_CORE: &[&str] = &[
     "lmem.c", "lstate.c", "lgc.c", "lfunc.c", "lobject.c", "ltm.c", "lstring.c",
-    "ltable.c", "ldo.c", "lvm.c", "lapi.c",
+    "ltable.c", "ldo.c", "lvm.c",
 ];
 
 /// The generated file that includes `UNITY_CORE` (compiled with `HOT_FILES`' flags).
 const UNITY_FILE: &str = "lvm_unity.c";
 
-/// Replaces the core files in `sources` by one generated file that includes them.
-fn unity_core(lua_dir: &Path, out_dir: &Path, sources: Vec<PathBuf>) -> Vec<PathBuf> {
+/// On wasm, the C API and the libraries that call it in loops, as one unit (see
+/// `API_INLINE`).
+const UNITY_API: &[&str] = &["lapi.c", "lauxlib.c", "ltablib.c", "lutf8lib.c", "lmathlib.c"];
+
+/// The generated file that includes `UNITY_API`.
+const UNITY_API_FILE: &str = "lapi_unity.c";
+
+/// The units of the native build: the VM core with the C API.
+fn native_units() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![(UNITY_FILE, [UNITY_CORE, &["lapi.c"]].concat())]
+}
+
+/// The units of the wasm build: the VM core, and the C API with the libraries.
+fn wasm_units() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![(UNITY_FILE, UNITY_CORE.to_vec()), (UNITY_API_FILE, UNITY_API.to_vec())]
+}
+
+/// Replaces the files of each unit in `sources` by one generated file that includes
+/// them (`LUA_UNITY=0`: file by file).
+fn unity(
+    lua_dir: &Path,
+    out_dir: &Path,
+    sources: Vec<PathBuf>,
+    units: &[(&str, Vec<&str>)],
+) -> Vec<PathBuf> {
     if env::var("LUA_UNITY").map(|v| v == "0").unwrap_or(false) {
         return sources;
     }
-    let unity = out_dir.join(UNITY_FILE);
-    let body: String = UNITY_CORE
-        .iter()
-        .map(|f| format!("#include \"{}\"\n", lua_dir.join(f).display()))
-        .collect();
-    fs::write(&unity, body).unwrap();
-    let mut rest: Vec<PathBuf> = sources
-        .into_iter()
-        .filter(|p| !UNITY_CORE.contains(&p.file_name().unwrap().to_string_lossy().as_ref()))
-        .collect();
-    rest.push(unity);
+    let in_unit = |p: &PathBuf| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        units.iter().any(|(_, files)| files.contains(&name.as_ref()))
+    };
+    let mut rest: Vec<PathBuf> = sources.into_iter().filter(|p| !in_unit(p)).collect();
+    for (file, files) in units {
+        let path = out_dir.join(file);
+        let body: String = files
+            .iter()
+            .map(|f| format!("#include \"{}\"\n", lua_dir.join(f).display()))
+            .collect();
+        fs::write(&path, body).unwrap();
+        rest.push(path);
+    }
     rest
 }
 
