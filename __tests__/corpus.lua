@@ -48,6 +48,7 @@ show(('%bxy'):len(), ('f(a(b)c)d'):match('%b()'), ('THE (quick) fox'):find('%f[%
 for w in ('one two  three'):gmatch('%a+') do show(w) end
 show(('x'):byte(), string.char(72, 105), ('\xe2\x82\xac'):len(), #'\u{10FFFF}')
 show(pcall(string.rep, 'x', -1), select('#', ('abc'):byte(1, -1)))
+show(('h\xe9\0\xffz'):byte(1, -1)) show(('abcdef'):byte(-3, -2)) show(select('#', ('abc'):byte(3, 2)), ('abc'):byte(10), ('abc'):byte(0, 1))
 
 -- every pattern class (and escaped non-classes) over every byte, as a 256-bit hex map
 for cl in ('acdglpsuwxzACDGLPSUWXZ.%@[]^-_`{|'):gmatch('.') do
