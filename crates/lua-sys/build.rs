@@ -112,8 +112,9 @@ const VM_CORE_INLINE: &str = "-mllvm -inline-threshold=350";
 /// every API function, which made `math.random` and `utf8.codes` slower than before,
 /// hence its `l_sinline` (lapi.c, tag luap_apiinline). lstrlib.c stays out: in the
 /// unit its matcher lost the inlining it gets at -O3 (`patterns` 1.30x at 40, 1.15x
-/// and +4.5 KB gzip at 120), so `string.byte(s, 1, -1)` still calls `lua_pushinteger`
-/// per byte (43 bytes: 3x wasmoon's time).
+/// and +4.5 KB gzip at 120), so its API calls stay calls; `string.byte`, where a
+/// `lua_pushinteger` per byte made 43 bytes take 3x wasmoon's time, writes its results
+/// itself (lstrlib.c, tag luap_apiinline).
 const API_INLINE: &str = "-mllvm -inline-threshold=40";
 
 const SETUP_HINT: &str = "run scripts/setup-wasm.sh (installs clang-19, lld-19, llvm-19, wasi-libc, binaryen, wabt and the Rust target)";

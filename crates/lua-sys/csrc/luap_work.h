@@ -118,7 +118,7 @@ static inline lua_Integer luap_workrun (lua_State *L, lua_Integer left) {
 
 /*
 ** Steps counted before they are charged, all at once (64 units, far below the tick
-** handler's period of 1000): a charge every 8 steps cost the `patterns` benchmark
+** handler's period of 5000): a charge every 8 steps cost the `patterns` benchmark
 ** about 4% on wasm, where luap_work is a call.
 */
 #define LUAP_MATCH_BATCH 512
