@@ -160,6 +160,12 @@ forEachBackend((backend) => {
       ['a pathological pattern in one string.find call', 'return string.rep("a", 3e4):find(".-.-.-.-b")'],
       ['a quadratic plain find repeated', 'local s = string.rep("a", 1e6) while true do s:find(string.rep("a", 1e3) .. "b", 1, true) end'],
       ['a loop in a coroutine resumed again and again', 'local co = coroutine.wrap(function() while true do coroutine.yield() end end) while true do co() end'],
+      // On wasm an integer for loop charges its ticks in runs of 64 (lvm.c, luap_forruntick)
+      ['a long integer for loop', 'for i = 1, math.maxinteger do end'],
+      ['a long for loop counting down', 'local s = 0 for i = math.maxinteger, 1, -3 do s = s + 1 end'],
+      ['a float for loop', 'for x = 0.5, math.huge do end'],
+      ['short for loops nested in a long one', 'for a = 1, math.maxinteger do for b = 1, 2 do for c = 1, 63 do end end end'],
+      ['short for loops in an endless while', 'while true do for i = 1, 3 do end for j = 1, 65 do end end'],
     ])('%s times out', async (_name, code) => {
       const lua = await loaded({ timeout: 100 });
       const t0 = Date.now();

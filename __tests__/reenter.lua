@@ -19,6 +19,15 @@ for i = 100000, 1, -3 do d = d ~ i end
 local n = 0
 for i = 1, 300 do for j = 1, 300 do n = n + (i * j) % 5 end end
 p('for', s, f, d, n)
+-- loops around the run length of wasm's for-loop ticks (64): one, 64, 65 and 129 turns
+local r = 0
+for i = 1, 4000 do
+  for j = 1, 1 do r = r + j end
+  for j = 1, 64 do r = r + j % 3 end
+  for j = 65, 1, -1 do r = r - j % 2 end
+  for j = 1, 129, 1 do r = r + i % j end
+end
+p('for runs', r)
 
 -- while, repeat and goto loops, with locals live across the jumps
 local a, b, c = 1, 0, 0

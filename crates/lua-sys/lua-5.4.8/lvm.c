@@ -1128,11 +1128,47 @@ void luaV_finishOp (lua_State *L) {
 #if !defined(__wasm__)
 #define luap_jumptick(L)  luap_tick(L)
 #else
-#define luap_jumptick(L)  { \
-  if (luap_tickout(L, 1)) { \
+#define luap_jumpticks(L,n)  { \
+  if (luap_tickout(L, n)) { \
     luap_tickdue(L); \
     if (!L->hookmask) { savepc(L); L->luap_left = 1; return; } \
+    updatetrap(ci); \
   } }
+#define luap_jumptick(L)  luap_jumpticks(L, 1)
+#endif
+
+/*
+** lua-persistent (luap_tick, luap_reenter): on wasm an integer 'for' loop charges its
+** iterations in runs of LUAP_FORRUN ticks instead of one per iteration: 'OP_FORPREP'
+** charges the first run (the whole loop if shorter), 'OP_FORLOOP' the next one each
+** time the remaining count, held in a register there, crosses a multiple of
+** LUAP_FORRUN. A tick per iteration, a read-modify-write of the budget in memory, made
+** `for i = 1, n do s = s + i end` 13% slower (1.13x wasmoon; 1.0x with the runs).
+** Every loop still pays at least one tick, so nested short loops cannot hide work from
+** the budget. Natively a tick is one instruction, and with the runs gcc laid out a
+** Mandelbrot loop 15% slower: there the tick stays per iteration (the code is as
+** before).
+*/
+#if !defined(__wasm__)
+#define luap_forpreptick(L,ra)  ((void)0)
+#define luap_forruntick(L,count)  ((void)0)
+#define luap_fortick(L,ra)  luap_jumptick(L)
+#else
+#define LUAP_FORRUN  64
+#define luap_forpreptick(L,ra)  luap_jumpticks(L, luap_forticks(ra))
+#define luap_forruntick(L,count) \
+  { if (l_unlikely(((count) & (LUAP_FORRUN - 1)) == 1) && (count) > 1) \
+      luap_jumpticks(L, LUAP_FORRUN); }
+#define luap_fortick(L,ra)  { if (!ttisinteger(s2v(ra + 2))) luap_jumptick(L); }
+
+/* Ticks 'OP_FORPREP' charges for a loop about to run: its first run of iterations. */
+static int luap_forticks (StkId ra) {
+  lua_Unsigned count;
+  if (!ttisinteger(s2v(ra + 2)))
+    return 1;  /* a float loop ticks at every iteration */
+  count = l_castS2U(ivalue(s2v(ra + 1)));  /* iterations after the first */
+  return (count < LUAP_FORRUN) ? (int)count + 1 : LUAP_FORRUN;
+}
 #endif
 
 
@@ -1852,11 +1888,12 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
             chgivalue(s2v(ra), idx);  /* update internal index */
             setivalue(s2v(ra + 3), idx);  /* and control variable */
             pc -= GETARG_Bx(i);  /* jump back */
+            luap_forruntick(L, count);  /* lua-persistent: the next run's ticks */
           }
         }
         else if (floatforloop(ra))  /* float loop */
           pc -= GETARG_Bx(i);  /* jump back */
-        luap_jumptick(L);  /* lua-persistent (luap_tick, luap_reenter) */
+        luap_fortick(L, ra);  /* lua-persistent (luap_tick, luap_reenter) */
         updatetrap(ci);  /* allows a signal to break the loop */
         vmbreak;
       }
@@ -1865,6 +1902,8 @@ void luaV_execute (lua_State *L, CallInfo *ci) {
         savestate(L, ci);  /* in case of errors */
         if (forprep(L, ra))
           pc += GETARG_Bx(i) + 1;  /* skip the loop */
+        else
+          luap_forpreptick(L, ra);  /* lua-persistent: the first run's ticks */
         vmbreak;
       }
       vmcase(OP_TFORPREP) {
