@@ -40,7 +40,7 @@ describe('bench smoke run', () => {
 
   test('every workload ran on every engine it applies to, with agreeing checksums', () => {
     const pure = results.items.filter((i) => i.group === 'pure');
-    expect(pure.map((i) => i.id).sort()).toEqual(['closures', 'concat', 'coroutines', 'floats', 'json', 'libcalls', 'nbody', 'oop', 'patterns', 'recursion', 'serializer', 'strings', 'tables']);
+    expect(pure.map((i) => i.id).sort()).toEqual(['closures', 'concat', 'coroutines', 'floats', 'json', 'libcalls', 'loops', 'nbody', 'oop', 'patterns', 'recursion', 'serializer', 'strings', 'tables']);
     for (const item of results.items) {
       for (const [engine, r] of Object.entries(item.engines)) {
         expect({ item: item.id, engine, error: r.error }).toEqual({ item: item.id, engine, error: undefined });
