@@ -14,8 +14,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 
-#define C_LONGJMP_TAG 1
-
 void __wasm_setjmp(void *env, uint32_t label, void *func_invocation_id);
 uint32_t __wasm_setjmp_test(void *env, void *func_invocation_id);
 _Noreturn void __wasm_longjmp(void *env, int val);
@@ -35,11 +33,7 @@ uint32_t __wasm_setjmp_test(void *env, void *func_invocation_id) {
   return 0;
 }
 
+/* Lua's own longjmps inline this throw (setjmp.h); this is for any other caller. */
 _Noreturn void __wasm_longjmp(void *env, int val) {
-  struct __lua_wasm_jmp_buf *jb = env;
-  if (val == 0)
-    val = 1;
-  jb->arg.env = env;
-  jb->arg.val = val;
-  __builtin_wasm_throw(C_LONGJMP_TAG, &jb->arg);
+  __lua_wasm_longjmp(env, val);
 }
