@@ -6,9 +6,10 @@
 **
 ** setjmp/longjmp are not real functions here: clang-19, given
 **   -mllvm -wasm-enable-sjlj -mllvm -wasm-enable-eh -mexception-handling
-** rewrites every call to `setjmp`/`longjmp` into calls to the runtime functions in
-** csrc/wasm_sjlj.c plus WebAssembly exception-handling instructions (legacy
-** try/catch encoding, which Node 20 and current browsers run). The jmp_buf only has
+** rewrites every call to `setjmp` into calls to the runtime functions in
+** csrc/wasm/wasm_sjlj.c plus WebAssembly exception-handling instructions (legacy
+** try/catch encoding, which Node 20 and current browsers run); `longjmp` is the throw
+** itself, inlined (below). The jmp_buf only has
 ** to hold what that runtime stores: the invocation id and label recorded by setjmp,
 ** and the {env, val} pair that longjmp throws.
 */
