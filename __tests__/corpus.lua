@@ -92,6 +92,27 @@ for _, n in ipairs({ 1023, 1024, 1025, 2049 }) do
   show(n, a, b, #q, digest(q, n + 2), m == q, r == q, digest(c, n), #log, log[1], log[#log], z, rawget(p, n))
 end
 
+-- stores into the array part (wasm ends them early: luap_arrayfast in lvm.c)
+do
+  local log = {}
+  local t = setmetatable({ 1, nil, 3 }, { __newindex = function(t, k, v) log[#log + 1] = k rawset(t, k, v * 10) end })
+  local k = 2
+  t[k] = 5 t[1] = 7 t[3] = 9 k = 3 t[k] = 11
+  for _, key in ipairs({ 0, -1, 4, 2.0, 2 ^ 53 }) do t[key] = 1 end
+  show(t[1], t[2], t[3], t[4], t[0], t[-1], t[2 ^ 53], table.concat(log, ','))
+  local a = {} for i = 1, 10 do a[i] = i end a[5] = nil
+  for i = 1, 12 do a[i] = (a[i] or 0) + i end
+  show(#a, a[5], a[11], a[12])
+  -- fresh collectables stored into an old table survive collections (the write barrier)
+  local old = {} for i = 1, 200 do old[i] = false end
+  collectgarbage() collectgarbage()
+  for i = 1, 200 do old[i] = { v = i } if i % 20 == 0 then collectgarbage('step', 1) end end
+  collectgarbage()
+  local sum = 0 for i = 1, 200 do sum = sum + old[i].v end
+  local w = setmetatable({}, { __mode = 'v' }) for i = 1, 4 do w[i] = {} end collectgarbage()
+  show(sum, next(w))
+end
+
 -- time (UTC only)
 show(os.date('!%Y-%m-%d %H:%M:%S', 0), os.date('!%c', 86400 * 365), os.date('!%x %X %p %j %a %A %b %B', 1e9))
 local d = os.date('!*t', 1234567890) show(d.year, d.month, d.day, d.hour, d.min, d.sec, d.wday, d.yday, d.isdst)
