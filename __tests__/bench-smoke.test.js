@@ -121,6 +121,22 @@ describe('bench options', () => {
     for (const item of run.items) expect(item.checksumsAgree).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toMatch(/limits default on our backends/);
   }, 60000);
+
+  test('the classic programs run only when asked, and agree with lua5.4 on both backends', () => {
+    const CLASSIC = ['binarytrees', 'fannkuch', 'fasta', 'heapsort', 'knucleotide', 'lexer', 'mandelbrot', 'mergesort', 'queens', 'shapes', 'sieve', 'spectralnorm'];
+    expect(results.items.filter((i) => i.group === 'classic')).toEqual([]);
+    const dir = path.join(out, 'classic');
+    const r = bench(['--smoke', '--only', 'classic', '--engines', ['lua54', ...backends, 'wasmoon'].join(','), '--limits', 'default', '--out', dir]);
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const run = JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8'));
+    expect(run.items.map((i) => i.id)).toEqual(CLASSIC);
+    for (const item of run.items) {
+      expect(Object.keys(item.engines)).toEqual(['lua54', ...backends, 'wasmoon']);
+      for (const [engine, e] of Object.entries(item.engines)) expect({ item: item.id, engine, error: e.error }).toEqual({ item: item.id, engine, error: undefined });
+      expect({ item: item.id, agree: item.checksumsAgree }).toEqual({ item: item.id, agree: true });
+    }
+    expect(fs.readFileSync(path.join(dir, 'latest.md'), 'utf8')).toContain('## Classic programs (ratio to lua5.4)');
+  }, 120000);
 });
 
 describe('bench/floor.js (the C floor under the wasm module)', () => {

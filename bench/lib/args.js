@@ -9,7 +9,8 @@ const USAGE = `Usage: node bench/run.js [options]
   --smoke            tiny sizes, 1 repeat, no warm-up (proves the harness works; figures
                      are meaningless); results go to a fresh temp dir unless --out is given
   --only LIST        workloads or groups, comma-separated: pure, host, startup, memory,
-                     sizes, or ids (recursion, floats, ..., ext, tiny-eval, convert-in, ...)
+                     sizes, or ids (recursion, floats, ..., ext, tiny-eval, convert-in, ...);
+                     classic (well-known programs: queens, sieve, ...) runs only when named
   --engines LIST     from ${ALL.join(',')} (default: all)
   --repeat N         fresh-process runs per engine and workload, median reported (default 5)
   --slow-repeat N    repeats for slow engines (fengari) on pure-Lua workloads (default 1)

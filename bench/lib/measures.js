@@ -25,8 +25,8 @@ const pick = (pair, smoke) => pair[smoke ? 1 : 0];
 
 function workloadItem(w, opts) {
   const n = opts.smoke ? w.smoke : w.n;
-  const warmupFor = (engine) => (opts.smoke || (ENGINES[engine].slow && w.group === 'pure') ? 0 : opts.warmup);
   const host = w.group === 'host';
+  const warmupFor = (engine) => (opts.smoke || (ENGINES[engine].slow && !host) ? 0 : opts.warmup);
   // ext workloads count 2N operations (N sets, N gets) and report µs per operation.
   const scale = host ? 1000 / (2 * n) : 1;
   return {
@@ -107,11 +107,19 @@ function memoryItem(opts) {
   };
 }
 
-/** The items selected by `opts.only` (ids or group names; empty = all). */
+/**
+ * Groups a run leaves out unless `--only` names them (or one of their items): `classic`,
+ * well-known programs that probe workload shapes the main set does not have, kept out of
+ * the targets and of a default run's time (docs/benchmarks.md, "Classic programs").
+ */
+const ON_REQUEST = ['classic'];
+
+/** The items selected by `opts.only` (ids or group names; empty = all but ON_REQUEST). */
 function selectItems(opts) {
   const workloads = listWorkloads();
   const items = [
     ...workloads.filter((w) => w.group === 'pure').map((w) => workloadItem(w, opts)),
+    ...workloads.filter((w) => w.group === 'classic').map((w) => workloadItem(w, opts)),
     ...workloads.filter((w) => w.group === 'host').map((w) => workloadItem(w, opts)),
     ...hostItems(opts),
     startupItem(opts),
@@ -121,7 +129,7 @@ function selectItems(opts) {
   for (const name of opts.only) {
     if (!known.has(name)) throw new Error(`--only: unknown workload or group '${name}' (known: ${[...known].join(', ')})`);
   }
-  const wanted = (i) => opts.only.length === 0 || opts.only.includes(i.id) || opts.only.includes(i.group);
+  const wanted = (i) => (opts.only.length === 0 ? !ON_REQUEST.includes(i.group) : opts.only.includes(i.id) || opts.only.includes(i.group));
   return items.filter(wanted).filter((i) => i.engines.length > 0);
 }
 

@@ -103,11 +103,13 @@ function renderMarkdown(results, targets) {
     `Medians of ${results.options.repeat} runs, each in a fresh process, timed inside the process around the run only. Primary clock: **${clockName[results.clock]}** (see docs/benchmarks.md).`,
     ['## Targets', table(['Target', 'Measured', 'Status'], targets.map((t) => [t.target, t.measured, t.status === 'MISS' ? '**MISS**' : t.status]))],
     ['## Pure Lua (ratio to lua5.4)', timingTable(results, 'pure', results.clock, 'lua54')],
+    ['## Classic programs (ratio to lua5.4)', timingTable(results, 'classic', results.clock, 'lua54')],
     ['## Host boundary (ratio to our native backend)', timingTable(results, 'host', results.clock, 'native')],
     ['## Start-up (ms)', startupTable(results)],
     ['## Memory', memoryTable(results)],
     ['## Sizes (1 KB = 1000 bytes)', sizesTable(results.sizes)],
     [`## Pure Lua on ${clockName[other]}`, timingTable(results, 'pure', other, 'lua54')],
+    [`## Classic programs on ${clockName[other]}`, timingTable(results, 'classic', other, 'lua54')],
     [`## Host boundary on ${clockName[other]}`, timingTable(results, 'host', other, 'native')],
     ['## Checksums', checksumLines(results)],
   ];
