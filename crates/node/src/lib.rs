@@ -3,6 +3,7 @@
 //! with the core's `report` module. No global state: every VM owns its references, so
 //! the addon loads in worker_threads and many VMs coexist.
 
+mod alloc;
 mod napi_call;
 
 mod fast;
