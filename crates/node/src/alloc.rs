@@ -5,7 +5,7 @@
 //! atomic paths, and its heap degrades under Lua's bursts of small blocks: the
 //! `binarytrees` program (bench/workloads), run 8 times in one VM, slowed from 706 to
 //! 1430 ms a run, while lua5.4 in its single-threaded process went from 380 to 879 ms
-//! (2026-12-06, docs/benchmarks.md "Classic programs"). mimalloc keeps a heap per thread
+//! (2026-12-06, docs/benchmarks.md "Native with mimalloc"). mimalloc keeps a heap per thread
 //! without locks on its fast paths. swc's Node bindings use it too.
 //!
 //! Linux only, where the C library's malloc is glibc's or musl's; not on arm64 musl
