@@ -3,7 +3,7 @@
 // Browser cold start, ours vs wasmoon in one run: page load to first eval in headless
 // Chromium (playwright-core, Debian's /usr/bin/chromium).
 //
-//   node bench/browser-start.js [--repeat N] [--package DIR] [--workload NAME]
+//   node bench/browser-start.js [--repeat N] [--package DIR] [--workload NAME] [--preload]
 //
 // Each engine gets a one-line app (as bench/lib/sizes.js's browser total: esbuild,
 // minified, ESM) next to its .wasm, served from 127.0.0.1; the app creates a VM, runs
@@ -25,6 +25,9 @@
 // neither engine can go below. Each engine's own part is its time above that page's.
 // Also reported: where each engine's first load's time goes (script start, VM ready,
 // first eval), from marks the apps set.
+// --preload: also load each engine's app from a page whose HTML starts fetching the .wasm
+// (`<link rel="preload" as="fetch" crossorigin>`), so the download overlaps the app's
+// script instead of starting once the script runs; reported as a second table.
 // --workload NAME: the first eval is bench/workloads/NAME.lua at its full size instead of
 // `return 1 + 1`, run twice: the report adds how long each engine's first and second
 // evals took. A long first eval runs on V8's baseline code until the interpreter loop is
@@ -42,6 +45,7 @@ if (args.includes('--package')) process.env.LUA_BENCH_PACKAGE = path.resolve(opt
 const REPEAT = Number(opt('--repeat', 9));
 const MODULES = path.join(TREE, 'node_modules');
 const WORKLOAD = opt('--workload', null);
+const PRELOAD = args.includes('--preload');
 
 /** The Lua the engines' apps evaluate, as a JS string literal. */
 function evalCode() {
@@ -84,6 +88,10 @@ new LuaFactory(new URL('glue.wasm', location.href).href).createEngine().then((lu
 `,
   },
 };
+if (PRELOAD) {
+  APPS['ours-preload'] = { ...APPS.ours, preload: true };
+  APPS['wasmoon-preload'] = { ...APPS.wasmoon, preload: true };
+}
 
 async function bundleApp(name, app, tmp) {
   const esbuild = require('esbuild');
@@ -97,7 +105,8 @@ async function bundleApp(name, app, tmp) {
     external: ['fs', 'path', 'url', 'module', 'os', 'crypto', 'child_process', 'readline-sync', 'tmp'],
   });
   if (app.wasm) fs.copyFileSync(app.wasm(), path.join(dir, path.basename(app.wasm())));
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="app.js"></script>\n');
+  const hint = app.preload ? `<link rel="preload" href="${path.basename(app.wasm())}" as="fetch" crossorigin>` : '';
+  fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html><meta charset="utf-8">${hint}<script type="module" src="app.js"></script>\n`);
   return dir;
 }
 
@@ -189,22 +198,30 @@ async function main() {
   report(res);
 }
 
-/** The table: totals per cache state, then each engine's part above the page alone. */
+/** The tables: totals per cache state, then each engine's part above the page alone. */
 function report(res) {
   const f = (x) => `${x.toFixed(1)} ms`;
-  console.log(`Browser start, page load to first eval (headless Chromium ${CHROMIUM_VERSION()}), medians of ${REPEAT} loads, pages in turn:\n`);
-  console.log('| cache | ours | wasmoon | ours / wasmoon | page alone | ours above it | wasmoon above it | ours / wasmoon above it |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const k of ['cold', 'reload', 'revisit']) {
-    const [a, b, p] = ['ours', 'wasmoon', 'page'].map((n) => median(res[k][n]));
-    console.log(`| ${k} | ${f(a)} | ${f(b)} | ${(a / b).toFixed(2)} | ${f(p)} | ${f(a - p)} | ${f(b - p)} | ${((a - p) / (b - p)).toFixed(2)} |`);
+  console.log(`Browser start, page load to first eval (headless Chromium ${CHROMIUM_VERSION()}), medians of ${REPEAT} loads, pages in turn:`);
+  table(res, 'ours', 'wasmoon', f);
+  if (PRELOAD) {
+    console.log('\nThe same apps, their HTML preloading the .wasm:');
+    table(res, 'ours-preload', 'wasmoon-preload', f);
   }
-  for (const n of ['ours', 'wasmoon']) {
+  for (const n of Object.keys(APPS).filter((x) => APPS[x].pkg)) {
     const m = res.marks[n];
     console.log(`\n${n}, cold: script start ${f(median(m.map((x) => x.script)))}, VM ready ${f(median(m.map((x) => x.created)))} (fetch + compile + create ${f(median(m.map((x) => x.created - x.script)))}), first eval ${f(median(res.cold[n]))}`);
     if (WORKLOAD) console.log(`${n}, cold: ${WORKLOAD} as the first eval ${f(median(res.cold[n].map((t, i) => t - m[i].created)))}, as the second ${f(median(m.map((x) => x.second)))}`);
   }
   console.log(`\npage alone, cold: script start ${f(median(res.marks.page.map((x) => x.script)))}`);
+}
+
+function table(res, ours, peer, f) {
+  console.log('\n| cache | ours | wasmoon | ours / wasmoon | page alone | ours above it | wasmoon above it | ours / wasmoon above it |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const k of ['cold', 'reload', 'revisit']) {
+    const [a, b, p] = [ours, peer, 'page'].map((n) => median(res[k][n]));
+    console.log(`| ${k} | ${f(a)} | ${f(b)} | ${(a / b).toFixed(2)} | ${f(p)} | ${f(a - p)} | ${f(b - p)} | ${((a - p) / (b - p)).toFixed(2)} |`);
+  }
 }
 
 function CHROMIUM_VERSION() {
