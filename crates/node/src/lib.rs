@@ -1,7 +1,8 @@
 //! lua-persistent's Node backend: a thin napi-rs adapter over `lua-persistent-core`.
 //! Methods translate arguments, run the engine with a `NodeHost`, and shape results
 //! with the core's `report` module. No global state: every VM owns its references, so
-//! the addon loads in worker_threads and many VMs coexist.
+//! the addon loads in worker_threads and many VMs coexist. (The heap is the process's
+//! one allocator, chosen in `alloc.rs`; mimalloc keeps a heap per thread.)
 
 mod alloc;
 mod napi_call;
