@@ -37,6 +37,7 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const { packageRoot, TREE } = require('./lib/package-root');
+const { median } = require('./lib/stats');
 const { launchChromium, launchPersistent, MIME } = require('../__tests__/browser/harness');
 
 const args = process.argv.slice(2);
@@ -135,7 +136,6 @@ async function load(page, base, name) {
   return done;
 }
 
-const median = (a) => { const b = [...a].sort((x, y) => x - y); return b.length % 2 ? b[b.length >> 1] : (b[b.length / 2 - 1] + b[b.length / 2]) / 2; };
 
 /** The revisit state: per engine a profile primed by one load left 3 s (V8 writes the
  * module to its code cache once some of it was optimised), then REPEAT loads, each in a
